@@ -1,0 +1,1 @@
+"""Relais: application wiring, settings, access control and the command-line entry point."""

@@ -1,0 +1,75 @@
+"""Builds the Relais Application from the settings: reading this file shows the whole bot."""
+
+import logging
+
+from sqlalchemy import Engine
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from bot.access import gate
+from bot.context import RelaisApplication, RelaisContext
+from bot.errors import on_error
+from bot.i18n import compile_catalogs
+from bot.menus import publish_default_commands
+from bot.settings import Settings
+from conversations import fallback, help_command, invite, language, start
+from storage.database import make_engine, upgrade
+from storage.persistence import DatabasePersistence
+
+# Flows in the order they are tried; the fallback answers what none of them took.
+FLOWS = (start, help_command, language, invite, fallback)
+
+
+def prepare_database(settings: Settings) -> Engine:
+    """Open the database and bring its schema up to date (Alembic)."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine)
+    return engine
+
+
+def build_application(settings: Settings, engine: Engine | None = None) -> RelaisApplication:
+    compile_catalogs()
+    engine = engine or prepare_database(settings)
+    builder = (
+        ApplicationBuilder()
+        .application_class(RelaisApplication)
+        .token(settings.require_token())
+        .context_types(ContextTypes(context=RelaisContext))
+        .persistence(
+            DatabasePersistence(engine, update_interval=settings.persistence_flush_seconds)
+        )
+        # Telegram's flood limits: wait and retry a 429 rather than lose the message.
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_on_startup)
+    )
+    if settings.telegram_api_base_url:
+        server, _, path = settings.telegram_api_base_url.rpartition("/bot")
+        builder = builder.base_url(settings.telegram_api_base_url).base_file_url(
+            f"{server}/file/bot{path}"
+        )
+    application = builder.build()
+    assert isinstance(application, RelaisApplication)
+    application.settings = settings
+    application.engine = engine
+    _register(application)
+    return application
+
+
+def _register(application: Application) -> None:
+    application.add_handler(TypeHandler(Update, gate), group=-1)
+    for flow in FLOWS:
+        application.add_handlers(flow.handlers())
+    application.add_error_handler(on_error)
+
+
+async def _on_startup(application: Application) -> None:
+    assert isinstance(application, RelaisApplication)
+    await publish_default_commands(application.bot, application.settings)
+
+
+def configure_logging() -> None:
+    logging.basicConfig(
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+    )
+    # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)

@@ -1,0 +1,76 @@
+"""`python -m bot`: run the bot, or administer it from the server's shell."""
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from telegram import Bot, Update
+from telegram.helpers import create_deep_linked_url
+
+from bot.app import build_application, configure_logging, prepare_database
+from bot.permissions import usual_organisation_kind
+from bot.settings import Settings, SettingsError, load_settings
+from storage.invitations import create_invitation
+from storage.members import ensure_organisation
+from storage.models import OrganisationKind, Role
+
+EXIT_CONFIG = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if arguments.command == "invite":
+            return asyncio.run(_invite(settings, arguments))
+        return _run(settings)
+    except SettingsError as error:
+        print(error, file=sys.stderr)
+        return EXIT_CONFIG
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="Relais, the Telegram bot.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.add_parser("run", help="run the bot (the default)")
+    invite = commands.add_parser("invite", help="print a one-time invitation link")
+    invite.add_argument("--role", required=True, choices=[role.value for role in Role])
+    invite.add_argument("--org", required=True, help='organisation name, e.g. "Sarthe Habitat"')
+    invite.add_argument(
+        "--org-kind",
+        choices=[kind.value for kind in OrganisationKind],
+        help="kind of a new organisation (default: the usual one for the role)",
+    )
+    return parser
+
+
+def _run(settings: Settings) -> int:
+    settings.require_token()
+    configure_logging()
+    application = build_application(settings)
+    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+async def _invite(settings: Settings, arguments: argparse.Namespace) -> int:
+    token = settings.require_token()
+    role = Role(arguments.role)
+    kind = (
+        OrganisationKind(arguments.org_kind)
+        if arguments.org_kind
+        else usual_organisation_kind(role)
+    )
+    engine = prepare_database(settings)
+    organisation = ensure_organisation(engine, arguments.org, kind)
+    # The link names the bot, which only the Bot API knows: ask it before creating anything.
+    async with Bot(
+        token, base_url=settings.telegram_api_base_url or "https://api.telegram.org/bot"
+    ) as bot:
+        username = bot.username
+    invitation = create_invitation(
+        engine, role=role, organisation_id=organisation.id, ttl=settings.invite_ttl
+    )
+    print(create_deep_linked_url(username, invitation.token))
+    print(invitation.token)
+    return 0

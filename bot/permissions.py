@@ -1,0 +1,88 @@
+"""Who may do what: the one table every command and every button is checked against.
+
+A command or a button that is not in these tables is refused for everyone, so a new flow
+cannot be reachable by accident. The gate in bot.access applies them before any handler.
+"""
+
+from dataclasses import dataclass
+
+from bot.i18n import N_
+from storage.models import OrganisationKind, Role
+
+EVERYONE = frozenset(Role)
+STAFF = EVERYONE - {Role.BENEFICIARY}
+ADMINS = frozenset({Role.ADMIN})
+
+
+@dataclass(frozen=True)
+class Command:
+    fr: str
+    en: str
+    description: str  # a French text id, translated when shown
+    roles: frozenset[Role]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.fr, self.en) if self.fr != self.en else (self.fr,)
+
+    def name(self, language: str) -> str:
+        return self.en if language == "en" else self.fr
+
+
+START = Command("start", "start", N_("Accueil"), EVERYONE)
+HELP = Command("aide", "help", N_("Ce que vous pouvez faire ici"), EVERYONE)
+LANGUAGE = Command("langue", "language", N_("Changer de langue"), EVERYONE)
+CANCEL = Command("annuler", "cancel", N_("Abandonner l'action en cours"), EVERYONE)
+INVITE = Command("inviter", "invite", N_("Inviter une personne dans Relais"), ADMINS)
+
+COMMANDS: tuple[Command, ...] = (START, HELP, LANGUAGE, CANCEL, INVITE)
+_BY_NAME = {name: command for command in COMMANDS for name in command.names}
+
+# Buttons: the prefix before the first ":" of callback_data names the flow they belong to.
+BUTTONS: dict[str, frozenset[Role]] = {
+    "lang": EVERYONE,
+    "inv": ADMINS,
+}
+
+# The roles an admin can invite from the chat; beneficiaries are invited on their case (#5).
+INVITABLE_ROLES: tuple[Role, ...] = (
+    Role.CORRESPONDENT,
+    Role.GENDARMERIE,
+    Role.SIAO,
+    Role.WORKER,
+    Role.LANDLORD_REFERENT,
+    Role.ADMIN,
+)
+
+_USUAL_ORGANISATION = {
+    Role.ADMIN: OrganisationKind.LANDLORD,
+    Role.CORRESPONDENT: OrganisationKind.LANDLORD,
+    Role.LANDLORD_REFERENT: OrganisationKind.LANDLORD,
+    Role.WORKER: OrganisationKind.ASSOCIATION,
+    Role.GENDARMERIE: OrganisationKind.GENDARMERIE,
+    Role.SIAO: OrganisationKind.SIAO,
+    Role.BENEFICIARY: OrganisationKind.OTHER,
+}
+
+
+def command_named(name: str) -> Command | None:
+    return _BY_NAME.get(name.lower())
+
+
+def command_allowed(name: str, role: Role) -> bool:
+    command = command_named(name)
+    return command is not None and role in command.roles
+
+
+def button_allowed(callback_data: str, role: Role) -> bool:
+    prefix = callback_data.split(":", 1)[0]
+    return role in BUTTONS.get(prefix, frozenset())
+
+
+def commands_for(role: Role) -> list[Command]:
+    return [command for command in COMMANDS if role in command.roles]
+
+
+def usual_organisation_kind(role: Role) -> OrganisationKind:
+    """The kind of organisation a new organisation typed for this role most likely is."""
+    return _USUAL_ORGANISATION[role]

@@ -1,0 +1,84 @@
+"""Configuration, read once from the environment and an optional `.env` file.
+
+Every setting has a default that works on a laptop except the bot token, which only
+Telegram's @BotFather can give; `require_token` says so in one line.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SUPPORTED_LANGUAGES = ("fr", "en")
+DATA_DIR = Path("data")
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message is meant for the person running the bot."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    database_url: str = f"sqlite:///{DATA_DIR / 'relais.sqlite3'}"
+    telegram_api_base_url: str | None = None
+    timezone: str = "Europe/Paris"
+    default_language: str = "fr"
+    invite_ttl_days: int = Field(default=7, ge=1, le=90)
+    persistence_flush_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r} (example: Europe/Paris)") from error
+        return value
+
+    @field_validator("default_language")
+    @classmethod
+    def _supported_language(cls, value: str) -> str:
+        if value not in SUPPORTED_LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(SUPPORTED_LANGUAGES)}")
+        return value
+
+    @field_validator("telegram_api_base_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError(
+                "must start with http:// or https:// (example: http://127.0.0.1:8081/bot)"
+            )
+        return value or None
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def invite_ttl(self) -> timedelta:
+        return timedelta(days=self.invite_ttl_days)
+
+    def require_token(self) -> str:
+        if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set: ask @BotFather on Telegram for a token "
+                "(/newbot), then put TELEGRAM_BOT_TOKEN=<token> in the environment or in .env."
+            )
+        return self.telegram_bot_token.get_secret_value()
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings; a wrong value becomes one readable `SettingsError`."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in issue['loc']).upper()}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise SettingsError(f"Invalid settings: {problems}") from None

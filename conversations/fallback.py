@@ -1,0 +1,32 @@
+"""What no flow took: a clear answer instead of silence. Registered after every flow."""
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _
+
+
+async def nothing_to_cancel(update: Update, context: RelaisContext) -> None:
+    await update.effective_message.reply_text(_("Il n'y a rien en cours à annuler."))
+
+
+async def not_understood(update: Update, context: RelaisContext) -> None:
+    await update.effective_message.reply_text(
+        _("Je n'ai pas compris. /aide liste ce que vous pouvez faire.")
+    )
+
+
+async def stale_button(update: Update, context: RelaisContext) -> None:
+    await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler(list(permissions.CANCEL.names), nothing_to_cancel),
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.ALL & ~filters.UpdateType.EDITED, not_understood
+        ),
+        CallbackQueryHandler(stale_button),
+    ]

@@ -1,0 +1,228 @@
+"""/inviter: an admin creates a one-time invitation link in two taps.
+
+Step 1 the role, step 2 the organisation (an existing one, or a new one typed in); the link
+is then shown once, to be passed on by a safe channel.
+"""
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.helpers import create_deep_linked_url
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _, format_datetime
+from bot.labels import role_label
+from storage.invitations import create_invitation
+from storage.members import ensure_organisation, get_organisation, organisations
+from storage.models import Role
+
+ROLE, ORGANISATION, ORGANISATION_NAME = "role", "organisation", "organisation_name"
+DRAFT = "invite"
+NAME_MAX = 120
+
+
+async def begin(update: Update, context: RelaisContext) -> str:
+    context.user_data[DRAFT] = {}
+    await update.effective_message.reply_text(_role_question(), reply_markup=_role_keyboard())
+    return ROLE
+
+
+async def choose_role(update: Update, context: RelaisContext) -> str:
+    query = update.callback_query
+    role = query.data.removeprefix("inv:role:")
+    if role not in {r.value for r in permissions.INVITABLE_ROLES}:
+        return await _stale(update, ROLE)
+    context.user_data[DRAFT] = {"role": role}
+    await query.answer()
+    await query.edit_message_text(
+        _organisation_question(Role(role)), reply_markup=_organisation_keyboard(context)
+    )
+    return ORGANISATION
+
+
+async def choose_organisation(update: Update, context: RelaisContext) -> str | int:
+    query = update.callback_query
+    organisation = get_organisation(context.engine, int(query.data.removeprefix("inv:org:")))
+    if organisation is None or "role" not in context.user_data.get(DRAFT, {}):
+        return await _stale(update, ORGANISATION)
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return await _finish(update, context, organisation.id)
+
+
+async def ask_organisation_name(update: Update, context: RelaisContext) -> str:
+    query = update.callback_query
+    await query.answer()
+    await query.edit_message_text(_name_question(), reply_markup=_back_cancel_keyboard())
+    return ORGANISATION_NAME
+
+
+async def type_organisation_name(update: Update, context: RelaisContext) -> str | int:
+    name = " ".join(update.effective_message.text.split())
+    role = context.user_data.get(DRAFT, {}).get("role")
+    if not name or len(name) > NAME_MAX or role is None:
+        await update.effective_message.reply_text(
+            _name_retry(), reply_markup=_back_cancel_keyboard()
+        )
+        return ORGANISATION_NAME
+    organisation = ensure_organisation(
+        context.engine, name, permissions.usual_organisation_kind(Role(role))
+    )
+    return await _finish(update, context, organisation.id)
+
+
+async def back_to_role(update: Update, context: RelaisContext) -> str:
+    context.user_data[DRAFT] = {}
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_text(_role_question(), reply_markup=_role_keyboard())
+    return ROLE
+
+
+async def back_to_organisation(update: Update, context: RelaisContext) -> str:
+    role = context.user_data.get(DRAFT, {}).get("role")
+    if role is None:
+        return await back_to_role(update, context)
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_text(
+        _organisation_question(Role(role)), reply_markup=_organisation_keyboard(context)
+    )
+    return ORGANISATION
+
+
+async def cancel(update: Update, context: RelaisContext) -> int:
+    context.user_data.pop(DRAFT, None)
+    text = _("Invitation abandonnée : aucun lien n'a été créé.")
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_text(text)
+    else:
+        await update.effective_message.reply_text(text)
+    return ConversationHandler.END
+
+
+async def expect_button(update: Update, context: RelaisContext) -> None:
+    await update.effective_message.reply_text(
+        _("Choisissez avec les boutons du message ci-dessus, ou /annuler.")
+    )
+
+
+async def expect_name(update: Update, context: RelaisContext) -> None:
+    await update.effective_message.reply_text(_name_retry(), reply_markup=_back_cancel_keyboard())
+
+
+async def _stale(update: Update, state: str) -> str:
+    await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+    return state
+
+
+async def _finish(update: Update, context: RelaisContext, organisation_id: int) -> int:
+    role = Role(context.user_data.pop(DRAFT)["role"])
+    invitation = create_invitation(
+        context.engine,
+        role=role,
+        organisation_id=organisation_id,
+        ttl=context.settings.invite_ttl,
+        created_by_id=context.known_member.id,
+    )
+    organisation = get_organisation(context.engine, organisation_id)
+    link = create_deep_linked_url(context.bot.username, invitation.token)
+    text = _(
+        "Invitation prête : {role}, {organisation}.\n"
+        "Transmettez ce lien à la personne par un canal sûr. Il n'ouvre Relais qu'une fois et expire le {expiry}.\n\n{link}"
+    ).format(
+        role=role_label(role),
+        organisation=organisation.name,
+        expiry=format_datetime(invitation.expires_at, context.settings.zone),
+        link=link,
+    )
+    await update.effective_chat.send_message(text)
+    return ConversationHandler.END
+
+
+def _role_question() -> str:
+    return _("Inviter une personne — étape 1/2\nQuel sera son rôle ?")
+
+
+def _organisation_question(role: Role) -> str:
+    return _("Inviter une personne — étape 2/2\nRôle : {role}\nDe quelle organisation ?").format(
+        role=role_label(role)
+    )
+
+
+def _name_question() -> str:
+    return _("Écrivez le nom de l'organisation ({limit} caractères au plus).").format(
+        limit=NAME_MAX
+    )
+
+
+def _name_retry() -> str:
+    return _(
+        "Il me faut le nom de l'organisation en texte, {limit} caractères au plus. Exemple : Gendarmerie de Mamers."
+    ).format(limit=NAME_MAX)
+
+
+def _cancel_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(_("Annuler"), callback_data="inv:cancel")
+
+
+def _role_keyboard() -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(role_label(role), callback_data=f"inv:role:{role.value}")]
+        for role in permissions.INVITABLE_ROLES
+    ]
+    return InlineKeyboardMarkup([*rows, [_cancel_button()]])
+
+
+def _back_cancel_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("← Retour"), callback_data="inv:back"), _cancel_button()]]
+    )
+
+
+def _organisation_keyboard(context: RelaisContext) -> InlineKeyboardMarkup:
+    rows = [
+        [InlineKeyboardButton(org.name, callback_data=f"inv:org:{org.id}")]
+        for org in organisations(context.engine)
+    ]
+    rows.append([InlineKeyboardButton(_("Autre organisation…"), callback_data="inv:neworg")])
+    return InlineKeyboardMarkup([*rows, *_back_cancel_keyboard().inline_keyboard])
+
+
+def handlers() -> list[BaseHandler]:
+    anything_else = filters.ALL & ~filters.COMMAND
+    return [
+        ConversationHandler(
+            entry_points=[CommandHandler(list(permissions.INVITE.names), begin)],
+            states={
+                ROLE: [
+                    CallbackQueryHandler(choose_role, pattern=r"^inv:role:"),
+                    MessageHandler(anything_else, expect_button),
+                ],
+                ORGANISATION: [
+                    CallbackQueryHandler(choose_organisation, pattern=r"^inv:org:\d+$"),
+                    CallbackQueryHandler(ask_organisation_name, pattern=r"^inv:neworg$"),
+                    CallbackQueryHandler(back_to_role, pattern=r"^inv:back$"),
+                    MessageHandler(anything_else, expect_button),
+                ],
+                ORGANISATION_NAME: [
+                    MessageHandler(filters.TEXT & ~filters.COMMAND, type_organisation_name),
+                    CallbackQueryHandler(back_to_organisation, pattern=r"^inv:back$"),
+                    MessageHandler(anything_else, expect_name),
+                ],
+            },
+            fallbacks=[
+                CommandHandler(list(permissions.CANCEL.names), cancel),
+                CallbackQueryHandler(cancel, pattern=r"^inv:cancel$"),
+            ],
+            name="invite",
+            persistent=True,
+            allow_reentry=True,
+        )
+    ]

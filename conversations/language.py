@@ -1,0 +1,48 @@
+"""/langue: the member picks French or English with a button."""
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _, set_language
+from bot.menus import publish_member_commands
+from bot.settings import SUPPORTED_LANGUAGES
+from storage.members import set_language as store_language
+
+# Each language is named in itself, so a person lost in the wrong language finds theirs.
+_NAMES = {"fr": "Français", "en": "English"}
+
+
+async def ask_language(update: Update, context: RelaisContext) -> None:
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_NAMES[code], callback_data=f"lang:{code}")]
+            for code in SUPPORTED_LANGUAGES
+        ]
+    )
+    await update.effective_message.reply_text(
+        _("Dans quelle langue voulez-vous lire Relais ?"), reply_markup=keyboard
+    )
+
+
+async def choose_language(update: Update, context: RelaisContext) -> None:
+    query = update.callback_query
+    code = (query.data or "").partition(":")[2]
+    if code not in SUPPORTED_LANGUAGES:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return
+    member = context.known_member
+    store_language(context.engine, member.id, code)
+    member.language = code
+    set_language(code)
+    await query.answer()
+    await query.edit_message_text(_("C'est noté : Relais vous parlera en français."))
+    await publish_member_commands(context.bot, member, None, context.settings)
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler(list(permissions.LANGUAGE.names), ask_language),
+        CallbackQueryHandler(choose_language, pattern=r"^lang:"),
+    ]

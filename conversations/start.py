@@ -1,0 +1,65 @@
+"""/start: opening an invitation link enrolls a person; otherwise a greeting by role."""
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot.context import RelaisContext
+from bot.i18n import _
+from bot.labels import role_label
+from bot.menus import publish_member_commands
+from storage.invitations import Redemption, redeem_invitation
+from storage.members import get_organisation
+from storage.models import Member
+
+
+async def start(update: Update, context: RelaisContext) -> None:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None
+    assert user is not None
+    if context.member is not None:
+        await message.reply_text(_greeting(context.member, context))
+        return
+    token = context.args[0] if context.args else ""
+    outcome, member = redeem_invitation(
+        context.engine, token, telegram_id=user.id, display_name=user.full_name
+    )
+    if outcome is Redemption.ENROLLED and member is not None:
+        context.member = member
+        await publish_member_commands(context.bot, member, user.language_code, context.settings)
+        await message.reply_text(_welcome(member, context))
+        return
+    await message.reply_text(_REFUSALS[outcome]())
+
+
+def _greeting(member: Member, context: RelaisContext) -> str:
+    return _(
+        "Bonjour {name} ! Vous êtes connecté·e à Relais en tant que {role}. /aide liste ce que vous pouvez faire."
+    ).format(name=member.display_name, role=role_label(member.role))
+
+
+def _welcome(member: Member, context: RelaisContext) -> str:
+    organisation = get_organisation(context.engine, member.organisation_id)
+    return _(
+        "Bienvenue dans Relais, {name} ! Vous êtes inscrit·e en tant que {role} ({organisation}). /aide liste ce que vous pouvez faire."
+    ).format(
+        name=member.display_name,
+        role=role_label(member.role),
+        organisation=organisation.name if organisation else "",
+    )
+
+
+_REFUSALS = {
+    Redemption.UNKNOWN: lambda: _(
+        "Ce lien d'invitation n'est pas valable. Vérifiez qu'il est complet, ou demandez-en un nouveau à la coordination."
+    ),
+    Redemption.EXPIRED: lambda: _(
+        "Ce lien d'invitation a expiré. Demandez-en un nouveau à la coordination."
+    ),
+    Redemption.USED: lambda: _(
+        "Ce lien d'invitation a déjà servi : chaque lien n'ouvre Relais qu'une fois. Demandez-en un nouveau à la coordination."
+    ),
+}
+
+
+def handlers() -> list[BaseHandler]:
+    return [CommandHandler("start", start)]

@@ -1,0 +1,1 @@
+"""Relais's backing store: SQLModel tables, small query functions and Alembic migrations."""

@@ -1,0 +1,54 @@
+"""Organisations and enrolled members."""
+
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from storage.database import session_scope
+from storage.models import Member, Organisation, OrganisationKind, Role
+
+
+def find_member(engine: Engine, telegram_id: int) -> Member | None:
+    with session_scope(engine) as session:
+        return session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+
+
+def get_member(engine: Engine, member_id: int) -> Member | None:
+    with session_scope(engine) as session:
+        return session.get(Member, member_id)
+
+
+def active_members(engine: Engine, role: Role) -> list[Member]:
+    with session_scope(engine) as session:
+        query = select(Member).where(Member.role == role, Member.active).order_by(Member.id)
+        return list(session.exec(query))
+
+
+def set_language(engine: Engine, member_id: int, language: str | None) -> None:
+    with session_scope(engine) as session:
+        member = session.get(Member, member_id)
+        if member is None:
+            raise LookupError(f"no member {member_id}")
+        member.language = language
+
+
+def organisations(engine: Engine) -> list[Organisation]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(Organisation).order_by(Organisation.name)))
+
+
+def get_organisation(engine: Engine, organisation_id: int) -> Organisation | None:
+    with session_scope(engine) as session:
+        return session.get(Organisation, organisation_id)
+
+
+def ensure_organisation(engine: Engine, name: str, kind: OrganisationKind) -> Organisation:
+    """The organisation called `name`, created with `kind` if it does not exist yet."""
+    name = " ".join(name.split())
+    with session_scope(engine) as session:
+        found = session.exec(select(Organisation).where(Organisation.name == name)).first()
+        if found is not None:
+            return found
+        organisation = Organisation(name=name, kind=kind)
+        session.add(organisation)
+        session.flush()
+        return organisation

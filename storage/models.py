@@ -1,0 +1,91 @@
+"""The schema. Every change here needs an Alembic revision (see README)."""
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import JSON, Field, SQLModel
+
+from storage.types import UTCDateTime, enum_type, utcnow
+
+# Named constraints, so that Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    CORRESPONDENT = "correspondent"
+    GENDARMERIE = "gendarmerie"
+    SIAO = "siao"
+    WORKER = "worker"
+    LANDLORD_REFERENT = "landlord_referent"
+    BENEFICIARY = "beneficiary"
+
+
+class OrganisationKind(StrEnum):
+    LANDLORD = "landlord"
+    ASSOCIATION = "association"
+    GENDARMERIE = "gendarmerie"
+    SIAO = "siao"
+    OTHER = "other"
+
+
+class Organisation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    kind: OrganisationKind = Field(sa_type=enum_type(OrganisationKind))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Member(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
+    display_name: str = Field(max_length=120)
+    role: Role = Field(sa_type=enum_type(Role))
+    organisation_id: int = Field(foreign_key="organisation.id", index=True)
+    # None means "not chosen": the Telegram app's language is used, else the default.
+    language: str | None = Field(default=None, max_length=8)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Invitation(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    # Only a SHA-256 of the token is kept: a copy of the database cannot be used to enroll.
+    token_hash: str = Field(max_length=64, unique=True)
+    role: Role = Field(sa_type=enum_type(Role))
+    organisation_id: int = Field(foreign_key="organisation.id")
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_by_id: int | None = Field(default=None, foreign_key="member.id")
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ConversationState(SQLModel, table=True):
+    """A persistent ConversationHandler's state for one chat/user key (see storage.persistence)."""
+
+    __tablename__ = "conversation_state"
+
+    name: str = Field(primary_key=True, max_length=64)
+    key: str = Field(primary_key=True, max_length=128)
+    state: Any = Field(sa_type=JSON)
+
+
+class UserData(SQLModel, table=True):
+    """PTB's per-user `context.user_data` (form drafts), kept only for enrolled members."""
+
+    __tablename__ = "user_data"
+
+    user_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    data: dict[str, Any] = Field(sa_type=JSON)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

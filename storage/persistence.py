@@ -1,0 +1,103 @@
+"""PTB persistence in Relais's own database: conversation states and per-user data.
+
+Chat data, bot data and callback data are not used by Relais and are not stored. An empty
+`user_data` is never written, so a stranger who talks to the bot leaves no row behind.
+"""
+
+import json
+from typing import Any
+
+from sqlalchemy import Engine, delete
+from sqlmodel import select
+from telegram.ext import BasePersistence, PersistenceInput
+
+from storage.database import session_scope
+from storage.models import ConversationState, UserData
+from storage.types import utcnow
+
+ConversationKey = tuple[int | str, ...]
+
+
+class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
+    def __init__(self, engine: Engine, update_interval: float = 60) -> None:
+        super().__init__(
+            store_data=PersistenceInput(
+                bot_data=False, chat_data=False, user_data=True, callback_data=False
+            ),
+            update_interval=update_interval,
+        )
+        self.engine = engine
+
+    async def get_user_data(self) -> dict[int, dict[str, Any]]:
+        with session_scope(self.engine) as session:
+            return {row.user_id: dict(row.data) for row in session.exec(select(UserData))}
+
+    async def update_user_data(self, user_id: int, data: dict[str, Any]) -> None:
+        with session_scope(self.engine) as session:
+            row = session.get(UserData, user_id)
+            if not data:
+                if row is not None:
+                    session.delete(row)
+                return
+            if row is None:
+                session.add(UserData(user_id=user_id, data=data))
+            else:
+                row.data = data
+                row.updated_at = utcnow()
+
+    async def drop_user_data(self, user_id: int) -> None:
+        with session_scope(self.engine) as session:
+            session.execute(delete(UserData).where(UserData.user_id == user_id))
+
+    async def refresh_user_data(self, user_id: int, user_data: dict[str, Any]) -> None:
+        """Nothing to do: the database is only written by this process."""
+
+    async def get_conversations(self, name: str) -> dict[ConversationKey, object]:
+        with session_scope(self.engine) as session:
+            rows = session.exec(select(ConversationState).where(ConversationState.name == name))
+            return {tuple(json.loads(row.key)): row.state for row in rows}
+
+    async def update_conversation(
+        self, name: str, key: ConversationKey, new_state: object | None
+    ) -> None:
+        encoded_key = json.dumps(list(key))
+        with session_scope(self.engine) as session:
+            row = session.get(ConversationState, (name, encoded_key))
+            if new_state is None:
+                if row is not None:
+                    session.delete(row)
+            elif row is None:
+                session.add(ConversationState(name=name, key=encoded_key, state=new_state))
+            else:
+                row.state = new_state
+
+    async def flush(self) -> None:
+        """Every write above is committed at once; nothing is buffered."""
+
+    # Relais keeps no chat, bot or callback data (see store_data above); PTB never calls these.
+    async def get_chat_data(self) -> dict[int, dict[str, Any]]:
+        return {}
+
+    async def get_bot_data(self) -> dict[str, Any]:
+        return {}
+
+    async def get_callback_data(self) -> None:
+        return None
+
+    async def update_chat_data(self, chat_id: int, data: dict[str, Any]) -> None:
+        return None
+
+    async def update_bot_data(self, data: dict[str, Any]) -> None:
+        return None
+
+    async def update_callback_data(self, data: object) -> None:
+        return None
+
+    async def drop_chat_data(self, chat_id: int) -> None:
+        return None
+
+    async def refresh_chat_data(self, chat_id: int, chat_data: dict[str, Any]) -> None:
+        return None
+
+    async def refresh_bot_data(self, bot_data: dict[str, Any]) -> None:
+        return None

@@ -1,0 +1,171 @@
+"""Storage on a real database, run on SQLite and on PostgreSQL (see conftest.database_url)."""
+
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, text
+from sqlmodel import SQLModel, select
+
+from storage.database import head_revision, schema_revision, session_scope
+from storage.invitations import Redemption, create_invitation, redeem_invitation
+from storage.members import ensure_organisation, find_member, set_language
+from storage.models import Member, OrganisationKind, Role
+from storage.persistence import DatabasePersistence
+
+WEEK = timedelta(days=7)
+
+
+def _organisation_id(engine: Engine) -> int:
+    return ensure_organisation(engine, "Sarthe Habitat", OrganisationKind.LANDLORD).id
+
+
+def test_the_migrations_build_exactly_the_schema_the_models_describe(engine: Engine) -> None:
+    assert schema_revision(engine) == head_revision(engine)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert differences == []
+
+
+def test_an_organisation_is_found_again_by_its_name_not_duplicated(engine: Engine) -> None:
+    first = ensure_organisation(engine, "Gendarmerie  de Mamers", OrganisationKind.GENDARMERIE)
+    again = ensure_organisation(engine, "Gendarmerie de Mamers", OrganisationKind.OTHER)
+    assert again.id == first.id
+    assert again.kind is OrganisationKind.GENDARMERIE
+
+
+def test_an_invitation_enrolls_once_with_its_role_and_organisation(engine: Engine) -> None:
+    organisation_id = _organisation_id(engine)
+    invitation = create_invitation(
+        engine, role=Role.CORRESPONDENT, organisation_id=organisation_id, ttl=WEEK
+    )
+
+    outcome, member = redeem_invitation(
+        engine, invitation.token, telegram_id=5_000_000_001, display_name="Camille"
+    )
+    assert outcome is Redemption.ENROLLED
+    assert member is not None
+    assert (member.role, member.organisation_id) == (Role.CORRESPONDENT, organisation_id)
+    assert find_member(engine, 5_000_000_001).display_name == "Camille"
+
+    again, nobody = redeem_invitation(
+        engine, invitation.token, telegram_id=77, display_name="Someone else"
+    )
+    assert (again, nobody) == (Redemption.USED, None)
+    assert find_member(engine, 77) is None
+
+
+def test_an_expired_or_unknown_invitation_enrolls_nobody(engine: Engine) -> None:
+    long_ago = datetime.now(UTC) - timedelta(days=8)
+    expired = create_invitation(
+        engine, role=Role.WORKER, organisation_id=_organisation_id(engine), ttl=WEEK, now=long_ago
+    )
+    assert redeem_invitation(engine, expired.token, telegram_id=1, display_name="A") == (
+        Redemption.EXPIRED,
+        None,
+    )
+    assert redeem_invitation(engine, "not-a-token", telegram_id=1, display_name="A") == (
+        Redemption.UNKNOWN,
+        None,
+    )
+    assert find_member(engine, 1) is None
+
+
+def test_a_member_opening_another_invitation_keeps_it_unused(engine: Engine) -> None:
+    organisation_id = _organisation_id(engine)
+    first = create_invitation(engine, role=Role.ADMIN, organisation_id=organisation_id, ttl=WEEK)
+    second = create_invitation(engine, role=Role.WORKER, organisation_id=organisation_id, ttl=WEEK)
+    redeem_invitation(engine, first.token, telegram_id=10, display_name="Admin")
+
+    outcome, member = redeem_invitation(engine, second.token, telegram_id=10, display_name="A")
+    assert outcome is Redemption.ALREADY_MEMBER
+    assert member.role is Role.ADMIN
+    assert redeem_invitation(engine, second.token, telegram_id=11, display_name="B")[0] is (
+        Redemption.ENROLLED
+    )
+
+
+def test_only_a_hash_of_the_token_is_stored(engine: Engine) -> None:
+    invitation = create_invitation(
+        engine, role=Role.ADMIN, organisation_id=_organisation_id(engine), ttl=WEEK
+    )
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT token_hash FROM invitation")).all()
+    assert rows
+    assert all(invitation.token not in row.token_hash for row in rows)
+
+
+def test_two_people_opening_the_same_link_at_once_enroll_one(engine: Engine) -> None:
+    invitation = create_invitation(
+        engine, role=Role.SIAO, organisation_id=_organisation_id(engine), ttl=WEEK
+    )
+    start = threading.Barrier(2)
+    outcomes: list[Redemption] = []
+
+    def open_link(telegram_id: int) -> None:
+        start.wait()
+        outcomes.append(
+            redeem_invitation(engine, invitation.token, telegram_id=telegram_id, display_name="X")[
+                0
+            ]
+        )
+
+    threads = [threading.Thread(target=open_link, args=(user,)) for user in (21, 22)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == sorted([Redemption.ENROLLED, Redemption.USED])
+    with session_scope(engine) as session:
+        assert len(session.exec(select(Member)).all()) == 1
+
+
+def test_a_chosen_language_is_kept(engine: Engine) -> None:
+    invitation = create_invitation(
+        engine, role=Role.WORKER, organisation_id=_organisation_id(engine), ttl=WEEK
+    )
+    _, member = redeem_invitation(engine, invitation.token, telegram_id=31, display_name="W")
+    assert member.language is None
+    set_language(engine, member.id, "en")
+    assert find_member(engine, 31).language == "en"
+
+
+def test_dates_are_stored_as_utc_and_naive_ones_are_refused(engine: Engine) -> None:
+    paris_noon = datetime(2026, 3, 29, 12, 0, tzinfo=UTC) + timedelta(hours=0)
+    invitation = create_invitation(
+        engine,
+        role=Role.WORKER,
+        organisation_id=_organisation_id(engine),
+        ttl=WEEK,
+        now=paris_noon,
+    )
+    assert invitation.expires_at == paris_noon + WEEK
+    with pytest.raises(Exception, match="naive"):
+        create_invitation(
+            engine,
+            role=Role.WORKER,
+            organisation_id=_organisation_id(engine),
+            ttl=WEEK,
+            now=datetime(2026, 3, 29, 12, 0),  # noqa: DTZ001 - the point of the test
+        )
+
+
+async def test_persistence_keeps_conversations_and_drafts_but_never_empty_user_data(
+    engine: Engine,
+) -> None:
+    persistence = DatabasePersistence(engine)
+    await persistence.update_conversation("report", (42, 42), "where")
+    await persistence.update_user_data(42, {"draft": {"type": "violence", "adults": 1}})
+    await persistence.update_user_data(99, {})  # a stranger: PTB hands over an empty dict
+
+    again = DatabasePersistence(engine)
+    assert await again.get_conversations("report") == {(42, 42): "where"}
+    assert await again.get_user_data() == {42: {"draft": {"type": "violence", "adults": 1}}}
+
+    await again.update_conversation("report", (42, 42), None)
+    await again.update_user_data(42, {})
+    assert await again.get_conversations("report") == {}
+    assert await again.get_user_data() == {}
