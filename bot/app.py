@@ -73,3 +73,5 @@ def configure_logging() -> None:
     )
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # PTB logs whole updates (what people typed) at DEBUG: never let that reach a log file.
+    logging.getLogger("telegram").setLevel(logging.INFO)

@@ -80,12 +80,12 @@ def format_datetime(value: datetime, zone: ZoneInfo) -> str:
     )
 
 
-def catalog_paths(language: str) -> tuple[Path, Path]:
-    folder = LOCALES_DIR / language / "LC_MESSAGES"
+def catalog_paths(language: str, locales: Path = LOCALES_DIR) -> tuple[Path, Path]:
+    folder = locales / language / "LC_MESSAGES"
     return folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
 
 
-def compile_catalogs() -> list[str]:
+def compile_catalogs(locales: Path = LOCALES_DIR) -> list[str]:
     """Compile each `.po` whose `.mo` is missing or older (what `pybabel compile` does).
 
     Run at every start, so a fresh checkout or an edited catalog never needs a manual step.
@@ -93,7 +93,7 @@ def compile_catalogs() -> list[str]:
     """
     compiled = []
     for language in SUPPORTED_LANGUAGES:
-        po_path, mo_path = catalog_paths(language)
+        po_path, mo_path = catalog_paths(language, locales)
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
         with po_path.open("rb") as po_file:

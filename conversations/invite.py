@@ -19,6 +19,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_datetime
 from bot.labels import role_label
+from conversations.common import persistent_flow
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation, get_organisation, organisations
 from storage.models import Role
@@ -198,7 +199,8 @@ def _organisation_keyboard(context: RelaisContext) -> InlineKeyboardMarkup:
 def handlers() -> list[BaseHandler]:
     anything_else = filters.ALL & ~filters.COMMAND
     return [
-        ConversationHandler(
+        persistent_flow(
+            "invite",
             entry_points=[CommandHandler(list(permissions.INVITE.names), begin)],
             states={
                 ROLE: [
@@ -221,8 +223,5 @@ def handlers() -> list[BaseHandler]:
                 CommandHandler(list(permissions.CANCEL.names), cancel),
                 CallbackQueryHandler(cancel, pattern=r"^inv:cancel$"),
             ],
-            name="invite",
-            persistent=True,
-            allow_reentry=True,
         )
     ]

@@ -1,6 +1,7 @@
 """Shared fixtures: real databases (SQLite, and PostgreSQL when configured)."""
 
-from collections.abc import Iterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,8 @@ from tests.databases import (
     postgres_database,
     sqlite_database,
 )
+from tests.fakebotapi import FakeBotAPI
+from tests.harness import RelaisUnderTest, settings_for
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -23,6 +26,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             yield url
         return
     if not POSTGRES_URL:
+        if os.environ.get("RELAIS_REQUIRE_POSTGRES"):
+            pytest.fail("RELAIS_REQUIRE_POSTGRES is set but TEST_DATABASE_URL is not")
         pytest.skip(POSTGRES_SKIP_REASON)
     with postgres_database() as url:
         yield url
@@ -32,3 +37,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def engine(database_url: str) -> Iterator[Engine]:
     with migrated_engine(database_url) as engine:
         yield engine
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeBotAPI]:
+    fake = FakeBotAPI()
+    await fake.start()
+    yield fake
+    await fake.stop()
+
+
+@pytest.fixture
+async def relais(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
+    """Relais on a SQLite file, running against the fake Bot API."""
+    bot = RelaisUnderTest(
+        fake_api, settings_for(fake_api, f"sqlite:///{tmp_path / 'relais.sqlite3'}")
+    )
+    await bot.start()
+    yield bot
+    await bot.stop()

@@ -1,0 +1,49 @@
+"""`python -m bot` as a person runs it on a server: clear words, no traceback."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_bot(*arguments: str, cwd: Path, **environment: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env |= {"PYTHONPATH": str(ROOT), **environment}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *arguments],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_without_a_token_it_says_how_to_get_one_and_exits_2(tmp_path: Path) -> None:
+    result = run_bot(cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "TELEGRAM_BOT_TOKEN" in lines[0]
+    assert "@BotFather" in lines[0]
+    assert not (tmp_path / "data").exists(), "nothing is created before the settings are valid"
+
+
+def test_an_invalid_setting_is_named_in_one_line_and_exits_2(tmp_path: Path) -> None:
+    result = run_bot(cwd=tmp_path, TELEGRAM_BOT_TOKEN="1:x", TIMEZONE="Mars/Olympus")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Invalid settings: TIMEZONE: Value error, unknown time zone 'Mars/Olympus' "
+        "(example: Europe/Paris)"
+    ]
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:x\nINVITE_TTL_DAYS=0\n")
+    result = run_bot(cwd=tmp_path)
+    assert result.returncode == 2
+    assert "INVITE_TTL_DAYS" in result.stderr
