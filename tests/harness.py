@@ -38,12 +38,16 @@ class RelaisUnderTest:
         return self.application
 
     async def start(self) -> None:
-        self.application = build_application(self.settings)
-        await self.application.initialize()
-        await self.application.start()
-        await self.application.updater.start_polling(
+        """What `Application.run_polling` does, without taking over the event loop."""
+        application = build_application(self.settings)
+        await application.initialize()
+        if application.post_init is not None:
+            await application.post_init(application)
+        await application.updater.start_polling(
             poll_interval=0, timeout=5, allowed_updates=Update.ALL_TYPES
         )
+        await application.start()
+        self.application = application
 
     async def stop(self) -> None:
         if self.application is None:

@@ -66,7 +66,7 @@ async def test_the_first_admin_invites_a_correspondent_who_switches_to_english_a
 ) -> None:
     relais = RelaisUnderTest(fake_api, settings_for(fake_api, database_url))
     link, token = await cli_invite(
-        fake_api, database_url, "invite", "--role", "admin", "--org", "Sarthe Habitat"
+        fake_api, database_url, "--role", "admin", "--org", "Sarthe Habitat"
     )
     assert link == f"https://t.me/{fake_api.bot_username}?start={token}"
 
