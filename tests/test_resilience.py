@@ -77,9 +77,7 @@ async def test_python_m_bot_polls_a_bot_api_emulator(fake_api: FakeBotAPI, tmp_p
     try:
         visitor = fake_api.add_user(first_name="Visiteur", language_code="fr")
         fake_api.send_text(visitor, "bonjour")
-        async with asyncio.timeout(30):
-            while not fake_api.bot_messages(visitor.id):
-                await asyncio.sleep(0.1)  # noqa: ASYNC110 - another process writes
+        await fake_api.wait_for(lambda: fake_api.bot_messages(visitor.id), 30, "the reply")
         assert "demandez un lien d'invitation" in fake_api.bot_messages(visitor.id)[0].text
     finally:
         process.send_signal(signal.SIGINT)
