@@ -12,12 +12,25 @@ from bot.errors import on_error
 from bot.i18n import compile_catalogs
 from bot.menus import publish_default_commands
 from bot.settings import Settings
-from conversations import fallback, help_command, invite, language, start
+from conversations import (
+    alerts,
+    fallback,
+    help_command,
+    invite,
+    language,
+    my_reports,
+    report,
+    report_drafts,
+    start,
+)
 from storage.database import make_engine, upgrade
 from storage.persistence import DatabasePersistence
+from storage.sites import read_sites_file, sync_sites
 
 # Flows in the order they are tried; the fallback answers what none of them took.
-FLOWS = (start, help_command, language, invite, fallback)
+FLOWS = (start, help_command, language, invite, report, my_reports, alerts, fallback)
+# Sweeps of the database (the truth) for what is due; APScheduler only wakes them up.
+SWEEPS = ((alerts.escalate, "escalation", 60), (report_drafts.sweep_drafts, "drafts", 300))
 
 
 def prepare_database(settings: Settings) -> Engine:
@@ -51,6 +64,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Relai
     assert isinstance(application, RelaisApplication)
     application.settings = settings
     application.engine = engine
+    if settings.sites_file is not None:
+        sync_sites(engine, read_sites_file(settings.sites_file))
     _register(application)
     return application
 
@@ -60,6 +75,15 @@ def _register(application: Application) -> None:
     for flow in FLOWS:
         application.add_handlers(flow.handlers())
     application.add_error_handler(on_error)
+    for callback, name, seconds in SWEEPS:
+        application.job_queue.run_repeating(
+            callback,
+            interval=seconds,
+            first=seconds,
+            name=name,
+            # A late sweep still runs (APScheduler's default grace is one second).
+            job_kwargs={"misfire_grace_time": seconds, "coalesce": True},
+        )
 
 
 async def _on_startup(application: Application) -> None:

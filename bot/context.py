@@ -1,5 +1,7 @@
 """The Application and CallbackContext Relais runs with."""
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine
@@ -8,6 +10,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
 from storage.models import Member
+from storage.types import utcnow
 
 
 class RelaisApplication(Application):
@@ -19,6 +22,11 @@ class RelaisApplication(Application):
 
     settings: Settings
     engine: Engine
+    # What time it is for the bot's rules (escalations, drafts); tests move it forward.
+    clock: Callable[[], datetime] = staticmethod(utcnow)
+
+    def now(self) -> datetime:
+        return self.clock()
 
     async def process_update(self, update: object) -> None:
         await super().process_update(update)

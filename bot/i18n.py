@@ -14,7 +14,8 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_date, format_time
+from babel.dates import format_date as format_date_babel
+from babel.dates import format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -75,9 +76,14 @@ def format_datetime(value: datetime, zone: ZoneInfo) -> str:
     local = value.astimezone(zone)
     language = current_language()
     return _("{date} à {time}").format(
-        date=format_date(local, "long", locale=language),
+        date=format_date_babel(local, "long", locale=language),
         time=format_time(local, "short", locale=language),
     )
+
+
+def format_date(value: datetime, zone: ZoneInfo) -> str:
+    """A date as the reader says it ("2 déc. 2026"), in the local zone."""
+    return format_date_babel(value.astimezone(zone), "medium", locale=current_language())
 
 
 def catalog_paths(language: str, locales: Path = LOCALES_DIR) -> tuple[Path, Path]:

@@ -12,6 +12,8 @@ from storage.models import OrganisationKind, Role
 EVERYONE = frozenset(Role)
 STAFF = EVERYONE - {Role.BENEFICIARY}
 ADMINS = frozenset({Role.ADMIN})
+WORKERS = frozenset({Role.WORKER})
+REPORTERS = frozenset({Role.CORRESPONDENT, Role.GENDARMERIE, Role.SIAO, Role.WORKER, Role.ADMIN})
 
 
 @dataclass(frozen=True)
@@ -34,14 +36,21 @@ HELP = Command("aide", "help", N_("Ce que vous pouvez faire ici"), EVERYONE)
 LANGUAGE = Command("langue", "language", N_("Changer de langue"), EVERYONE)
 CANCEL = Command("annuler", "cancel", N_("Abandonner l'action en cours"), EVERYONE)
 INVITE = Command("inviter", "invite", N_("Inviter une personne dans Relais"), ADMINS)
+REPORT = Command("signaler", "report", N_("Signaler une situation"), REPORTERS)
+MY_REPORTS = Command(
+    "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
+)
 
-COMMANDS: tuple[Command, ...] = (START, HELP, LANGUAGE, CANCEL, INVITE)
+COMMANDS: tuple[Command, ...] = (START, HELP, REPORT, MY_REPORTS, LANGUAGE, CANCEL, INVITE)
 _BY_NAME = {name: command for command in COMMANDS for name in command.names}
 
 # Buttons: the prefix before the first ":" of callback_data names the flow they belong to.
 BUTTONS: dict[str, frozenset[Role]] = {
     "lang": EVERYONE,
     "inv": ADMINS,
+    "rep": REPORTERS,
+    "take": WORKERS,
+    "view": WORKERS,
 }
 
 # The roles an admin can invite from the chat; beneficiaries are invited on their case (#5).

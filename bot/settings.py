@@ -29,6 +29,12 @@ class Settings(BaseSettings):
     default_language: str = "fr"
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
     persistence_flush_seconds: float = Field(default=60.0, gt=0)
+    alert_chat_id: int | None = None
+    sites_file: Path | None = None
+    escalation_minutes: int = Field(default=240, ge=1)
+    urgent_escalation_minutes: int = Field(default=30, ge=1)
+    draft_reminder_hours: int = Field(default=24, ge=1)
+    draft_expiry_days: int = Field(default=7, ge=1)
 
     @field_validator("timezone")
     @classmethod
@@ -37,6 +43,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise ValueError(f"unknown time zone {value!r} (example: Europe/Paris)") from error
+        return value
+
+    @field_validator("sites_file")
+    @classmethod
+    def _readable_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
         return value
 
     @field_validator("default_language")
@@ -62,6 +75,22 @@ class Settings(BaseSettings):
     @property
     def invite_ttl(self) -> timedelta:
         return timedelta(days=self.invite_ttl_days)
+
+    @property
+    def escalation_delay(self) -> timedelta:
+        return timedelta(minutes=self.escalation_minutes)
+
+    @property
+    def urgent_escalation_delay(self) -> timedelta:
+        return timedelta(minutes=self.urgent_escalation_minutes)
+
+    @property
+    def draft_reminder_delay(self) -> timedelta:
+        return timedelta(hours=self.draft_reminder_hours)
+
+    @property
+    def draft_expiry(self) -> timedelta:
+        return timedelta(days=self.draft_expiry_days)
 
     def require_token(self) -> str:
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():

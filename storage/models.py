@@ -89,3 +89,100 @@ class UserData(SQLModel, table=True):
     )
     data: dict[str, Any] = Field(sa_type=JSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CaseKind(StrEnum):
+    ADDICTION = "addiction"
+    VIOLENCE = "violence"
+
+
+class CaseStatus(StrEnum):
+    RECEIVED = "received"
+    DIAGNOSTIC = "diagnostic"
+    COMMISSION = "commission"
+    ACCEPTED = "accepted"
+    REDIRECTED = "redirected"
+    DECLINED = "declined"
+    CONTRACT_SIGNED = "contract_signed"
+    IN_SUPPORT = "in_support"
+    SHARED_REVIEW = "shared_review"
+    CLOSED = "closed"
+
+
+class Site(SQLModel, table=True):
+    """A residence of the landlord's stock, loaded from the sites file (SITES_FILE)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120, unique=True)
+    commune: str = Field(max_length=80)
+    sector: str = Field(max_length=80)
+    qpv: bool = False
+    active: bool = True
+
+
+class ReportDraft(SQLModel, table=True):
+    """A referral form being filled in: one per member, the database being its only home."""
+
+    __tablename__ = "report_draft"
+
+    id: str = Field(primary_key=True, max_length=32)  # also the case's submission key
+    member_id: int = Field(foreign_key="member.id", unique=True)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    current: str = Field(max_length=32)
+    editing: bool = False
+    question_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    reminded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Case(SQLModel, table=True):
+    __tablename__ = "referral_case"
+
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True)
+    submission_key: str = Field(max_length=32, unique=True)
+    kind: CaseKind = Field(sa_type=enum_type(CaseKind))
+    urgent: bool = False
+    status: CaseStatus = Field(default=CaseStatus.RECEIVED, sa_type=enum_type(CaseStatus))
+    # Structured, non-identifying fields stay in columns for the figures.
+    commune: str | None = Field(default=None, max_length=80)
+    sector: str | None = Field(default=None, max_length=80)
+    site_id: int | None = Field(default=None, foreign_key="site.id")
+    qpv: str = Field(default="unknown", max_length=8)  # yes / no / unknown
+    consent: str = Field(max_length=8)  # yes / not_yet / no
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    source_member_id: int = Field(foreign_key="member.id", index=True)
+    source_organisation_id: int = Field(foreign_key="organisation.id")
+    assigned_worker_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CaseEvent(SQLModel, table=True):
+    """The case timeline: who did what, when, from which status to which, and why."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="referral_case.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_member_id: int | None = Field(default=None, foreign_key="member.id")
+    kind: str = Field(max_length=32)
+    from_status: CaseStatus | None = Field(default=None, sa_type=enum_type(CaseStatus))
+    to_status: CaseStatus | None = Field(default=None, sa_type=enum_type(CaseStatus))
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class AlertMessage(SQLModel, table=True):
+    """A new-case alert as sent to one chat, so that every copy can be edited once taken."""
+
+    __tablename__ = "alert_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="referral_case.id", index=True)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    message_id: int = Field(sa_type=sa.BigInteger)
+    language: str = Field(max_length=8)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -31,6 +31,7 @@ class RelaisUnderTest:
         self.fake = fake
         self.settings = settings
         self.application: RelaisApplication | None = None
+        self.team_chat = None  # a group chat, when a test gives the bot one
 
     @property
     def app(self) -> RelaisApplication:
@@ -66,6 +67,11 @@ class RelaisUnderTest:
         """Return once the bot has received `update_id` and handled everything queued."""
         await self.fake.wait_confirmed(update_id)
         await self.app.update_queue.join()
+
+    async def run_job(self, name: str) -> None:
+        """Run a scheduled job now, as the JobQueue would (tests move `app.clock` instead of waiting)."""
+        [job] = self.app.job_queue.get_jobs_by_name(name)
+        await job.run(self.app)
 
     def person(self, first_name: str, language_code: str = "fr") -> "Person":
         return Person(self, self.fake.add_user(first_name=first_name, language_code=language_code))

@@ -95,6 +95,8 @@ async def test_the_first_admin_invites_a_correspondent_who_switches_to_english_a
         assert [command["command"] for command in english_menu] == [
             "start",
             "help",
+            "report",
+            "my_reports",
             "language",
             "cancel",
         ]

@@ -1,0 +1,218 @@
+"""New-case alerts to Montjoie workers: fan-out, "Je prends", "Voir", and escalation.
+
+An alert says what a worker needs to decide to take a case, and nothing that identifies
+the person: no name, no phone, no free text, so it is safe in the team's group chat.
+Full details go only to a worker's private chat, on "Voir".
+"""
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.context import RelaisApplication, RelaisContext
+from bot.i18n import _, resolve_language, use_language
+from conversations.report_texts import answer_label, option, short_name
+from domain.referral import QUESTIONS
+from storage.cases import (
+    alerts_of,
+    cases_to_escalate,
+    get_case,
+    mark_escalated,
+    record_alert,
+    take_case,
+)
+from storage.members import active_members, get_member, get_organisation
+from storage.models import Case, Member, Role
+
+logger = logging.getLogger(__name__)
+
+
+def member_language(application: RelaisApplication, member: Member) -> str:
+    return resolve_language(member.language, None, application.settings.default_language)
+
+
+async def announce(
+    application: RelaisApplication, case: Case, *, escalation: bool = False
+) -> None:
+    """Send the alert to every active worker and to the team's group chat, if any."""
+    recipients = [
+        (worker.telegram_id, member_language(application, worker))
+        for worker in active_members(application.engine, Role.WORKER)
+    ]
+    if application.settings.alert_chat_id is not None:
+        recipients.append(
+            (application.settings.alert_chat_id, application.settings.default_language)
+        )
+    for chat_id, language in recipients:
+        with use_language(language):
+            text = _alert_text(application, case, escalation=escalation)
+            keyboard = _alert_keyboard(case)
+        try:
+            message = await application.bot.send_message(chat_id, text, reply_markup=keyboard)
+        except TelegramError as error:
+            logger.warning(
+                "Alert for case %s not delivered to one chat: %s", case.id, type(error).__name__
+            )
+            continue
+        record_alert(application.engine, case.id, chat_id, message.message_id, language)
+
+
+async def take(update: Update, context: RelaisContext) -> None:
+    query = update.callback_query
+    case_id = _case_id(query.data)
+    worker = context.known_member
+    taken, case = (
+        take_case(context.engine, case_id, worker, context.relais.now())
+        if case_id
+        else (False, None)
+    )
+    if case is None:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return
+    if not taken:
+        holder = get_member(context.engine, case.assigned_worker_id)
+        await query.answer(
+            _("Trop tard : {name} a déjà pris le dossier {reference}.").format(
+                name=holder.display_name if holder else "?", reference=case.reference
+            ),
+            show_alert=True,
+        )
+        return
+    await query.answer(
+        _("Le dossier {reference} vous est attribué.").format(reference=case.reference)
+    )
+    await _mark_alerts_taken(context.relais, case, worker)
+    await _tell_referrer(context.relais, case)
+
+
+async def view(update: Update, context: RelaisContext) -> None:
+    query = update.callback_query
+    case_id = _case_id(query.data)
+    case = get_case(context.engine, case_id) if case_id else None
+    if case is None:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return
+    worker = context.known_member
+    try:
+        await context.bot.send_message(worker.telegram_id, case_details(context.relais, case))
+    except TelegramError:
+        await query.answer(
+            _("Ouvrez d'abord une conversation privée avec moi, puis réessayez."), show_alert=True
+        )
+        return
+    in_private = query.message is not None and query.message.chat.type == "private"
+    await query.answer(None if in_private else _("Détails envoyés en message privé."))
+
+
+async def escalate(context: RelaisContext) -> None:
+    """Job: re-alert every worker, and tell the admins, about cases nobody took in time."""
+    application = context.relais
+    now = application.now()
+    settings = application.settings
+    for case in cases_to_escalate(
+        application.engine,
+        now,
+        delay=settings.escalation_delay,
+        urgent_delay=settings.urgent_escalation_delay,
+    ):
+        mark_escalated(application.engine, case.id, now)
+        await announce(application, case, escalation=True)
+        for admin in active_members(application.engine, Role.ADMIN):
+            with use_language(member_language(application, admin)):
+                text = _(
+                    "Le signalement {reference} n'a toujours pas été pris en charge. Les travailleurs sociaux ont été relancés."
+                ).format(reference=case.reference)
+            try:
+                await application.bot.send_message(admin.telegram_id, text)
+            except TelegramError as error:
+                logger.warning(
+                    "Escalation notice not delivered to admin %s: %s",
+                    admin.id,
+                    type(error).__name__,
+                )
+
+
+def case_details(application: RelaisApplication, case: Case) -> str:
+    """Everything the referrer said, for a worker's private chat only."""
+    lines = [_alert_text(application, case, escalation=False), ""]
+    for key, value in case.answers.items():
+        if key in QUESTIONS and key not in ("kind", "danger"):
+            lines.append(f"• {short_name(key)} : {answer_label(application.engine, key, value)}")
+    return "\n".join(lines)
+
+
+def _alert_text(application: RelaisApplication, case: Case, *, escalation: bool) -> str:
+    organisation = get_organisation(application.engine, case.source_organisation_id)
+    place = case.commune or "?"
+    if case.sector:
+        place = _("{commune} (secteur {sector})").format(commune=place, sector=case.sector)
+    lines = [
+        (
+            _("URGENT — nouveau signalement {reference}")
+            if case.urgent
+            else _("Nouveau signalement {reference}")
+        ).format(reference=case.reference),
+        _("Type : {kind}").format(kind=option(case.kind.value)),
+        _("Lieu : {place}").format(place=place),
+        _("QPV : {qpv}").format(qpv=option(case.qpv)),
+        _("Signalé par : {organisation}").format(
+            organisation=organisation.name if organisation else "?"
+        ),
+    ]
+    if escalation:
+        lines.insert(0, _("Relance : ce signalement attend toujours d'être pris en charge."))
+    return "\n".join(lines)
+
+
+def _alert_keyboard(case: Case, *, taken: bool = False) -> InlineKeyboardMarkup:
+    view_button = InlineKeyboardButton(_("Voir"), callback_data=f"view:{case.id}")
+    if taken:
+        return InlineKeyboardMarkup([[view_button]])
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("Je prends"), callback_data=f"take:{case.id}"), view_button]]
+    )
+
+
+async def _mark_alerts_taken(application: RelaisApplication, case: Case, worker: Member) -> None:
+    for alert in alerts_of(application.engine, case.id):
+        with use_language(alert.language):
+            text = (
+                _alert_text(application, case, escalation=False)
+                + "\n\n"
+                + _("Pris en charge par {name}.").format(name=worker.display_name)
+            )
+            keyboard = _alert_keyboard(case, taken=True)
+        try:
+            await application.bot.edit_message_text(
+                text, chat_id=alert.chat_id, message_id=alert.message_id, reply_markup=keyboard
+            )
+        except (BadRequest, TelegramError) as error:
+            logger.warning("Alert %s could not be updated: %s", alert.id, type(error).__name__)
+
+
+async def _tell_referrer(application: RelaisApplication, case: Case) -> None:
+    referrer = get_member(application.engine, case.source_member_id)
+    if referrer is None or not referrer.active:
+        return
+    with use_language(member_language(application, referrer)):
+        text = _(
+            "Votre signalement {reference} a été pris en charge par un travailleur social de Montjoie."
+        ).format(reference=case.reference)
+    try:
+        await application.bot.send_message(referrer.telegram_id, text)
+    except TelegramError as error:
+        logger.warning("Referrer of case %s not told: %s", case.id, type(error).__name__)
+
+
+def _case_id(data: str | None) -> int | None:
+    value = (data or "").partition(":")[2]
+    return int(value) if value.isdecimal() else None
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CallbackQueryHandler(take, pattern=r"^take:"),
+        CallbackQueryHandler(view, pattern=r"^view:"),
+    ]

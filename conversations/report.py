@@ -1,0 +1,417 @@
+"""/signaler: the guided referral form, one question per message.
+
+The draft (storage.drafts) holds the answers and the current question; every answer is
+saved at once, so a restart, a lost phone or a day's pause resumes at the same question.
+domain.referral decides the questions and their order; this module only asks and listens.
+"""
+
+from contextlib import suppress
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _
+from conversations import alerts
+from conversations.common import persistent_flow
+from conversations.report_texts import (
+    answer_label,
+    emergency_numbers,
+    example,
+    option,
+    prompt,
+    short_name,
+)
+from domain.referral import (
+    OTHER_SITE,
+    QUESTIONS,
+    REVIEW,
+    VIA_REFERRER,
+    Input,
+    next_question,
+    parse_count,
+    parse_phone,
+    parse_text,
+    previous_question,
+    progress,
+    relevant_answers,
+)
+from storage.cases import submit_report
+from storage.drafts import discard_draft, find_draft, save_draft, start_draft
+from storage.models import ReportDraft
+from storage.sites import active_sites
+
+FILLING = "filling"
+SELECTION = "_selection"  # multi-choice ticks not yet validated; never an answer itself
+
+
+async def begin(update: Update, context: RelaisContext) -> str:
+    member = context.known_member
+    draft = find_draft(context.engine, member.id)
+    if draft is None:
+        draft = start_draft(context.engine, member.id, next_question({}))
+        await update.effective_message.reply_text(
+            _(
+                "Nouveau signalement. Une question par message ; « ← Retour » et « Annuler » sont sous chaque question. Notez seulement ce qui est utile au suivi."
+            )
+        )
+    else:
+        await update.effective_message.reply_text(
+            _("Vous avez un signalement en cours : reprenons où vous en étiez.")
+        )
+    return await ask(update, context, draft)
+
+
+async def on_button(update: Update, context: RelaisContext) -> str | int:
+    query = update.callback_query
+    draft = find_draft(context.engine, context.known_member.id)
+    if draft is None:
+        await query.answer(_("Ce signalement n'est plus en cours."), show_alert=True)
+        return ConversationHandler.END
+    _prefix, key, operation = [*query.data.split(":", 2), "", ""][:3]
+    if key == "cancel":
+        return await cancel(update, context)
+    if key == "resume":
+        await query.answer()
+        return await ask(update, context, draft)
+    if key != draft.current:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return FILLING
+    if key == REVIEW:
+        return await _on_review_button(update, context, draft, operation)
+    return await _on_question_button(update, context, draft, key, operation)
+
+
+async def _on_question_button(
+    update: Update, context: RelaisContext, draft: ReportDraft, key: str, operation: str
+) -> str:
+    query = update.callback_query
+    question = QUESTIONS[key]
+    if operation == "back":
+        await query.answer()
+        return await _go_back(update, context, draft)
+    if operation.startswith("+") and question.input is Input.MULTI:
+        return await _toggle(update, context, draft, operation[1:])
+    value = _button_value(question, operation, draft)
+    if value is _INVALID:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return FILLING
+    await query.answer()
+    await _close_question(query.message, key, value, context)
+    return await _record(update, context, draft, key, value)
+
+
+_INVALID = object()
+
+
+def _button_value(question, operation: str, draft: ReportDraft) -> object:
+    if operation == "skip" and question.optional:
+        return None
+    if operation == "ok" and question.input is Input.MULTI:
+        selection = draft.answers.get(SELECTION) or []
+        return list(selection) if selection else _INVALID
+    value = operation.removeprefix("=")
+    if question.input is Input.CHOICE and value in question.options:
+        return value
+    if (
+        question.input is Input.COUNT
+        and value.isdecimal()
+        and question.low <= int(value) <= question.high
+    ):
+        return int(value)
+    if question.input is Input.PHONE and value == VIA_REFERRER:
+        return value
+    if question.input is Input.SITE:
+        return value if value == OTHER_SITE else (int(value) if value.isdecimal() else _INVALID)
+    return _INVALID
+
+
+async def on_text(update: Update, context: RelaisContext) -> str | int:
+    draft = find_draft(context.engine, context.known_member.id)
+    if draft is None:
+        await update.effective_message.reply_text(
+            _("Ce signalement n'est plus en cours. /signaler pour en commencer un.")
+        )
+        return ConversationHandler.END
+    if draft.current == REVIEW:
+        await update.effective_message.reply_text(
+            _("Relisez puis choisissez « Envoyer » ou « Modifier » sous le récapitulatif.")
+        )
+        return FILLING
+    question = QUESTIONS[draft.current]
+    value = _typed_value(question, update.effective_message.text or "")
+    if value is None:
+        return await _reask(update, context, draft)
+    await _close_question(None, draft.current, value, context, draft=draft)
+    return await _record(update, context, draft, draft.current, value)
+
+
+def _typed_value(question, text: str) -> object | None:
+    if question.input is Input.COUNT:
+        return parse_count(text, question)
+    if question.input is Input.TEXT:
+        return parse_text(text, question)
+    if question.input is Input.PHONE:
+        return parse_phone(text)
+    return None  # a choice is made with the buttons
+
+
+async def on_other(update: Update, context: RelaisContext) -> str | int:
+    """A sticker, a photo, a voice message...: the same question again, with an example."""
+    draft = find_draft(context.engine, context.known_member.id)
+    if draft is None:
+        return ConversationHandler.END
+    if draft.current == REVIEW:
+        return await on_text(update, context)
+    return await _reask(update, context, draft)
+
+
+async def cancel(update: Update, context: RelaisContext) -> int:
+    draft = find_draft(context.engine, context.known_member.id)
+    if draft is not None:
+        discard_draft(context.engine, draft.id)
+    text = _("Signalement abandonné : rien n'a été enregistré.")
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        with suppress(BadRequest):
+            await update.callback_query.edit_message_reply_markup(None)
+    await update.effective_chat.send_message(text)
+    return ConversationHandler.END
+
+
+async def ask(update: Update, context: RelaisContext, draft: ReportDraft) -> str:
+    """Send the draft's current question (or the review) as a new message."""
+    if draft.current == REVIEW:
+        text, keyboard = _review(context, draft)
+    else:
+        text, keyboard = _question(context, draft)
+    message = await update.effective_chat.send_message(text, reply_markup=keyboard)
+    draft.question_message_id = message.message_id
+    save_draft(context.engine, draft)
+    return FILLING
+
+
+async def _record(
+    update: Update, context: RelaisContext, draft: ReportDraft, key: str, value: object
+) -> str:
+    answers = {k: v for k, v in draft.answers.items() if k != SELECTION}
+    answers[key] = value
+    draft.answers = answers
+    draft.current = next_question(answers)
+    draft.editing = False
+    if key == "danger" and value == "yes":
+        await update.effective_chat.send_message(emergency_numbers())
+    return await ask(update, context, draft)
+
+
+async def _go_back(update: Update, context: RelaisContext, draft: ReportDraft) -> str:
+    answers = {k: v for k, v in draft.answers.items() if k != SELECTION}
+    previous = REVIEW if draft.editing else previous_question(answers, draft.current)
+    if previous is None:
+        return FILLING
+    if not draft.editing:
+        answers.pop(previous, None)
+    draft.answers, draft.current, draft.editing = answers, previous, False
+    await _strip_keyboard(update.callback_query.message)
+    return await ask(update, context, draft)
+
+
+async def _toggle(update: Update, context: RelaisContext, draft: ReportDraft, value: str) -> str:
+    query = update.callback_query
+    if value not in QUESTIONS[draft.current].options:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return FILLING
+    selection = list(draft.answers.get(SELECTION) or [])
+    selection = [v for v in selection if v != value] if value in selection else [*selection, value]
+    draft.answers = {**draft.answers, SELECTION: selection}
+    save_draft(context.engine, draft)
+    await query.answer()
+    await query.edit_message_reply_markup(_question(context, draft)[1])
+    return FILLING
+
+
+async def _reask(update: Update, context: RelaisContext, draft: ReportDraft) -> str:
+    await update.effective_message.reply_text(
+        _("Je n'ai pas pu lire cette réponse. {example}").format(example=example(draft.current))
+    )
+    with suppress(BadRequest):
+        if draft.question_message_id:
+            await context.bot.edit_message_reply_markup(
+                update.effective_chat.id, draft.question_message_id, reply_markup=None
+            )
+    return await ask(update, context, draft)
+
+
+async def _on_review_button(
+    update: Update, context: RelaisContext, draft: ReportDraft, operation: str
+) -> str | int:
+    query = update.callback_query
+    if operation == "send":
+        return await _submit(update, context, draft)
+    key = operation.removeprefix("edit:")
+    if key not in relevant_answers(draft.answers):
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return FILLING
+    await query.answer()
+    await _strip_keyboard(query.message)
+    draft.current, draft.editing = key, True
+    if QUESTIONS[key].input is Input.MULTI:
+        draft.answers = {**draft.answers, SELECTION: list(draft.answers.get(key) or [])}
+    return await ask(update, context, draft)
+
+
+async def _submit(update: Update, context: RelaisContext, draft: ReportDraft) -> int:
+    query = update.callback_query
+    member = context.known_member
+    draft.answers = relevant_answers(draft.answers)
+    year = context.relais.now().astimezone(context.settings.zone).year
+    case, created = submit_report(
+        context.engine, draft, member, year=year, now=context.relais.now()
+    )
+    await query.answer()
+    await _strip_keyboard(query.message)
+    await update.effective_chat.send_message(
+        _(
+            "Signalement {reference} envoyé. Un travailleur social de Montjoie va le prendre en charge ; vous serez prévenu·e. /mes_signalements pour suivre vos signalements."
+        ).format(reference=case.reference)
+    )
+    if created:
+        await alerts.announce(context.relais, case)
+    return ConversationHandler.END
+
+
+def _question(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyboardMarkup]:
+    key = draft.current
+    step, total = progress(draft.answers, key)
+    text = _("Étape {step}/{total}").format(step=step, total=total) + "\n" + prompt(key)
+    return text, InlineKeyboardMarkup([*_answer_rows(context, draft), _navigation(key, step)])
+
+
+def _answer_rows(context: RelaisContext, draft: ReportDraft) -> list[list[InlineKeyboardButton]]:
+    question = QUESTIONS[draft.current]
+    key = question.key
+
+    def button(label: str, operation: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(label, callback_data=f"rep:{key}:{operation}")
+
+    if question.input is Input.CHOICE:
+        return [[button(option(value), f"={value}")] for value in question.options]
+    if question.input is Input.MULTI:
+        ticked = draft.answers.get(SELECTION) or []
+        rows = [
+            [button(("✓ " if value in ticked else "") + option(value), f"+{value}")]
+            for value in question.options
+        ]
+        return [*rows, [button(_("Valider"), "ok")]]
+    if question.input is Input.COUNT:
+        return [
+            [
+                button(str(n), f"={n}")
+                for n in range(question.low, min(question.high, question.low + 4) + 1)
+            ]
+        ]
+    if question.input is Input.PHONE:
+        return [[button(option(VIA_REFERRER), f"={VIA_REFERRER}")]]
+    if question.input is Input.SITE:
+        rows = [[button(site.name, f"={site.id}")] for site in active_sites(context.engine)]
+        return [*rows, [button(option(OTHER_SITE), f"={OTHER_SITE}")]]
+    return [[button(_("Passer"), "skip")]] if question.optional else []
+
+
+def _navigation(key: str, step: int) -> list[InlineKeyboardButton]:
+    row = (
+        [InlineKeyboardButton(_("← Retour"), callback_data=f"rep:{key}:back")] if step > 1 else []
+    )
+    return [*row, InlineKeyboardButton(_("Annuler"), callback_data="rep:cancel")]
+
+
+def _review(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyboardMarkup]:
+    answers = relevant_answers(draft.answers)
+    lines = [_("Récapitulatif — vérifiez avant d'envoyer :")]
+    lines += [
+        f"• {short_name(key)} : {answer_label(context.engine, key, value)}"
+        for key, value in answers.items()
+    ]
+    edit_rows = [
+        [
+            InlineKeyboardButton(
+                _("Modifier : {what}").format(what=short_name(key)),
+                callback_data=f"rep:{REVIEW}:edit:{key}",
+            )
+        ]
+        for key in answers
+    ]
+    actions = [
+        InlineKeyboardButton(_("Envoyer"), callback_data=f"rep:{REVIEW}:send"),
+        InlineKeyboardButton(_("Annuler"), callback_data="rep:cancel"),
+    ]
+    return "\n".join(lines), InlineKeyboardMarkup([*edit_rows, actions])
+
+
+async def _close_question(
+    message: Message | None,
+    key: str,
+    value: object,
+    context: RelaisContext,
+    draft: ReportDraft | None = None,
+) -> None:
+    """Leave the answered question in the chat with its answer and without buttons."""
+    text = prompt(key) + "\n→ " + answer_label(context.engine, key, value)
+    with suppress(BadRequest):
+        if message is not None:
+            await message.edit_text(text)
+        elif draft is not None and draft.question_message_id:
+            await context.bot.edit_message_text(
+                text,
+                chat_id=context.known_member.telegram_id,
+                message_id=draft.question_message_id,
+            )
+
+
+async def _strip_keyboard(message: Message | None) -> None:
+    if message is not None:
+        with suppress(BadRequest):
+            await message.edit_reply_markup(None)
+
+
+def handlers() -> list[BaseHandler]:
+    typed = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    anything_else = filters.UpdateType.MESSAGE & ~filters.COMMAND
+    return [
+        persistent_flow(
+            "report",
+            entry_points=[
+                CommandHandler(list(permissions.REPORT.names), begin),
+                CallbackQueryHandler(begin_from_reminder, pattern=r"^rep:resume$"),
+            ],
+            states={
+                FILLING: [
+                    CallbackQueryHandler(on_button, pattern=r"^rep:"),
+                    MessageHandler(typed, on_text),
+                    MessageHandler(anything_else, on_other),
+                ]
+            },
+            fallbacks=[CommandHandler(list(permissions.CANCEL.names), cancel)],
+        )
+    ]
+
+
+async def begin_from_reminder(update: Update, context: RelaisContext) -> str | int:
+    """ "Reprendre" on a draft reminder, when the flow itself was lost (it never should be)."""
+    draft = find_draft(context.engine, context.known_member.id)
+    await update.callback_query.answer()
+    if draft is None:
+        await update.effective_chat.send_message(
+            _("Ce signalement n'est plus en cours. /signaler pour en commencer un.")
+        )
+        return ConversationHandler.END
+    return await ask(update, context, draft)

@@ -1,0 +1,71 @@
+"""Unfinished reports: one reminder after a day of silence, deletion after a week.
+
+A job sweeps the drafts table (the database is the truth, not PTB's in-memory timeouts),
+so a reminder due while the bot was stopped is sent at the next sweep.
+"""
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.error import TelegramError
+
+from bot.context import RelaisApplication, RelaisContext
+from bot.i18n import _, use_language
+from conversations.alerts import member_language
+from storage.drafts import discard_draft, drafts_to_remind, expired_drafts, mark_reminded
+from storage.members import get_member
+from storage.models import ReportDraft
+
+logger = logging.getLogger(__name__)
+
+
+async def sweep_drafts(context: RelaisContext) -> None:
+    application = context.relais
+    now = application.now()
+    settings = application.settings
+    for draft in expired_drafts(application.engine, now - settings.draft_expiry):
+        discard_draft(application.engine, draft.id)
+        await _tell_author(
+            application,
+            draft,
+            lambda: _(
+                "Votre signalement inachevé a été supprimé après {days} jours sans réponse. /signaler pour en commencer un autre."
+            ).format(days=settings.draft_expiry_days),
+        )
+    for draft in drafts_to_remind(application.engine, now - settings.draft_reminder_delay):
+        mark_reminded(application.engine, draft.id, now)
+        await _tell_author(application, draft, _reminder_text, with_buttons=True)
+
+
+def _reminder_text() -> str:
+    return _(
+        "Vous avez un signalement commencé et pas encore envoyé. Le reprendre ou l'abandonner ?"
+    )
+
+
+async def _tell_author(
+    application: RelaisApplication, draft: ReportDraft, text, *, with_buttons: bool = False
+) -> None:
+    author = get_member(application.engine, draft.member_id)
+    if author is None or not author.active:
+        return
+    with use_language(member_language(application, author)):
+        keyboard = (
+            InlineKeyboardMarkup(
+                [
+                    [
+                        InlineKeyboardButton(_("Reprendre"), callback_data="rep:resume"),
+                        InlineKeyboardButton(_("Abandonner"), callback_data="rep:cancel"),
+                    ]
+                ]
+            )
+            if with_buttons
+            else None
+        )
+        message = text()
+    try:
+        await application.bot.send_message(author.telegram_id, message, reply_markup=keyboard)
+    except TelegramError as error:
+        logger.warning(
+            "Draft notice not delivered to member %s: %s", author.id, type(error).__name__
+        )

@@ -1,0 +1,165 @@
+"""Cases: created from a submitted report, taken by a worker, escalated when nobody does."""
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import Engine, func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from storage.database import session_scope
+from storage.models import AlertMessage, Case, CaseEvent, CaseKind, Member, ReportDraft, Site
+from storage.types import utcnow
+
+REFERENCE_ATTEMPTS = 5
+
+
+def submit_report(
+    engine: Engine, draft: ReportDraft, source: Member, *, year: int, now: datetime | None = None
+) -> tuple[Case, bool]:
+    """Turn a draft into a case, once: (the case, whether it was created by this call).
+
+    The draft id is the case's submission key, so a double tap on "Envoyer" or a
+    re-delivered update finds the case already there instead of creating a second one.
+    """
+    for _attempt in range(REFERENCE_ATTEMPTS):
+        try:
+            with session_scope(engine) as session:
+                return _submit(session, draft, source, year, now or utcnow())
+        except IntegrityError:
+            # Another report took the same reference (or this one was submitted meanwhile).
+            existing = _case_by_key(engine, draft.id)
+            if existing is not None:
+                return existing, False
+    raise RuntimeError("could not allocate a case reference")
+
+
+def _submit(
+    session: Session, draft: ReportDraft, source: Member, year: int, now: datetime
+) -> tuple[Case, bool]:
+    existing = session.exec(select(Case).where(Case.submission_key == draft.id)).first()
+    if existing is not None:
+        return existing, False
+    answers = dict(draft.answers)
+    site = session.get(Site, answers["site"]) if isinstance(answers.get("site"), int) else None
+    case = Case(
+        reference=_next_reference(session, year),
+        submission_key=draft.id,
+        kind=CaseKind(answers["kind"]),
+        urgent=answers.get("danger") == "yes",
+        commune=site.commune if site else answers.get("commune"),
+        sector=site.sector if site else None,
+        site_id=site.id if site else None,
+        qpv=("yes" if site.qpv else "no") if site else str(answers.get("qpv", "unknown")),
+        consent=str(answers["consent"]),
+        answers=answers,
+        source_member_id=source.id,
+        source_organisation_id=source.organisation_id,
+        created_at=now,
+    )
+    session.add(case)
+    session.flush()
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor_member_id=source.id,
+            kind="created",
+            to_status=case.status,
+        )
+    )
+    draft_row = session.get(ReportDraft, draft.id)
+    if draft_row is not None:
+        session.delete(draft_row)
+    return case, True
+
+
+def _next_reference(session: Session, year: int) -> str:
+    prefix = f"R-{year}-"
+    count = session.exec(
+        select(func.count()).select_from(Case).where(col(Case.reference).startswith(prefix))
+    ).one()
+    return f"{prefix}{count + 1:04d}"
+
+
+def _case_by_key(engine: Engine, submission_key: str) -> Case | None:
+    with session_scope(engine) as session:
+        return session.exec(select(Case).where(Case.submission_key == submission_key)).first()
+
+
+def get_case(engine: Engine, case_id: int) -> Case | None:
+    with session_scope(engine) as session:
+        return session.get(Case, case_id)
+
+
+def take_case(
+    engine: Engine, case_id: int, worker: Member, now: datetime | None = None
+) -> tuple[bool, Case | None]:
+    """Assign the case to the worker unless someone was first: (taken by this call, case)."""
+    now = now or utcnow()
+    with session_scope(engine) as session:
+        claimed = session.execute(
+            update(Case)
+            .where(col(Case.id) == case_id, col(Case.assigned_worker_id).is_(None))
+            .values(assigned_worker_id=worker.id, taken_at=now)
+        )
+        if claimed.rowcount == 1:
+            session.add(
+                CaseEvent(case_id=case_id, at=now, actor_member_id=worker.id, kind="taken")
+            )
+        case = session.get(Case, case_id)
+        if case is not None:
+            session.refresh(case)
+        return claimed.rowcount == 1, case
+
+
+def cases_reported_by(engine: Engine, member_id: int) -> list[Case]:
+    with session_scope(engine) as session:
+        query = (
+            select(Case).where(Case.source_member_id == member_id).order_by(col(Case.id).desc())
+        )
+        return list(session.exec(query))
+
+
+def cases_to_escalate(
+    engine: Engine, now: datetime, *, delay: timedelta, urgent_delay: timedelta
+) -> list[Case]:
+    """Cases nobody took in time (urgent ones sooner), not escalated yet."""
+    with session_scope(engine) as session:
+        waiting = select(Case).where(
+            col(Case.assigned_worker_id).is_(None), col(Case.escalated_at).is_(None)
+        )
+        return [
+            case
+            for case in session.exec(waiting.order_by(col(Case.id)))
+            if case.created_at <= now - (urgent_delay if case.urgent else delay)
+        ]
+
+
+def mark_escalated(engine: Engine, case_id: int, now: datetime) -> None:
+    with session_scope(engine) as session:
+        case = session.get(Case, case_id)
+        if case is not None and case.escalated_at is None:
+            case.escalated_at = now
+            session.add(CaseEvent(case_id=case_id, at=now, kind="escalated"))
+
+
+def record_alert(
+    engine: Engine, case_id: int, chat_id: int, message_id: int, language: str
+) -> None:
+    with session_scope(engine) as session:
+        session.add(
+            AlertMessage(
+                case_id=case_id, chat_id=chat_id, message_id=message_id, language=language
+            )
+        )
+
+
+def alerts_of(engine: Engine, case_id: int) -> list[AlertMessage]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(AlertMessage).where(AlertMessage.case_id == case_id)))
+
+
+def case_events(engine: Engine, case_id: int) -> list[CaseEvent]:
+    with session_scope(engine) as session:
+        query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
+        return list(session.exec(query))

@@ -1,0 +1,57 @@
+"""Referral forms in progress: saved at every answer, so nothing is lost to a restart."""
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Engine, delete
+from sqlmodel import col, select
+
+from storage.database import session_scope
+from storage.models import ReportDraft
+from storage.types import utcnow
+
+
+def find_draft(engine: Engine, member_id: int) -> ReportDraft | None:
+    with session_scope(engine) as session:
+        return session.exec(select(ReportDraft).where(ReportDraft.member_id == member_id)).first()
+
+
+def start_draft(engine: Engine, member_id: int, first_question: str) -> ReportDraft:
+    draft = ReportDraft(id=uuid.uuid4().hex, member_id=member_id, current=first_question)
+    with session_scope(engine) as session:
+        session.execute(delete(ReportDraft).where(col(ReportDraft.member_id) == member_id))
+        session.add(draft)
+    return draft
+
+
+def save_draft(engine: Engine, draft: ReportDraft, now: datetime | None = None) -> None:
+    draft.updated_at = now or utcnow()
+    draft.reminded_at = None
+    with session_scope(engine) as session:
+        session.merge(draft)
+
+
+def discard_draft(engine: Engine, draft_id: str) -> None:
+    with session_scope(engine) as session:
+        session.execute(delete(ReportDraft).where(col(ReportDraft.id) == draft_id))
+
+
+def drafts_to_remind(engine: Engine, idle_since: datetime) -> list[ReportDraft]:
+    with session_scope(engine) as session:
+        query = select(ReportDraft).where(
+            col(ReportDraft.updated_at) <= idle_since, col(ReportDraft.reminded_at).is_(None)
+        )
+        return list(session.exec(query))
+
+
+def mark_reminded(engine: Engine, draft_id: str, now: datetime) -> None:
+    with session_scope(engine) as session:
+        draft = session.get(ReportDraft, draft_id)
+        if draft is not None:
+            draft.reminded_at = now
+
+
+def expired_drafts(engine: Engine, idle_since: datetime) -> list[ReportDraft]:
+    with session_scope(engine) as session:
+        query = select(ReportDraft).where(col(ReportDraft.updated_at) <= idle_since)
+        return list(session.exec(query))
