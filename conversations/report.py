@@ -37,10 +37,12 @@ from domain.referral import (
     REVIEW,
     VIA_REFERRER,
     Input,
+    InvalidAnswer,
+    Question,
     next_question,
-    parse_count,
-    parse_phone,
-    parse_text,
+    parse_button,
+    parse_selection,
+    parse_typed,
     previous_question,
     progress,
     relevant_answers,
@@ -101,38 +103,24 @@ async def _on_question_button(
         return await _go_back(update, context, draft)
     if operation.startswith("+") and question.input is Input.MULTI:
         return await _toggle(update, context, draft, operation[1:])
-    value = _button_value(question, operation, draft)
-    if value is _INVALID:
+    try:
+        value = _button_answer(question, operation, draft)
+    except InvalidAnswer:
         await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
         return FILLING
     await query.answer()
-    await _close_question(query.message, key, value, context)
+    await _close_question(context, draft, value)
     return await _record(update, context, draft, key, value)
 
 
-_INVALID = object()
-
-
-def _button_value(question, operation: str, draft: ReportDraft) -> object:
+def _button_answer(question: Question, operation: str, draft: ReportDraft) -> object:
     if operation == "skip" and question.optional:
         return None
     if operation == "ok" and question.input is Input.MULTI:
-        selection = draft.answers.get(SELECTION) or []
-        return list(selection) if selection else _INVALID
-    value = operation.removeprefix("=")
-    if question.input is Input.CHOICE and value in question.options:
-        return value
-    if (
-        question.input is Input.COUNT
-        and value.isdecimal()
-        and question.low <= int(value) <= question.high
-    ):
-        return int(value)
-    if question.input is Input.PHONE and value == VIA_REFERRER:
-        return value
-    if question.input is Input.SITE:
-        return value if value == OTHER_SITE else (int(value) if value.isdecimal() else _INVALID)
-    return _INVALID
+        return parse_selection(question, draft.answers.get(SELECTION) or [])
+    if operation.startswith("="):
+        return parse_button(question, operation[1:])
+    raise InvalidAnswer(question.key)
 
 
 async def on_text(update: Update, context: RelaisContext) -> str | int:
@@ -147,22 +135,12 @@ async def on_text(update: Update, context: RelaisContext) -> str | int:
             _("Relisez puis choisissez « Envoyer » ou « Modifier » sous le récapitulatif.")
         )
         return FILLING
-    question = QUESTIONS[draft.current]
-    value = _typed_value(question, update.effective_message.text or "")
-    if value is None:
+    try:
+        value = parse_typed(QUESTIONS[draft.current], update.effective_message.text or "")
+    except InvalidAnswer:
         return await _reask(update, context, draft)
-    await _close_question(None, draft.current, value, context, draft=draft)
+    await _close_question(context, draft, value)
     return await _record(update, context, draft, draft.current, value)
-
-
-def _typed_value(question, text: str) -> object | None:
-    if question.input is Input.COUNT:
-        return parse_count(text, question)
-    if question.input is Input.TEXT:
-        return parse_text(text, question)
-    if question.input is Input.PHONE:
-        return parse_phone(text)
-    return None  # a choice is made with the buttons
 
 
 async def on_other(update: Update, context: RelaisContext) -> str | int:
@@ -357,24 +335,15 @@ def _review(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyb
     return "\n".join(lines), InlineKeyboardMarkup([*edit_rows, actions])
 
 
-async def _close_question(
-    message: Message | None,
-    key: str,
-    value: object,
-    context: RelaisContext,
-    draft: ReportDraft | None = None,
-) -> None:
+async def _close_question(context: RelaisContext, draft: ReportDraft, value: object) -> None:
     """Leave the answered question in the chat with its answer and without buttons."""
-    text = prompt(key) + "\n→ " + answer_label(context.engine, key, value)
+    if draft.question_message_id is None:
+        return
+    text = prompt(draft.current) + "\n→ " + answer_label(context.engine, draft.current, value)
     with suppress(BadRequest):
-        if message is not None:
-            await message.edit_text(text)
-        elif draft is not None and draft.question_message_id:
-            await context.bot.edit_message_text(
-                text,
-                chat_id=context.known_member.telegram_id,
-                message_id=draft.question_message_id,
-            )
+        await context.bot.edit_message_text(
+            text, chat_id=context.known_member.telegram_id, message_id=draft.question_message_id
+        )
 
 
 async def _strip_keyboard(message: Message | None) -> None:

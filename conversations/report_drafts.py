@@ -5,6 +5,7 @@ so a reminder due while the bot was stopped is sent at the next sweep.
 """
 
 import logging
+from collections.abc import Callable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -44,8 +45,13 @@ def _reminder_text() -> str:
 
 
 async def _tell_author(
-    application: RelaisApplication, draft: ReportDraft, text, *, with_buttons: bool = False
+    application: RelaisApplication,
+    draft: ReportDraft,
+    text: Callable[[], str],
+    *,
+    with_buttons: bool = False,
 ) -> None:
+    """Write to the draft's author in their language (`text` is called inside it)."""
     author = get_member(application.engine, draft.member_id)
     if author is None or not author.active:
         return

@@ -126,6 +126,43 @@ def progress(answers: dict[str, object], current: str) -> tuple[int, int]:
     return step, len(keys)
 
 
+class InvalidAnswer(ValueError):
+    """Not an answer to this question: the question is asked again, nothing is saved."""
+
+
+def parse_button(question: Question, value: str) -> object:
+    """The answer a button's value stands for (buttons can be stale or forged: check them)."""
+    if question.input is Input.CHOICE and value in question.options:
+        return value
+    if question.input is Input.COUNT and (count := parse_count(value, question)) is not None:
+        return count
+    if question.input is Input.PHONE and value == VIA_REFERRER:
+        return value
+    if question.input is Input.SITE and (value == OTHER_SITE or value.isdecimal()):
+        return value if value == OTHER_SITE else int(value)
+    raise InvalidAnswer(question.key)
+
+
+def parse_typed(question: Question, text: str) -> object:
+    parsers = {Input.COUNT: parse_count, Input.TEXT: parse_text}
+    if question.input is Input.PHONE:
+        value = parse_phone(text)
+    elif question.input in parsers:
+        value = parsers[question.input](text, question)
+    else:
+        value = None  # a choice is made with the buttons
+    if value is None:
+        raise InvalidAnswer(question.key)
+    return value
+
+
+def parse_selection(question: Question, selection: list[str]) -> list[str]:
+    """A validated multiple choice: at least one ticked, each one of the question's options."""
+    if not selection or any(value not in question.options for value in selection):
+        raise InvalidAnswer(question.key)
+    return list(selection)
+
+
 def parse_count(text: str, question: Question) -> int | None:
     """A typed count within the question's bounds, or None ("-1", "trois cents", "999")."""
     cleaned = text.strip()
