@@ -5,6 +5,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from bot.settings import load_settings
+from storage.database import make_engine, upgrade
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -47,3 +52,15 @@ def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     result = run_bot(cwd=tmp_path)
     assert result.returncode == 2
     assert "INVITE_TTL_DAYS" in result.stderr
+
+
+def test_by_default_the_database_is_a_sqlite_file_in_a_data_folder_that_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for variable in ("DATABASE_URL", "TELEGRAM_BOT_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    settings = load_settings(_env_file=None)
+    assert settings.database_url == "sqlite:///data/relais.sqlite3"
+    upgrade(make_engine(settings.database_url))
+    assert (tmp_path / "data" / "relais.sqlite3").is_file()
