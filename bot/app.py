@@ -14,6 +14,8 @@ from bot.menus import publish_default_commands
 from bot.settings import Settings
 from conversations import (
     alerts,
+    case_input,
+    cases,
     fallback,
     help_command,
     invite,
@@ -23,12 +25,24 @@ from conversations import (
     report_drafts,
     start,
 )
+from domain.programme import load_programme
 from storage.database import make_engine, upgrade
 from storage.persistence import DatabasePersistence
 from storage.sites import read_sites_file, sync_sites
 
 # Flows in the order they are tried; the fallback answers what none of them took.
-FLOWS = (start, help_command, language, invite, report, my_reports, alerts, fallback)
+FLOWS = (
+    start,
+    help_command,
+    language,
+    invite,
+    report,
+    my_reports,
+    alerts,
+    case_input,  # before `cases`: it takes the card's buttons that need typing
+    cases,
+    fallback,
+)
 # Sweeps of the database (the truth) for what is due; APScheduler only wakes them up.
 SWEEPS = ((alerts.escalate, "escalation", 60), (report_drafts.sweep_drafts, "drafts", 300))
 
@@ -64,6 +78,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Relai
     assert isinstance(application, RelaisApplication)
     application.settings = settings
     application.engine = engine
+    application.programme = load_programme(settings.programme_file)
     if settings.sites_file is not None:
         sync_sites(engine, read_sites_file(settings.sites_file))
     _register(application)

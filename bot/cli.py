@@ -11,9 +11,11 @@ from telegram.helpers import create_deep_linked_url
 from bot.app import build_application, configure_logging, prepare_database
 from bot.permissions import usual_organisation_kind
 from bot.settings import Settings, SettingsError, load_settings
+from domain.programme import ProgrammeError
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
 from storage.models import OrganisationKind, Role
+from storage.sites import SitesFileError
 
 EXIT_CONFIG = 2
 
@@ -25,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if arguments.command == "invite":
             return asyncio.run(_invite(settings, arguments))
         return _run(settings)
-    except SettingsError as error:
+    except (SettingsError, SitesFileError, ProgrammeError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
 

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
+from domain.programme import Programme
 from storage.models import Member
 from storage.types import utcnow
 
@@ -22,6 +23,7 @@ class RelaisApplication(Application):
 
     settings: Settings
     engine: Engine
+    programme: Programme
     # What time it is for the bot's rules (escalations, drafts); tests move it forward.
     clock: Callable[[], datetime] = staticmethod(utcnow)
 

@@ -1,7 +1,7 @@
 """How roles and organisation kinds are named to people, in the reader's language."""
 
 from bot.i18n import N_, _
-from storage.models import OrganisationKind, Role
+from storage.models import CaseStatus, OrganisationKind, Role
 
 _ROLES = {
     Role.ADMIN: N_("coordination"),
@@ -28,3 +28,55 @@ def role_label(role: Role) -> str:
 
 def organisation_kind_label(kind: OrganisationKind) -> str:
     return _(_KINDS[kind])
+
+
+_STATUSES = {
+    CaseStatus.RECEIVED: N_("reçu"),
+    CaseStatus.DIAGNOSTIC: N_("diagnostic"),
+    CaseStatus.COMMISSION: N_("en commission"),
+    CaseStatus.ACCEPTED: N_("accepté"),
+    CaseStatus.REDIRECTED: N_("réorienté"),
+    CaseStatus.DECLINED: N_("refusé"),
+    CaseStatus.CONTRACT_SIGNED: N_("contrat signé"),
+    CaseStatus.IN_SUPPORT: N_("accompagnement en cours"),
+    CaseStatus.SHARED_REVIEW: N_("bilan partagé"),
+    CaseStatus.CLOSED: N_("clos"),
+}
+
+_REASONS = {
+    "light": N_("intensité légère"),
+    "medium": N_("intensité moyenne"),
+    "strong": N_("intensité forte"),
+    "not_eligible": N_("hors critères du programme"),
+    "refused_by_person": N_("refus de la personne"),
+    "no_capacity": N_("plus de place"),
+    "positive_exit": N_("sortie positive"),
+    "handover": N_("passage de relais au bailleur"),
+    "redirected": N_("réorientation"),
+    "ended_by_person": N_("arrêt par la personne"),
+    "eviction": N_("expulsion"),
+    "moved_away": N_("déménagement"),
+    "other": N_("autre"),
+}
+
+_PHASES = {
+    "urgence": N_("urgence"),
+    "consolidation": N_("consolidation"),
+    "orientation": N_("orientation"),
+    "emmenagement": N_("emménagement"),
+    "suivi": N_("suivi"),
+    "soutien_psychologique": N_("soutien psychologique"),
+}
+
+
+def status_label(status: CaseStatus) -> str:
+    return _(_STATUSES[status])
+
+
+def reason_label(reason: str) -> str:
+    """A reason of a fixed list; a redirection service is shown as the programme names it."""
+    return _(_REASONS[reason]) if reason in _REASONS else reason
+
+
+def phase_label(phase: str) -> str:
+    return _(_PHASES[phase])

@@ -14,6 +14,7 @@ STAFF = EVERYONE - {Role.BENEFICIARY}
 ADMINS = frozenset({Role.ADMIN})
 WORKERS = frozenset({Role.WORKER})
 REPORTERS = frozenset({Role.CORRESPONDENT, Role.GENDARMERIE, Role.SIAO, Role.WORKER, Role.ADMIN})
+CASE_TEAM = frozenset({Role.WORKER, Role.ADMIN, Role.LANDLORD_REFERENT})
 
 
 @dataclass(frozen=True)
@@ -37,11 +38,21 @@ LANGUAGE = Command("langue", "language", N_("Changer de langue"), EVERYONE)
 CANCEL = Command("annuler", "cancel", N_("Abandonner l'action en cours"), EVERYONE)
 INVITE = Command("inviter", "invite", N_("Inviter une personne dans Relais"), ADMINS)
 REPORT = Command("signaler", "report", N_("Signaler une situation"), REPORTERS)
+CASES = Command("dossiers", "cases", N_("Les dossiers que vous suivez"), CASE_TEAM)
 MY_REPORTS = Command(
     "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
 )
 
-COMMANDS: tuple[Command, ...] = (START, HELP, REPORT, MY_REPORTS, LANGUAGE, CANCEL, INVITE)
+COMMANDS: tuple[Command, ...] = (
+    START,
+    HELP,
+    REPORT,
+    MY_REPORTS,
+    CASES,
+    LANGUAGE,
+    CANCEL,
+    INVITE,
+)
 _BY_NAME = {name: command for command in COMMANDS for name in command.names}
 
 # Buttons: the prefix before the first ":" of callback_data names the flow they belong to.
@@ -51,6 +62,8 @@ BUTTONS: dict[str, frozenset[Role]] = {
     "rep": REPORTERS,
     "take": WORKERS,
     "view": WORKERS,
+    "cs": CASE_TEAM,
+    "ci": CASE_TEAM,
 }
 
 # The roles an admin can invite from the chat; beneficiaries are invited on their case (#5).

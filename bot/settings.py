@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from domain.programme import DEFAULT_FILE as DEFAULT_PROGRAMME_FILE
+
 SUPPORTED_LANGUAGES = ("fr", "en")
 DATA_DIR = Path("data")
 
@@ -31,6 +33,7 @@ class Settings(BaseSettings):
     persistence_flush_seconds: float = Field(default=60.0, gt=0)
     alert_chat_id: int | None = None
     sites_file: Path | None = None
+    programme_file: Path = DEFAULT_PROGRAMME_FILE  # phase durations, redirection services
     escalation_minutes: int = Field(default=240, ge=1)
     urgent_escalation_minutes: int = Field(default=30, ge=1)
     draft_reminder_hours: int = Field(default=24, ge=1)
@@ -45,7 +48,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (example: Europe/Paris)") from error
         return value
 
-    @field_validator("sites_file")
+    @field_validator("sites_file", "programme_file")
     @classmethod
     def _readable_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

@@ -2,12 +2,22 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, update
+from sqlalchemy import Engine, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from storage.database import session_scope
-from storage.models import AlertMessage, Case, CaseEvent, CaseKind, Member, ReportDraft, Site
+from storage.models import (
+    AlertMessage,
+    Case,
+    CaseEvent,
+    CaseKind,
+    CaseStatus,
+    Member,
+    ReportDraft,
+    Role,
+    Site,
+)
 from storage.types import utcnow
 
 REFERENCE_ATTEMPTS = 5
@@ -163,3 +173,57 @@ def case_events(engine: Engine, case_id: int) -> list[CaseEvent]:
     with session_scope(engine) as session:
         query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
         return list(session.exec(query))
+
+
+def list_cases(
+    engine: Engine,
+    member: Member,
+    *,
+    mine: bool,
+    status: CaseStatus | None = None,
+    kind: CaseKind | None = None,
+    offset: int = 0,
+    limit: int = 5,
+) -> tuple[list[Case], int]:
+    """A page of the open cases the member may see (domain.visibility), and how many in all.
+
+    "Mine" is a worker's assigned cases or a referent's attached ones; otherwise every open
+    case they may see. A status filter may ask for closed cases too.
+    """
+    query = select(Case)
+    if member.role is Role.LANDLORD_REFERENT:
+        query = query.where(
+            or_(
+                col(Case.source_organisation_id) == member.organisation_id,
+                col(Case.landlord_referent_id) == member.id,
+            )
+        )
+    elif member.role not in (Role.WORKER, Role.ADMIN):
+        return [], 0
+    if mine:
+        field = (
+            Case.landlord_referent_id
+            if member.role is Role.LANDLORD_REFERENT
+            else Case.assigned_worker_id
+        )
+        query = query.where(col(field) == member.id)
+    query = (
+        query.where(col(Case.status) == status)
+        if status
+        else query.where(col(Case.status) != CaseStatus.CLOSED)
+    )
+    if kind:
+        query = query.where(col(Case.kind) == kind)
+    with session_scope(engine) as session:
+        total = session.exec(select(func.count()).select_from(query.subquery())).one()
+        page = session.exec(
+            query.order_by(col(Case.urgent).desc(), col(Case.id).desc())
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(page), total
+
+
+def cases_in_status(engine: Engine, status: CaseStatus) -> list[Case]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(Case).where(Case.status == status).order_by(col(Case.id))))

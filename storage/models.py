@@ -155,9 +155,18 @@ class Case(SQLModel, table=True):
     source_member_id: int = Field(foreign_key="member.id", index=True)
     source_organisation_id: int = Field(foreign_key="organisation.id")
     assigned_worker_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    landlord_referent_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    status_changed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # The commission's decision and the closure, each with its reason from a fixed list.
+    intensity: str | None = Field(default=None, max_length=16)
+    redirected_to: str | None = Field(default=None, max_length=80)
+    decline_reason: str | None = Field(default=None, max_length=32)
+    outcome: str | None = Field(default=None, max_length=32)
+    contract_meeting_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    beneficiary_consent: bool = False
 
 
 class CaseEvent(SQLModel, table=True):
@@ -173,6 +182,75 @@ class CaseEvent(SQLModel, table=True):
     from_status: CaseStatus | None = Field(default=None, sa_type=enum_type(CaseStatus))
     to_status: CaseStatus | None = Field(default=None, sa_type=enum_type(CaseStatus))
     reason: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=500)
+
+
+class CasePhase(SQLModel, table=True):
+    """A support phase of a case (urgence, consolidation...); the open one has no end."""
+
+    __tablename__ = "case_phase"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="referral_case.id", index=True)
+    phase: str = Field(max_length=32)
+    started_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CaseNote(SQLModel, table=True):
+    """A worker's short note, shown to the workers and the landlord referent of the case."""
+
+    __tablename__ = "case_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="referral_case.id", index=True)
+    author_id: int = Field(foreign_key="member.id")
+    text: str = Field(max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AppointmentKind(StrEnum):
+    DIAGNOSTIC = "diagnostic"
+    COMMISSION = "commission"
+    TRIPARTITE = "tripartite"
+    FOLLOW_UP = "follow_up"
+    SHARED_REVIEW = "shared_review"
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    HELD = "held"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+
+class Appointment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="referral_case.id", index=True)
+    kind: AppointmentKind = Field(sa_type=enum_type(AppointmentKind))
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    place: str = Field(max_length=120)
+    attendees: list[str] = Field(default_factory=list, sa_type=JSON)
+    status: AppointmentStatus = Field(
+        default=AppointmentStatus.SCHEDULED, sa_type=enum_type(AppointmentStatus)
+    )
+    created_by_id: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReservedHome(SQLModel, table=True):
+    """One of the programme's reserved homes (20 for addiction, 10 for violence in the seed)."""
+
+    __tablename__ = "reserved_home"
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str = Field(max_length=120, unique=True)
+    commune: str = Field(max_length=80)
+    size: str = Field(max_length=16)
+    qpv: bool = False
+    kind: CaseKind = Field(sa_type=enum_type(CaseKind))
+    case_id: int | None = Field(default=None, foreign_key="referral_case.id", unique=True)
+    assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class AlertMessage(SQLModel, table=True):

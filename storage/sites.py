@@ -28,14 +28,16 @@ def read_sites_file(path: Path) -> list[Site]:
         return [_site(row, path, reader.line_num) for row in reader]
 
 
-def _site(row: dict[str, str], path: Path, line: int) -> Site:
-    qpv = row["qpv"].strip().lower()
-    if qpv not in ("yes", "no", "oui", "non") or not all(row[c].strip() for c in COLUMNS):
+def _site(row: dict[str, str | None], path: Path, line: int) -> Site:
+    # A short line leaves its missing columns as None.
+    values = {column: (row.get(column) or "").strip() for column in COLUMNS}
+    qpv = values["qpv"].lower()
+    if qpv not in ("yes", "no", "oui", "non") or not all(values.values()):
         raise SitesFileError(f"{path}, line {line}: every column is needed, qpv is yes or no")
     return Site(
-        name=row["name"].strip(),
-        commune=row["commune"].strip(),
-        sector=row["sector"].strip(),
+        name=values["name"],
+        commune=values["commune"],
+        sector=values["sector"],
         qpv=qpv in ("yes", "oui"),
     )
 

@@ -56,3 +56,27 @@ async def relais(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUn
     await bot.start()
     yield bot
     await bot.stop()
+
+
+SITES = (
+    "name,commune,sector,qpv\nLes Glonnières,Le Mans,Sud,yes\nBellevue,Sablé-sur-Sarthe,Ouest,no\n"
+)
+
+
+@pytest.fixture
+async def intake(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
+    """Relais with the landlord's sites and the Montjoie team's group chat."""
+    sites = tmp_path / "sites.csv"
+    sites.write_text(SITES, encoding="utf-8")
+    team = fake_api.add_group("Équipe Montjoie")
+    settings = settings_for(
+        fake_api,
+        f"sqlite:///{tmp_path / 'relais.sqlite3'}",
+        sites_file=sites,
+        alert_chat_id=team.id,
+    )
+    relais = RelaisUnderTest(fake_api, settings)
+    relais.team_chat = team
+    await relais.start()
+    yield relais
+    await relais.stop()

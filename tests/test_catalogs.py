@@ -2,9 +2,11 @@
 
 import re
 import shutil
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
+from babel.messages.catalog import Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
@@ -24,6 +26,24 @@ def _texts_in_code() -> set[str]:
     return found
 
 
+def _msgid(message_id: str | tuple[str, ...]) -> str:
+    """A plural entry is known by its singular."""
+    return message_id if isinstance(message_id, str) else message_id[0]
+
+
+def _forms(value: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
+
+
+def _translated(messages: Iterable[Message]) -> dict[str, tuple[str, ...]]:
+    """Each translated entry (a compiled plural with no translation falls back to its source)."""
+    return {
+        _msgid(m.id): _forms(m.string)
+        for m in messages
+        if m.id and any(_forms(m.string)) and _forms(m.string) != _forms(m.id)
+    }
+
+
 def _catalog(language: str):
     po_path, _ = catalog_paths(language)
     with po_path.open("rb") as po_file:
@@ -33,19 +53,25 @@ def _catalog(language: str):
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
 def test_every_text_of_the_code_is_in_the_catalog_and_nothing_else(language: str) -> None:
     catalog = _catalog(language)
-    in_catalog = {message.id for message in catalog if message.id}
+    in_catalog = {_msgid(message.id) for message in catalog if message.id}
     code = _texts_in_code()
     assert code - in_catalog == set(), "missing: run pybabel extract and update (README)"
     assert in_catalog - code == set(), "stale entries: run pybabel extract and update (README)"
     assert [message.id for message in catalog if message.id and message.fuzzy] == []
+    assert catalog.obsolete == {}, "obsolete entries: run pybabel update (README)"
 
 
 def test_every_english_text_is_translated_with_the_same_placeholders() -> None:
     for message in _catalog("en"):
         if not message.id:
             continue
-        assert message.string, f"untranslated: {message.id!r}"
-        assert set(PLACEHOLDER.findall(message.string)) == set(PLACEHOLDER.findall(message.id))
+        sources = [message.id] if isinstance(message.id, str) else list(message.id)
+        translations = (
+            [message.string] if isinstance(message.string, str) else list(message.string)
+        )
+        assert all(translations), f"untranslated: {message.id!r}"
+        for translation in translations:
+            assert set(PLACEHOLDER.findall(translation)) == set(PLACEHOLDER.findall(sources[0]))
 
 
 @pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
@@ -53,9 +79,8 @@ def test_the_compiled_catalog_says_what_the_catalog_says(language: str) -> None:
     compile_catalogs()
     mo_path = catalog_paths(language)[1]
     with mo_path.open("rb") as mo_file:
-        compiled = {message.id: message.string for message in read_mo(mo_file) if message.id}
-    written = {m.id: m.string for m in _catalog(language) if m.id and m.string}
-    assert compiled == written
+        compiled = _translated(read_mo(mo_file))
+    assert compiled == _translated(_catalog(language))
 
 
 def test_an_edited_catalog_is_compiled_again_at_start(tmp_path: Path) -> None:
@@ -68,4 +93,4 @@ def test_an_edited_catalog_is_compiled_again_at_start(tmp_path: Path) -> None:
     po_path.write_text(po_path.read_text().replace('"Cancel"', '"Stop"'))
     assert compile_catalogs(locales) == ["en"]
     with mo_path.open("rb") as mo_file:
-        assert {m.id: m.string for m in read_mo(mo_file)}["Annuler"] == "Stop"
+        assert _translated(read_mo(mo_file))["Annuler"] == ("Stop",)

@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
 from storage.models import OrganisationKind, Role
 from storage.types import utcnow
 from tests.fakebotapi import FakeBotAPI
-from tests.harness import Person, RelaisUnderTest, settings_for
+from tests.harness import RelaisUnderTest, settings_for
+from tests.stories import enroll, table_rows
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,22 +43,6 @@ def token_of(link: str) -> str:
 
 def invitation_link_in(message: str) -> str:
     return next(word for word in message.split() if word.startswith("https://t.me/"))
-
-
-async def enroll(
-    relais: RelaisUnderTest, person: Person, role: Role, org: str = "Sarthe Habitat"
-) -> None:
-    engine = relais.app.engine
-    organisation = ensure_organisation(engine, org, OrganisationKind.LANDLORD)
-    invitation = create_invitation(
-        engine, role=role, organisation_id=organisation.id, ttl=relais.settings.invite_ttl
-    )
-    await person.send(f"/start {invitation.token}")
-
-
-def table_rows(relais: RelaisUnderTest, table: str) -> int:
-    with relais.app.engine.connect() as connection:
-        return connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
 
 
 async def test_the_first_admin_invites_a_correspondent_who_switches_to_english_and_survives_a_restart(

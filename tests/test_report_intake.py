@@ -1,75 +1,19 @@
 """A correspondent or a gendarme reports a situation; Montjoie's workers are alerted at once."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlmodel import select
 
 from storage.database import session_scope
-from storage.models import Case, CaseEvent, ReportDraft, Role
+from storage.models import CaseEvent, ReportDraft, Role
 from storage.types import utcnow
-from tests.fakebotapi import FakeBotAPI
-from tests.harness import Person, RelaisUnderTest, settings_for
-from tests.test_enrollment import enroll, table_rows
+from tests.harness import RelaisUnderTest
+from tests.stories import ADDICTION, VIOLENCE, answer_addiction_report, cases, member, table_rows
 
 SITES = (
     "name,commune,sector,qpv\nLes Glonnières,Le Mans,Sud,yes\nBellevue,Sablé-sur-Sarthe,Ouest,no\n"
 )
-ADDICTION = "Difficultés dans le logement liées à une addiction"
-VIOLENCE = "Victime de violences intrafamiliales"
-
-
-@pytest.fixture
-async def intake(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
-    """Relais with the landlord's sites and the Montjoie team's group chat."""
-    sites = tmp_path / "sites.csv"
-    sites.write_text(SITES, encoding="utf-8")
-    team = fake_api.add_group("Équipe Montjoie")
-    settings = settings_for(
-        fake_api,
-        f"sqlite:///{tmp_path / 'relais.sqlite3'}",
-        sites_file=sites,
-        alert_chat_id=team.id,
-    )
-    relais = RelaisUnderTest(fake_api, settings)
-    relais.team_chat = team
-    await relais.start()
-    yield relais
-    await relais.stop()
-
-
-async def member(relais: RelaisUnderTest, name: str, role: Role, language: str = "fr") -> Person:
-    person = relais.person(name, language_code=language)
-    await enroll(relais, person, role)
-    return person
-
-
-def cases(relais: RelaisUnderTest) -> list[Case]:
-    with session_scope(relais.app.engine) as session:
-        return list(session.exec(select(Case).order_by(Case.id)))
-
-
-async def answer_addiction_report(correspondent: Person) -> None:
-    await correspondent.send("/signaler")
-    await correspondent.tap(ADDICTION)
-    await correspondent.tap("Non")
-    await correspondent.send("M. D.")
-    await correspondent.tap("1")
-    await correspondent.tap("0")
-    await correspondent.tap("Les Glonnières")
-    await correspondent.tap("Oui")
-    await correspondent.send("06 12 34 56 78")
-    await correspondent.tap("Soir")
-    await correspondent.tap("Valider")
-    await correspondent.tap("Troubles du voisinage")
-    await correspondent.tap("Impayés de loyer")
-    await correspondent.tap("Valider")
-    await correspondent.tap("Je ne sais pas")
-    await correspondent.tap("Aucun")
-    await correspondent.tap("Valider")
-    await correspondent.send("Voisins inquiets depuis l'été.")
 
 
 async def test_a_correspondent_reports_an_addiction_case_and_three_workers_and_the_team_are_alerted(

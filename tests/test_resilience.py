@@ -10,7 +10,7 @@ from pathlib import Path
 from storage.models import Role
 from tests.fakebotapi import FakeBotAPI
 from tests.harness import RelaisUnderTest
-from tests.test_enrollment import enroll
+from tests.stories import enroll
 
 ROOT = Path(__file__).resolve().parent.parent
 

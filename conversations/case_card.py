@@ -1,0 +1,143 @@
+"""The case card: where a case stands in one glance, with only the actions allowed now."""
+
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.context import RelaisApplication
+from bot.i18n import _, format_date, format_datetime
+from bot.labels import phase_label, reason_label, status_label
+from conversations.report_texts import option
+from domain.statuses import allowed_targets
+from domain.visibility import can_read_notes
+from storage.case_flow import current_phase, notes_of
+from storage.cases import case_events
+from storage.members import get_member
+from storage.models import Case, CaseEvent, CaseStatus, Member, Role
+
+EVENTS_SHOWN = 5
+NOTES_SHOWN = 3
+
+
+def card_text(application: RelaisApplication, case: Case, reader: Member, now: datetime) -> str:
+    zone = application.settings.zone
+    header = _("Dossier {reference}").format(reference=case.reference)
+    lines = [f"{header} — URGENT" if case.urgent else header]
+    lines.append(_("Type : {kind}").format(kind=option(case.kind.value)))
+    lines.append(
+        _("Statut : {status} (depuis le {date})").format(
+            status=status_label(case.status), date=format_date(case.status_changed_at, zone)
+        )
+    )
+    lines.extend(_decision_lines(case))
+    phase = current_phase(application.engine, case.id)
+    if phase is not None:
+        planned = application.programme.phase(case.kind, phase.phase)
+        lines.append(
+            _("Phase : {phase} — jour {day} sur {max_days} au plus").format(
+                phase=phase_label(phase.phase),
+                day=(now - phase.started_at).days + 1,
+                max_days=planned.max_days,
+            )
+        )
+    lines.append(
+        _("Travailleur social : {name}").format(name=_name(application, case.assigned_worker_id))
+    )
+    lines.append(
+        _("Référent bailleur : {name}").format(name=_name(application, case.landlord_referent_id))
+    )
+    if can_read_notes(reader, case):
+        lines += [
+            _("Note de {name}, {date} : {text}").format(
+                name=_name(application, note.author_id),
+                date=format_date(note.created_at, zone),
+                text=note.text,
+            )
+            for note in notes_of(application.engine, case.id, NOTES_SHOWN)
+        ]
+    events = case_events(application.engine, case.id)[-EVENTS_SHOWN:]
+    lines.append(_("Derniers événements :"))
+    lines += [
+        f"• {format_datetime(event.at, zone)} — {event_text(application, event)}"
+        for event in reversed(events)
+    ]
+    return "\n".join(lines)
+
+
+def _decision_lines(case: Case) -> list[str]:
+    decisions = [
+        (case.intensity, _("Accompagnement : {what}")),
+        (case.redirected_to, _("Réorienté vers : {what}")),
+        (case.decline_reason, _("Motif du refus : {what}")),
+        (case.outcome, _("Issue : {what}")),
+    ]
+    return [template.format(what=reason_label(value)) for value, template in decisions if value]
+
+
+def _name(application: RelaisApplication, member_id: int | None) -> str:
+    member = get_member(application.engine, member_id) if member_id else None
+    return member.display_name if member else "—"
+
+
+def event_text(application: RelaisApplication, event: CaseEvent) -> str:
+    actor = _name(application, event.actor_member_id)
+    match event.kind:
+        case "created":
+            return _("signalé")
+        case "taken":
+            return _("pris en charge par {name}").format(name=actor)
+        case "escalated":
+            return _("relancé : personne ne l'avait pris")
+        case "status":
+            text = _("{name} : {before} → {after}").format(
+                name=actor,
+                before=status_label(event.from_status),
+                after=status_label(event.to_status),
+            )
+            return f"{text} ({reason_label(event.reason)})" if event.reason else text
+        case "reopened":
+            return _("{name} : dossier rouvert ({status})").format(
+                name=actor, status=status_label(event.to_status)
+            )
+        case "phase":
+            return _("{name} : phase {phase}").format(
+                name=actor, phase=phase_label(event.reason or "")
+            )
+        case "note":
+            return _("{name} : note ajoutée").format(name=actor)
+        case "reassigned":
+            return _("{name} : confié à {other}").format(name=actor, other=event.reason)
+        case "referent":
+            return _("{name} : référent bailleur {other}").format(name=actor, other=event.reason)
+        case _:
+            return event.kind
+
+
+def card_keyboard(case: Case, member: Member) -> InlineKeyboardMarkup:
+    rows = [
+        [
+            InlineKeyboardButton(
+                _("→ {status}").format(status=status_label(target)),
+                callback_data=f"cs:m:{case.id}:{target.value}",
+            )
+        ]
+        for target in allowed_targets(case.status, member.role)
+    ]
+    if case.status is CaseStatus.IN_SUPPORT and member.role is Role.WORKER:
+        rows.append(
+            [InlineKeyboardButton(_("Phase suivante"), callback_data=f"cs:m:{case.id}:phase")]
+        )
+    if member.role is Role.WORKER:
+        rows.append([InlineKeyboardButton(_("Ajouter une note"), callback_data=f"cs:n:{case.id}")])
+    if member.role in (Role.WORKER, Role.ADMIN):
+        rows.append(
+            [
+                InlineKeyboardButton(_("Réattribuer"), callback_data=f"cs:w:{case.id}"),
+                InlineKeyboardButton(_("Référent bailleur"), callback_data=f"cs:f:{case.id}"),
+            ]
+        )
+    if case.status is CaseStatus.CLOSED and member.role is Role.ADMIN:
+        rows.append(
+            [InlineKeyboardButton(_("Rouvrir le dossier"), callback_data=f"cs:o:{case.id}")]
+        )
+    return InlineKeyboardMarkup(rows)

@@ -1,0 +1,218 @@
+"""What a case card asks to be typed: a worker's note, the signed contract's meeting date."""
+
+from datetime import datetime, time
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _, format_date
+from conversations.cases import load_case, send_card
+from conversations.common import persistent_flow
+from domain.statuses import IllegalTransition, Move
+from domain.when import WhenError, parse_day
+from storage.case_flow import NOTE_MAX, add_note, move_case
+from storage.cases import get_case
+from storage.models import CaseStatus, Role
+
+NOTE, MEETING_DAY, CONSENT = "note", "meeting_day", "consent"
+CASE_KEY, DAY_KEY = "case_input_case", "case_input_day"
+
+
+async def ask_note(update: Update, context: RelaisContext) -> str | int:
+    case = await load_case(update, context)
+    if case is None or context.known_member.role is not Role.WORKER:
+        if case is not None:
+            await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return ConversationHandler.END
+    context.user_data[CASE_KEY] = case.id
+    await update.callback_query.answer()
+    await update.effective_chat.send_message(
+        _(
+            "Écrivez la note pour {reference} ({limit} caractères au plus). Elle sera lue par les travailleurs sociaux et le référent bailleur du dossier."
+        ).format(reference=case.reference, limit=NOTE_MAX)
+    )
+    return NOTE
+
+
+async def save_note(update: Update, context: RelaisContext) -> str | int:
+    case = get_case(context.engine, context.user_data.get(CASE_KEY, 0))
+    text = update.effective_message.text or ""
+    if case is None:
+        return await _lost(update, context)
+    if not text.strip() or len(text.strip()) > NOTE_MAX:
+        await update.effective_message.reply_text(
+            _("Une note fait de 1 à {limit} caractères : raccourcissez-la, ou /annuler.").format(
+                limit=NOTE_MAX
+            )
+        )
+        return NOTE
+    add_note(context.engine, case.id, context.known_member, text, context.relais.now())
+    context.user_data.pop(CASE_KEY, None)
+    await update.effective_message.reply_text(
+        _("Note ajoutée au dossier {reference}.").format(reference=case.reference)
+    )
+    await send_card(update, context, case)
+    return ConversationHandler.END
+
+
+async def ask_meeting_day(update: Update, context: RelaisContext) -> str | int:
+    case = await load_case(update, context)
+    if case is None:
+        return ConversationHandler.END
+    context.user_data[CASE_KEY] = case.id
+    await update.callback_query.answer()
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("Aujourd'hui"), callback_data="ci:day:0"),
+                InlineKeyboardButton(_("Hier"), callback_data="ci:day:1"),
+            ],
+            [_cancel_button()],
+        ]
+    )
+    await update.effective_chat.send_message(
+        _(
+            "Contrat signé pour {reference} : quel jour a eu lieu la rencontre tripartite ? Choisissez, ou tapez la date (exemple : 12/03)."
+        ).format(reference=case.reference),
+        reply_markup=keyboard,
+    )
+    return MEETING_DAY
+
+
+async def day_from_button(update: Update, context: RelaisContext) -> str:
+    days_back = int(update.callback_query.data.rpartition(":")[2])
+    await update.callback_query.answer()
+    today = context.relais.now().astimezone(context.settings.zone).date()
+    return await _ask_consent(update, context, today.toordinal() - days_back)
+
+
+async def day_from_text(update: Update, context: RelaisContext) -> str:
+    now, zone = context.relais.now(), context.settings.zone
+    try:
+        day = parse_day(update.effective_message.text or "", now, zone)
+    except WhenError:
+        day = None
+    if day is None or day > now.astimezone(zone).date():
+        await update.effective_message.reply_text(
+            _("Je n'ai pas pu lire cette date, ou elle est à venir. Exemple : 12/03, ou « hier ».")
+        )
+        return MEETING_DAY
+    return await _ask_consent(update, context, day.toordinal())
+
+
+async def _ask_consent(update: Update, context: RelaisContext, ordinal: int) -> str:
+    context.user_data[DAY_KEY] = ordinal
+    meeting = datetime.combine(
+        datetime.fromordinal(ordinal).date(), time(12), tzinfo=context.settings.zone
+    )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(_("Oui, le contrat est signé"), callback_data="ci:consent")],
+            [_cancel_button()],
+        ]
+    )
+    await update.effective_chat.send_message(
+        _(
+            "Rencontre du {date}. La personne a-t-elle signé le contrat d'accompagnement et donné son accord ?"
+        ).format(date=format_date(meeting, context.settings.zone)),
+        reply_markup=keyboard,
+    )
+    return CONSENT
+
+
+async def record_contract(update: Update, context: RelaisContext) -> int:
+    query = update.callback_query
+    case = get_case(context.engine, context.user_data.get(CASE_KEY, 0))
+    ordinal = context.user_data.get(DAY_KEY)
+    if case is None or ordinal is None:
+        return await _lost(update, context)
+    meeting = datetime.combine(
+        datetime.fromordinal(ordinal).date(), time(12), tzinfo=context.settings.zone
+    )
+    move = Move(CaseStatus.CONTRACT_SIGNED, meeting_at=meeting, consent=True)
+    try:
+        move_case(
+            context.engine,
+            case.id,
+            context.known_member,
+            move,
+            context.relais.programme,
+            context.relais.now(),
+        )
+    except IllegalTransition:
+        await query.answer(
+            _("Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour."),
+            show_alert=True,
+        )
+    else:
+        await query.answer(_("C'est fait."))
+    await query.edit_message_reply_markup(None)
+    _forget(context)
+    await send_card(update, context, get_case(context.engine, case.id))
+    return ConversationHandler.END
+
+
+async def cancel(update: Update, context: RelaisContext) -> int:
+    _forget(context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_reply_markup(None)
+    await update.effective_chat.send_message(_("Abandonné : rien n'a changé."))
+    return ConversationHandler.END
+
+
+async def expect_text(update: Update, context: RelaisContext) -> None:
+    await update.effective_message.reply_text(_("J'attends du texte, ou /annuler."))
+
+
+async def _lost(update: Update, context: RelaisContext) -> int:
+    _forget(context)
+    await update.effective_chat.send_message(_("Ce dossier n'est plus disponible."))
+    return ConversationHandler.END
+
+
+def _forget(context: RelaisContext) -> None:
+    context.user_data.pop(CASE_KEY, None)
+    context.user_data.pop(DAY_KEY, None)
+
+
+def _cancel_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(_("Annuler"), callback_data="ci:cancel")
+
+
+def handlers() -> list[BaseHandler]:
+    typed = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    other = filters.UpdateType.MESSAGE & ~filters.COMMAND
+    return [
+        persistent_flow(
+            "case_input",
+            entry_points=[
+                CallbackQueryHandler(ask_note, pattern=r"^cs:n:\d+$"),
+                CallbackQueryHandler(
+                    ask_meeting_day, pattern=rf"^cs:m:\d+:{CaseStatus.CONTRACT_SIGNED.value}$"
+                ),
+            ],
+            states={
+                NOTE: [MessageHandler(typed, save_note), MessageHandler(other, expect_text)],
+                MEETING_DAY: [
+                    CallbackQueryHandler(day_from_button, pattern=r"^ci:day:[01]$"),
+                    MessageHandler(typed, day_from_text),
+                    MessageHandler(other, expect_text),
+                ],
+                CONSENT: [CallbackQueryHandler(record_contract, pattern=r"^ci:consent$")],
+            },
+            fallbacks=[
+                CommandHandler(list(permissions.CANCEL.names), cancel),
+                CallbackQueryHandler(cancel, pattern=r"^ci:cancel$"),
+            ],
+        )
+    ]

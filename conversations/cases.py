@@ -1,0 +1,376 @@
+"""/dossiers: the cases a worker, an admin or a landlord referent follows, and their cards.
+
+Every button carries a case id, never trusted: each tap loads the case again and checks
+that this member may see it and make this move (domain.visibility, domain.statuses).
+"""
+
+from collections.abc import Callable
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import N_, _, ngettext
+from bot.labels import reason_label, status_label
+from conversations.case_card import card_keyboard, card_text
+from domain.statuses import IllegalTransition, Move, reason_choices
+from domain.visibility import can_see_case
+from storage.case_flow import advance_phase, assign_worker, attach_referent, move_case, reopen_case
+from storage.cases import get_case, list_cases
+from storage.members import active_members, get_member
+from storage.models import Case, CaseKind, CaseStatus, Role
+
+PAGE = 5
+
+
+async def show_list(update: Update, context: RelaisContext) -> None:
+    member = context.known_member
+    mine = member.role is not Role.ADMIN
+    text, keyboard = _list(context, mine=mine, status=None, kind=None, page=0)
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+async def on_list_button(update: Update, context: RelaisContext) -> None:
+    query = update.callback_query
+    try:
+        _cs, _l, scope, status, kind, page = query.data.split(":")
+        filters = (
+            CaseStatus(status) if status != "-" else None,
+            CaseKind(kind) if kind != "-" else None,
+        )
+        page_number = int(page)
+    except ValueError:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return
+    await query.answer()
+    text, keyboard = _list(
+        context, mine=scope == "m", status=filters[0], kind=filters[1], page=page_number
+    )
+    await query.edit_message_text(text, reply_markup=keyboard)
+
+
+async def on_status_filter(update: Update, context: RelaisContext) -> None:
+    """Offer the statuses to filter the list on."""
+    query = update.callback_query
+    _cs, _s, scope, kind = [*query.data.split(":"), "-", "-"][:4]
+    rows = [
+        [
+            InlineKeyboardButton(
+                _("Tous les statuts ouverts"), callback_data=f"cs:l:{scope}:-:{kind}:0"
+            )
+        ]
+    ]
+    rows += [
+        [
+            InlineKeyboardButton(
+                status_label(status), callback_data=f"cs:l:{scope}:{status.value}:{kind}:0"
+            )
+        ]
+        for status in CaseStatus
+    ]
+    await query.answer()
+    await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+
+
+def _list(
+    context: RelaisContext,
+    *,
+    mine: bool,
+    status: CaseStatus | None,
+    kind: CaseKind | None,
+    page: int,
+) -> tuple[str, InlineKeyboardMarkup]:
+    member = context.known_member
+    cases, total = list_cases(
+        context.engine, member, mine=mine, status=status, kind=kind, offset=page * PAGE, limit=PAGE
+    )
+    title = _("Mes dossiers") if mine else _("Dossiers")
+    if status is not None:
+        title += " — " + status_label(status)
+    if kind is not None:
+        title += " — " + _(kind_short(kind))
+    text = (
+        title
+        + "\n"
+        + (
+            ngettext("{count} dossier.", "{count} dossiers.", total).format(count=total)
+            if total
+            else _("Aucun dossier ici.")
+        )
+    )
+    scope, status_key, kind_key = (
+        ("m" if mine else "a"),
+        (status.value if status else "-"),
+        (kind.value if kind else "-"),
+    )
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{case.reference} · {status_label(case.status)}"
+                + (" · URGENT" if case.urgent else ""),
+                callback_data=f"cs:c:{case.id}",
+            )
+        ]
+        for case in cases
+    ]
+    pages = []
+    if page > 0:
+        pages.append(
+            InlineKeyboardButton(
+                _("‹ Précédents"), callback_data=f"cs:l:{scope}:{status_key}:{kind_key}:{page - 1}"
+            )
+        )
+    if (page + 1) * PAGE < total:
+        pages.append(
+            InlineKeyboardButton(
+                _("Suivants ›"), callback_data=f"cs:l:{scope}:{status_key}:{kind_key}:{page + 1}"
+            )
+        )
+    next_kind = {
+        None: CaseKind.ADDICTION,
+        CaseKind.ADDICTION: CaseKind.VIOLENCE,
+        CaseKind.VIOLENCE: None,
+    }[kind]
+    filters = [
+        InlineKeyboardButton(
+            _("Tous les dossiers") if mine else _("Mes dossiers"),
+            callback_data=f"cs:l:{'a' if mine else 'm'}:{status_key}:{kind_key}:0",
+        ),
+        InlineKeyboardButton(_("Statut…"), callback_data=f"cs:s:{scope}:{kind_key}"),
+        InlineKeyboardButton(
+            _("Type : {kind}").format(kind=_(kind_short(next_kind)) if next_kind else _("tous")),
+            callback_data=f"cs:l:{scope}:{status_key}:{next_kind.value if next_kind else '-'}:0",
+        ),
+    ]
+    return text, InlineKeyboardMarkup([*rows, *([pages] if pages else []), filters])
+
+
+_KIND_SHORT = {CaseKind.ADDICTION: N_("addiction"), CaseKind.VIOLENCE: N_("violences")}
+
+
+def kind_short(kind: CaseKind) -> str:
+    return _KIND_SHORT[kind]
+
+
+async def show_card(update: Update, context: RelaisContext) -> None:
+    case = await load_case(update, context)
+    if case is not None:
+        await update.callback_query.answer()
+        await send_card(update, context, case)
+
+
+async def send_card(update: Update, context: RelaisContext, case: Case) -> None:
+    member = context.known_member
+    await update.effective_chat.send_message(
+        card_text(context.relais, case, member, context.relais.now()),
+        reply_markup=card_keyboard(case, member),
+    )
+
+
+async def load_case(update: Update, context: RelaisContext) -> Case | None:
+    """The case named by the button, if this member may see it; else the same answer as for
+    a case that does not exist, so a forged button learns nothing."""
+    query = update.callback_query
+    parts = (query.data or "").split(":")
+    case = (
+        get_case(context.engine, int(parts[2]))
+        if len(parts) > 2 and parts[2].isdecimal()
+        else None
+    )
+    if case is None or not can_see_case(context.known_member, case):
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return None
+    return case
+
+
+async def ask_move(update: Update, context: RelaisContext) -> None:
+    """ "→ accepté" and the like: pick the reason, or confirm."""
+    case = await load_case(update, context)
+    if case is None:
+        return
+    target = update.callback_query.data.split(":")[3]
+    choices = (
+        None
+        if target == "phase"
+        else reason_choices(CaseStatus(target), context.relais.programme.redirection_services)
+    )
+    await update.callback_query.answer()
+    if choices is not None:
+        rows = [
+            [
+                InlineKeyboardButton(
+                    reason_label(choice), callback_data=f"cs:r:{case.id}:{target}:{index}"
+                )
+            ]
+            for index, choice in enumerate(choices)
+        ]
+        rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
+        question = _("Dossier {reference} → {status} : pour quelle raison ?").format(
+            reference=case.reference, status=status_label(CaseStatus(target))
+        )
+        await update.effective_chat.send_message(question, reply_markup=InlineKeyboardMarkup(rows))
+        return
+    if target == "phase":
+        question = _("Passer le dossier {reference} à la phase suivante ?").format(
+            reference=case.reference
+        )
+    else:
+        question = _("Passer le dossier {reference} en « {status} » ?").format(
+            reference=case.reference, status=status_label(CaseStatus(target))
+        )
+    keyboard = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(_("Confirmer"), callback_data=f"cs:y:{case.id}:{target}"),
+                InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}"),
+            ]
+        ]
+    )
+    await update.effective_chat.send_message(question, reply_markup=keyboard)
+
+
+async def confirm_move(update: Update, context: RelaisContext) -> None:
+    case = await load_case(update, context)
+    if case is None:
+        return
+    target = update.callback_query.data.split(":")[3]
+    now = context.relais.now()
+    if target == "phase":
+        await _attempt(
+            update,
+            context,
+            case,
+            lambda: advance_phase(
+                context.engine, case.id, context.known_member, context.relais.programme, now
+            ),
+        )
+    else:
+        await _attempt(
+            update,
+            context,
+            case,
+            lambda: move_case(
+                context.engine,
+                case.id,
+                context.known_member,
+                Move(CaseStatus(target)),
+                context.relais.programme,
+                now,
+            ),
+        )
+
+
+async def move_with_reason(update: Update, context: RelaisContext) -> None:
+    case = await load_case(update, context)
+    if case is None:
+        return
+    _cs, _r, _id, target, index = update.callback_query.data.split(":")
+    choices = (
+        reason_choices(CaseStatus(target), context.relais.programme.redirection_services) or []
+    )
+    reason = choices[int(index)] if index.isdecimal() and int(index) < len(choices) else None
+    move = Move(CaseStatus(target), reason=reason)
+    await _attempt(
+        update,
+        context,
+        case,
+        lambda: move_case(
+            context.engine,
+            case.id,
+            context.known_member,
+            move,
+            context.relais.programme,
+            context.relais.now(),
+        ),
+    )
+
+
+async def reopen(update: Update, context: RelaisContext) -> None:
+    case = await load_case(update, context)
+    if case is not None:
+        await _attempt(
+            update,
+            context,
+            case,
+            lambda: reopen_case(
+                context.engine, case.id, context.known_member, context.relais.now()
+            ),
+        )
+
+
+async def choose_person(update: Update, context: RelaisContext) -> None:
+    """Réattribuer (workers) or Référent bailleur (landlord referents): pick with a button."""
+    case = await load_case(update, context)
+    if case is None:
+        return
+    action = update.callback_query.data.split(":")[1]
+    role = Role.WORKER if action == "w" else Role.LANDLORD_REFERENT
+    people = active_members(context.engine, role)
+    rows = [
+        [
+            InlineKeyboardButton(
+                person.display_name, callback_data=f"cs:{action.upper()}:{case.id}:{person.id}"
+            )
+        ]
+        for person in people
+    ]
+    rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
+    await update.callback_query.answer()
+    await update.effective_chat.send_message(
+        _("Dossier {reference} : qui ?").format(reference=case.reference),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def set_person(update: Update, context: RelaisContext) -> None:
+    case = await load_case(update, context)
+    if case is None:
+        return
+    _cs, action, _id, person_id = update.callback_query.data.split(":")
+    person = get_member(context.engine, int(person_id)) if person_id.isdecimal() else None
+    if person is None or context.known_member.role not in (Role.WORKER, Role.ADMIN):
+        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return
+    change = assign_worker if action == "W" else attach_referent
+    await _attempt(
+        update,
+        context,
+        case,
+        lambda: change(
+            context.engine, case.id, person, context.known_member, context.relais.now()
+        ),
+    )
+
+
+async def _attempt(
+    update: Update, context: RelaisContext, case: Case, change: Callable[[], object]
+) -> None:
+    """Make the change, then show the card as it now is; a refused change changes nothing."""
+    query = update.callback_query
+    try:
+        change()
+    except IllegalTransition:
+        await query.answer(
+            _("Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour."),
+            show_alert=True,
+        )
+    else:
+        await query.answer(_("C'est fait."))
+    await query.edit_message_reply_markup(None)
+    await send_card(update, context, get_case(context.engine, case.id))
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler(list(permissions.CASES.names), show_list),
+        CallbackQueryHandler(on_list_button, pattern=r"^cs:l:"),
+        CallbackQueryHandler(on_status_filter, pattern=r"^cs:s:"),
+        CallbackQueryHandler(show_card, pattern=r"^cs:c:"),
+        CallbackQueryHandler(ask_move, pattern=r"^cs:m:"),
+        CallbackQueryHandler(confirm_move, pattern=r"^cs:y:"),
+        CallbackQueryHandler(move_with_reason, pattern=r"^cs:r:"),
+        CallbackQueryHandler(reopen, pattern=r"^cs:o:"),
+        CallbackQueryHandler(choose_person, pattern=r"^cs:[wf]:"),
+        CallbackQueryHandler(set_person, pattern=r"^cs:[WF]:"),
+    ]

@@ -1,0 +1,71 @@
+"""The programme's configurable figures: phase durations and the redirection services.
+
+Read from `programme.toml` (or the file named by PROGRAMME_FILE), checked once at start.
+"""
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from storage.models import CaseKind
+
+DEFAULT_FILE = Path(__file__).with_name("programme.toml")
+DAYS_PER_MONTH = 30  # a month of support is counted as 30 days, as the programme sheet does
+
+# The phases of each kind of support, in order (their durations come from the file).
+PHASE_ORDER: dict[CaseKind, tuple[str, ...]] = {
+    CaseKind.ADDICTION: ("urgence", "consolidation", "orientation"),
+    CaseKind.VIOLENCE: ("emmenagement", "suivi", "soutien_psychologique"),
+}
+
+
+class ProgrammeError(ValueError):
+    """The programme file is missing a phase or has impossible durations."""
+
+
+@dataclass(frozen=True)
+class Phase:
+    key: str
+    min_days: int
+    max_days: int
+
+
+@dataclass(frozen=True)
+class Programme:
+    phases: dict[CaseKind, tuple[Phase, ...]]
+    redirection_services: tuple[str, ...]
+
+    def phase(self, kind: CaseKind, key: str) -> Phase:
+        return next(phase for phase in self.phases[kind] if phase.key == key)
+
+    def next_phase(self, kind: CaseKind, key: str | None) -> Phase | None:
+        """The phase after `key` (the first one when None), or None after the last."""
+        order = self.phases[kind]
+        if key is None:
+            return order[0]
+        position = [phase.key for phase in order].index(key)
+        return order[position + 1] if position + 1 < len(order) else None
+
+
+def load_programme(path: Path = DEFAULT_FILE) -> Programme:
+    with path.open("rb") as handle:
+        data = tomllib.load(handle)
+    try:
+        phases = {
+            kind: tuple(_phase(data["phases"][kind.value], key) for key in keys)
+            for kind, keys in PHASE_ORDER.items()
+        }
+        services = tuple(str(service) for service in data["redirection"]["services"])
+    except KeyError as missing:
+        raise ProgrammeError(f"{path}: {missing} is missing") from None
+    if not services:
+        raise ProgrammeError(f"{path}: redirection.services is empty")
+    return Programme(phases, services)
+
+
+def _phase(table: dict[str, dict[str, int]], key: str) -> Phase:
+    months = table[key]
+    low, high = int(months["min_months"]), int(months["max_months"])
+    if not 0 < low <= high:
+        raise ProgrammeError(f"phase {key}: min_months and max_months must be 0 < min ≤ max")
+    return Phase(key, low * DAYS_PER_MONTH, high * DAYS_PER_MONTH)

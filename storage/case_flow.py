@@ -1,0 +1,229 @@
+"""Moving a case along its path: status changes, phases, the people on it, its notes.
+
+Each change and its timeline event are written in the same transaction, and the rules are
+checked inside that transaction on a locked row: two people tapping at once cannot both
+move the same case.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from domain.programme import Programme
+from domain.statuses import IllegalTransition, Move, check_move, check_reopen
+from storage.database import session_scope
+from storage.models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    CasePhase,
+    CaseStatus,
+    Member,
+    ReservedHome,
+    Role,
+)
+
+NOTE_MAX = 2000
+
+
+def _locked_case(session: Session, case_id: int) -> Case:
+    case = session.exec(select(Case).where(Case.id == case_id).with_for_update()).first()
+    if case is None:
+        raise LookupError(f"no case {case_id}")
+    return case
+
+
+def move_case(
+    engine: Engine, case_id: int, actor: Member, move: Move, programme: Programme, now: datetime
+) -> Case:
+    """Change the case's status as `move` says, or raise IllegalTransition (nothing written)."""
+    with session_scope(engine) as session:
+        case = _locked_case(session, case_id)
+        check_move(case.status, actor.role, move, programme.redirection_services)
+        if case.assigned_worker_id is None and move.target is not CaseStatus.CLOSED:
+            raise IllegalTransition("a case is taken by a worker before it moves on")
+        previous = case.status
+        _apply(session, case, move, programme, now)
+        case.status, case.status_changed_at = move.target, now
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor_member_id=actor.id,
+                kind="status",
+                from_status=previous,
+                to_status=move.target,
+                reason=move.reason,
+                note=move.note,
+            )
+        )
+        return case
+
+
+def _apply(session: Session, case: Case, move: Move, programme: Programme, now: datetime) -> None:
+    """What each status brings with it besides the status itself."""
+    match move.target:
+        case CaseStatus.ACCEPTED:
+            case.intensity = move.reason
+        case CaseStatus.REDIRECTED:
+            case.redirected_to = move.reason
+        case CaseStatus.DECLINED:
+            case.decline_reason = move.reason
+        case CaseStatus.CONTRACT_SIGNED:
+            case.contract_meeting_at, case.beneficiary_consent = move.meeting_at, True
+        case CaseStatus.IN_SUPPORT:
+            first = programme.next_phase(case.kind, None)
+            session.add(CasePhase(case_id=case.id, phase=first.key, started_at=now))
+        case CaseStatus.SHARED_REVIEW:
+            _end_open_phase(session, case.id, now)
+        case CaseStatus.CLOSED:
+            case.outcome = move.reason
+            _end_open_phase(session, case.id, now)
+            _free_home(session, case.id, now, actor_id=None)
+
+
+def reopen_case(engine: Engine, case_id: int, actor: Member, now: datetime) -> Case:
+    """An admin reopens a closed case, back to the status it was closed from."""
+    with session_scope(engine) as session:
+        case = _locked_case(session, case_id)
+        check_reopen(case.status, actor.role)
+        closing = session.exec(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id, CaseEvent.to_status == CaseStatus.CLOSED)
+            .order_by(col(CaseEvent.id).desc())
+        ).first()
+        back_to = closing.from_status if closing and closing.from_status else CaseStatus.RECEIVED
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                at=now,
+                actor_member_id=actor.id,
+                kind="reopened",
+                from_status=case.status,
+                to_status=back_to,
+            )
+        )
+        case.status, case.status_changed_at, case.outcome = back_to, now, None
+        return case
+
+
+def advance_phase(
+    engine: Engine, case_id: int, actor: Member, programme: Programme, now: datetime
+) -> CasePhase:
+    """End the current phase and start the next one; refused after the last phase."""
+    with session_scope(engine) as session:
+        case = _locked_case(session, case_id)
+        if case.status is not CaseStatus.IN_SUPPORT or actor.role is not Role.WORKER:
+            raise IllegalTransition("phases move only while in support, by a worker")
+        current = _end_open_phase(session, case_id, now)
+        following = programme.next_phase(case.kind, current.phase if current else None)
+        if following is None:
+            raise IllegalTransition("this was the last phase: the next step is the shared review")
+        phase = CasePhase(case_id=case_id, phase=following.key, started_at=now)
+        session.add(phase)
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                at=now,
+                actor_member_id=actor.id,
+                kind="phase",
+                reason=following.key,
+            )
+        )
+        return phase
+
+
+def current_phase(engine: Engine, case_id: int) -> CasePhase | None:
+    with session_scope(engine) as session:
+        return _open_phase(session, case_id)
+
+
+def _open_phase(session: Session, case_id: int) -> CasePhase | None:
+    query = select(CasePhase).where(
+        CasePhase.case_id == case_id, col(CasePhase.ended_at).is_(None)
+    )
+    return session.exec(query).first()
+
+
+def _end_open_phase(session: Session, case_id: int, now: datetime) -> CasePhase | None:
+    phase = _open_phase(session, case_id)
+    if phase is not None:
+        phase.ended_at = now
+    return phase
+
+
+def _free_home(session: Session, case_id: int, now: datetime, actor_id: int | None) -> None:
+    home = session.exec(select(ReservedHome).where(ReservedHome.case_id == case_id)).first()
+    if home is not None:
+        home.case_id, home.assigned_at = None, None
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                at=now,
+                actor_member_id=actor_id,
+                kind="home_freed",
+                reason=home.label,
+            )
+        )
+
+
+def assign_worker(
+    engine: Engine, case_id: int, worker: Member, actor: Member, now: datetime
+) -> Case:
+    """Hand the case to another (active) worker."""
+    if worker.role is not Role.WORKER or not worker.active:
+        raise IllegalTransition("a case is assigned to an active worker")
+    with session_scope(engine) as session:
+        case = _locked_case(session, case_id)
+        case.assigned_worker_id = worker.id
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                at=now,
+                actor_member_id=actor.id,
+                kind="reassigned",
+                reason=worker.display_name,
+            )
+        )
+        return case
+
+
+def attach_referent(
+    engine: Engine, case_id: int, referent: Member, actor: Member, now: datetime
+) -> Case:
+    if referent.role is not Role.LANDLORD_REFERENT or not referent.active:
+        raise IllegalTransition("the landlord referent must be an active landlord referent")
+    with session_scope(engine) as session:
+        case = _locked_case(session, case_id)
+        case.landlord_referent_id = referent.id
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                at=now,
+                actor_member_id=actor.id,
+                kind="referent",
+                reason=referent.display_name,
+            )
+        )
+        return case
+
+
+def add_note(engine: Engine, case_id: int, author: Member, text: str, now: datetime) -> CaseNote:
+    text = text.strip()
+    if not text or len(text) > NOTE_MAX:
+        raise ValueError(f"a note has 1 to {NOTE_MAX} characters")
+    with session_scope(engine) as session:
+        note = CaseNote(case_id=case_id, author_id=author.id, text=text, created_at=now)
+        session.add(note)
+        # The timeline says a note was written, never what it says.
+        session.add(CaseEvent(case_id=case_id, at=now, actor_member_id=author.id, kind="note"))
+        return note
+
+
+def notes_of(engine: Engine, case_id: int, limit: int = 5) -> list[CaseNote]:
+    with session_scope(engine) as session:
+        query = (
+            select(CaseNote).where(CaseNote.case_id == case_id).order_by(col(CaseNote.id).desc())
+        )
+        return list(session.exec(query.limit(limit)))

@@ -1,0 +1,61 @@
+"""Steps the tests' stories share: enrolling people, filling a report, reading the database."""
+
+from sqlalchemy import text
+from sqlmodel import select
+
+from storage.database import session_scope
+from storage.invitations import create_invitation
+from storage.members import ensure_organisation
+from storage.models import Case, OrganisationKind, Role
+from tests.harness import Person, RelaisUnderTest
+
+ADDICTION = "Difficultés dans le logement liées à une addiction"
+VIOLENCE = "Victime de violences intrafamiliales"
+
+
+async def enroll(
+    relais: RelaisUnderTest, person: Person, role: Role, org: str = "Sarthe Habitat"
+) -> None:
+    engine = relais.app.engine
+    organisation = ensure_organisation(engine, org, OrganisationKind.LANDLORD)
+    invitation = create_invitation(
+        engine, role=role, organisation_id=organisation.id, ttl=relais.settings.invite_ttl
+    )
+    await person.send(f"/start {invitation.token}")
+
+
+def table_rows(relais: RelaisUnderTest, table: str) -> int:
+    with relais.app.engine.connect() as connection:
+        return connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar_one()
+
+
+async def member(relais: RelaisUnderTest, name: str, role: Role, language: str = "fr") -> Person:
+    person = relais.person(name, language_code=language)
+    await enroll(relais, person, role)
+    return person
+
+
+def cases(relais: RelaisUnderTest) -> list[Case]:
+    with session_scope(relais.app.engine) as session:
+        return list(session.exec(select(Case).order_by(Case.id)))
+
+
+async def answer_addiction_report(correspondent: Person) -> None:
+    await correspondent.send("/signaler")
+    await correspondent.tap(ADDICTION)
+    await correspondent.tap("Non")
+    await correspondent.send("M. D.")
+    await correspondent.tap("1")
+    await correspondent.tap("0")
+    await correspondent.tap("Les Glonnières")
+    await correspondent.tap("Oui")
+    await correspondent.send("06 12 34 56 78")
+    await correspondent.tap("Soir")
+    await correspondent.tap("Valider")
+    await correspondent.tap("Troubles du voisinage")
+    await correspondent.tap("Impayés de loyer")
+    await correspondent.tap("Valider")
+    await correspondent.tap("Je ne sais pas")
+    await correspondent.tap("Aucun")
+    await correspondent.tap("Valider")
+    await correspondent.send("Voisins inquiets depuis l'été.")
