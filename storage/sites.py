@@ -21,11 +21,16 @@ class SitesFileError(ValueError):
 
 
 def read_sites_file(path: Path) -> list[Site]:
-    with path.open(newline="", encoding="utf-8") as handle:
+    # utf-8-sig: a spreadsheet's "CSV UTF-8" starts with a byte-order mark.
+    with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
         if tuple(reader.fieldnames or ()) != COLUMNS:
             raise SitesFileError(f"{path}: the header must be {','.join(COLUMNS)}")
-        return [_site(row, path, reader.line_num) for row in reader]
+        sites = [_site(row, path, reader.line_num) for row in reader]
+    names = [site.name for site in sites]
+    if duplicates := sorted({name for name in names if names.count(name) > 1}):
+        raise SitesFileError(f"{path}: each site once, but twice: {', '.join(duplicates)}")
+    return sites
 
 
 def _site(row: dict[str, str | None], path: Path, line: int) -> Site:
