@@ -14,6 +14,7 @@ from bot.menus import publish_default_commands
 from bot.settings import Settings
 from conversations import (
     alerts,
+    appointments,
     case_input,
     cases,
     fallback,
@@ -41,6 +42,7 @@ FLOWS = (
     alerts,
     case_input,  # before `cases`: it takes the card's buttons that need typing
     cases,
+    appointments,
     fallback,
 )
 # Sweeps of the database (the truth) for what is due; APScheduler only wakes them up.

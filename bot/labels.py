@@ -1,7 +1,7 @@
 """How roles and organisation kinds are named to people, in the reader's language."""
 
 from bot.i18n import N_, _
-from storage.models import CaseStatus, OrganisationKind, Role
+from storage.models import AppointmentKind, CaseStatus, OrganisationKind, Role
 
 _ROLES = {
     Role.ADMIN: N_("coordination"),
@@ -80,3 +80,37 @@ def reason_label(reason: str) -> str:
 
 def phase_label(phase: str) -> str:
     return _(_PHASES[phase])
+
+
+_APPOINTMENT_KINDS = {
+    AppointmentKind.DIAGNOSTIC: N_("diagnostic"),
+    AppointmentKind.COMMISSION: N_("commission"),
+    AppointmentKind.TRIPARTITE: N_("rencontre tripartite"),
+    AppointmentKind.FOLLOW_UP: N_("suivi"),
+    AppointmentKind.SHARED_REVIEW: N_("bilan partagé"),
+}
+
+_CANCEL_REASONS = {
+    "person_unavailable": N_("la personne ne peut pas venir"),
+    "worker_unavailable": N_("le travailleur social ne peut pas venir"),
+    "not_needed": N_("plus nécessaire"),
+    "other": N_("autre"),
+}
+
+_ATTENDEES = {
+    "beneficiary": N_("la personne accompagnée"),
+    "worker": N_("le travailleur social"),
+    "referent": N_("le référent bailleur"),
+}
+
+
+def appointment_kind_label(kind: AppointmentKind) -> str:
+    return _(_APPOINTMENT_KINDS[kind])
+
+
+def cancel_reason_label(reason: str) -> str:
+    return _(_CANCEL_REASONS[reason])
+
+
+def attendee_label(attendee: str) -> str:
+    return _(_ATTENDEES[attendee])

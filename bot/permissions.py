@@ -39,6 +39,12 @@ CANCEL = Command("annuler", "cancel", N_("Abandonner l'action en cours"), EVERYO
 INVITE = Command("inviter", "invite", N_("Inviter une personne dans Relais"), ADMINS)
 REPORT = Command("signaler", "report", N_("Signaler une situation"), REPORTERS)
 CASES = Command("dossiers", "cases", N_("Les dossiers que vous suivez"), CASE_TEAM)
+APPOINTMENTS = Command(
+    "rdv",
+    "appointments",
+    N_("Mes prochains rendez-vous"),
+    frozenset({Role.WORKER, Role.LANDLORD_REFERENT}),
+)
 MY_REPORTS = Command(
     "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
 )
@@ -49,6 +55,7 @@ COMMANDS: tuple[Command, ...] = (
     REPORT,
     MY_REPORTS,
     CASES,
+    APPOINTMENTS,
     LANGUAGE,
     CANCEL,
     INVITE,
@@ -64,6 +71,7 @@ BUTTONS: dict[str, frozenset[Role]] = {
     "view": WORKERS,
     "cs": CASE_TEAM,
     "ci": CASE_TEAM,
+    "ap": WORKERS,
 }
 
 # The roles an admin can invite from the chat; beneficiaries are invited on their case (#5).

@@ -5,15 +5,22 @@ from datetime import datetime
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import RelaisApplication
-from bot.i18n import _, format_date, format_datetime
-from bot.labels import phase_label, reason_label, status_label
+from bot.i18n import N_, _, format_date, format_datetime
+from bot.labels import (
+    appointment_kind_label,
+    cancel_reason_label,
+    phase_label,
+    reason_label,
+    status_label,
+)
 from conversations.report_texts import option
 from domain.statuses import allowed_targets
 from domain.visibility import can_read_notes
+from storage.appointments import CANCEL_REASONS, next_appointment
 from storage.case_flow import current_phase, notes_of
 from storage.cases import case_events
 from storage.members import get_member
-from storage.models import Case, CaseEvent, CaseStatus, Member, Role
+from storage.models import AppointmentKind, Case, CaseEvent, CaseStatus, Member, Role
 
 EVENTS_SHOWN = 5
 NOTES_SHOWN = 3
@@ -40,6 +47,13 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
                 max_days=planned.max_days,
             )
         )
+    coming = next_appointment(application.engine, case.id, now)
+    next_text = (
+        f"{format_datetime(coming.starts_at, zone)} — {appointment_kind_label(coming.kind)}"
+        if coming
+        else "—"
+    )
+    lines.append(_("Prochain rendez-vous : {what}").format(what=next_text))
     lines.append(
         _("Travailleur social : {name}").format(name=_name(application, case.assigned_worker_id))
     )
@@ -109,6 +123,14 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
             return _("{name} : confié à {other}").format(name=actor, other=event.reason)
         case "referent":
             return _("{name} : référent bailleur {other}").format(name=actor, other=event.reason)
+        case (
+            "appointment"
+            | "appointment_moved"
+            | "appointment_cancelled"
+            | "appointment_held"
+            | "appointment_missed"
+        ):
+            return _appointment_event(application, event, actor)
         case _:
             return event.kind
 
@@ -128,7 +150,12 @@ def card_keyboard(case: Case, member: Member) -> InlineKeyboardMarkup:
             [InlineKeyboardButton(_("Phase suivante"), callback_data=f"cs:m:{case.id}:phase")]
         )
     if member.role is Role.WORKER:
-        rows.append([InlineKeyboardButton(_("Ajouter une note"), callback_data=f"cs:n:{case.id}")])
+        rows.append(
+            [
+                InlineKeyboardButton(_("Ajouter une note"), callback_data=f"cs:n:{case.id}"),
+                InlineKeyboardButton(_("Rendez-vous"), callback_data=f"ap:list:{case.id}"),
+            ]
+        )
     if member.role in (Role.WORKER, Role.ADMIN):
         rows.append(
             [
@@ -141,3 +168,28 @@ def card_keyboard(case: Case, member: Member) -> InlineKeyboardMarkup:
             [InlineKeyboardButton(_("Rouvrir le dossier"), callback_data=f"cs:o:{case.id}")]
         )
     return InlineKeyboardMarkup(rows)
+
+
+_KINDS = {kind.value for kind in AppointmentKind}
+_APPOINTMENT_EVENTS = {
+    "appointment": N_("{name} : rendez-vous {kind} fixé au {when}"),
+    "appointment_moved": N_("{name} : rendez-vous {kind} déplacé au {when}"),
+    "appointment_cancelled": N_("{name} : rendez-vous du {when} annulé ({reason})"),
+    "appointment_held": N_("{name} : rendez-vous du {when} tenu"),
+    "appointment_missed": N_("{name} : rendez-vous du {when} manqué"),
+}
+
+
+def _appointment_event(application: RelaisApplication, event: CaseEvent, actor: str) -> str:
+    when = (
+        format_datetime(datetime.fromisoformat(event.note), application.settings.zone)
+        if event.note
+        else "?"
+    )
+    reason = event.reason or ""
+    return _(_APPOINTMENT_EVENTS[event.kind]).format(
+        name=actor,
+        when=when,
+        kind=appointment_kind_label(AppointmentKind(reason)) if reason in _KINDS else "",
+        reason=cancel_reason_label(reason) if reason in CANCEL_REASONS else reason,
+    )

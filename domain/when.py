@@ -80,6 +80,28 @@ def _parse(text: str, now: datetime, zone: ZoneInfo) -> datetime | None:
     )
 
 
-def days_ahead(now: datetime, zone: ZoneInfo, count: int) -> list[date]:
-    today = now.astimezone(zone).date()
-    return [today + timedelta(days=offset) for offset in range(count)]
+QUICK_HOURS = (time(9), time(14))
+SLOT_HOURS = (8, 19)  # the calendar offers 08:00 to 18:30
+SLOT_MINUTES = 30
+
+
+def quick_slots(now: datetime, zone: ZoneInfo, days: int = 2) -> list[datetime]:
+    """The usual choices: the next working days (Monday to Saturday) at 9:00 and 14:00."""
+    slots: list[datetime] = []
+    day = now.astimezone(zone).date()
+    while len(slots) < days * len(QUICK_HOURS):
+        day += timedelta(days=1)
+        if day.weekday() != 6:  # nobody meets on Sunday
+            slots += [datetime.combine(day, at, tzinfo=zone) for at in QUICK_HOURS]
+    return slots
+
+
+def day_slots(day: date, now: datetime, zone: ZoneInfo) -> list[datetime]:
+    """Every half hour of a working day that is still to come and exists on the wall clock."""
+    slots = []
+    for hour in range(*SLOT_HOURS):
+        for minute in range(0, 60, SLOT_MINUTES):
+            local = datetime.combine(day, time(hour, minute), tzinfo=zone)
+            if exists(local) and local > now:
+                slots.append(local)
+    return slots

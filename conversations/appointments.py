@@ -1,0 +1,579 @@
+"""Appointments on a case: a worker schedules, moves, cancels them, or says how they went.
+
+A new appointment is four taps: its kind, its time (the usual slots, a calendar, or typed
+French such as "mardi 9h"), its place, who comes. /rdv lists one's coming appointments.
+"""
+
+import calendar
+from datetime import UTC, date, datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import N_, _, format_datetime
+from bot.labels import appointment_kind_label, attendee_label, cancel_reason_label
+from conversations.cases import load_case, send_card
+from conversations.common import persistent_flow
+from domain.visibility import can_see_case
+from domain.when import WhenError, WhenProblem, day_slots, parse_when, quick_slots
+from storage.appointments import (
+    CANCEL_REASONS,
+    AppointmentRefused,
+    cancel,
+    case_appointments,
+    get_appointment,
+    record_outcome,
+    reschedule,
+    schedule,
+    upcoming_for,
+)
+from storage.cases import get_case
+from storage.models import Appointment, AppointmentKind, Case, Role
+
+KIND, WHEN, PLACE, ATTENDEES, CONFIRM = "kind", "when", "place", "attendees", "confirm"
+DRAFT = "appointment"
+PLACES = (N_("Au domicile de la personne"), N_("Locaux de Montjoie"), N_("Agence Sarthe Habitat"))
+ATTENDEE_KEYS = ("beneficiary", "worker", "referent")
+PLACE_MAX = 120
+
+WHEN_PROBLEMS = {
+    WhenProblem.UNREADABLE: N_(
+        "Je n'ai pas pu lire cette date. Exemples : 12/03 14h30, mardi 9h, demain 10h."
+    ),
+    WhenProblem.NO_TIME: N_("Il manque l'heure. Exemple : mardi 9h."),
+    WhenProblem.PAST: N_("Cette date est passée : choisissez un moment à venir."),
+    WhenProblem.NONEXISTENT: N_(
+        "Cette heure n'existe pas ce jour-là (passage à l'heure d'été) : choisissez-en une autre."
+    ),
+}
+
+
+# --- the case's appointments --------------------------------------------------------------
+
+
+async def list_for_case(update: Update, context: RelaisContext) -> None:
+    case = await _worker_case(update, context)
+    if case is None:
+        return
+    await update.callback_query.answer()
+    appointments = case_appointments(context.engine, case.id, context.relais.now())
+    lines = [_("Rendez-vous du dossier {reference} :").format(reference=case.reference)]
+    rows = []
+    for appointment in appointments:
+        lines.append("• " + describe(context, appointment))
+        rows.append(_appointment_buttons(context, appointment))
+    if not appointments:
+        lines.append(_("Aucun rendez-vous prévu."))
+    rows.append(
+        [InlineKeyboardButton(_("Nouveau rendez-vous"), callback_data=f"ap:new:{case.id}")]
+    )
+    await update.effective_chat.send_message(
+        "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+def describe(context: RelaisContext, appointment: Appointment) -> str:
+    return _("{when} — {kind} — {place}").format(
+        when=format_datetime(appointment.starts_at, context.settings.zone),
+        kind=appointment_kind_label(appointment.kind),
+        place=appointment.place,
+    )
+
+
+def _appointment_buttons(
+    context: RelaisContext, appointment: Appointment
+) -> list[InlineKeyboardButton]:
+    if appointment.starts_at <= context.relais.now():
+        return [
+            InlineKeyboardButton(_("Tenu"), callback_data=f"ap:h:{appointment.id}"),
+            InlineKeyboardButton(_("Manqué"), callback_data=f"ap:m:{appointment.id}"),
+        ]
+    return [
+        InlineKeyboardButton(_("Déplacer"), callback_data=f"ap:mv:{appointment.id}"),
+        InlineKeyboardButton(_("Annuler"), callback_data=f"ap:x:{appointment.id}"),
+    ]
+
+
+async def ask_cancel_reason(update: Update, context: RelaisContext) -> None:
+    appointment = await _worker_appointment(update, context)
+    if appointment is None:
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                cancel_reason_label(reason), callback_data=f"ap:xr:{appointment.id}:{index}"
+            )
+        ]
+        for index, reason in enumerate(CANCEL_REASONS)
+    ]
+    await update.callback_query.answer()
+    await update.effective_chat.send_message(
+        _("Annuler le rendez-vous du {when} : pour quelle raison ?").format(
+            when=format_datetime(appointment.starts_at, context.settings.zone)
+        ),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def cancel_with_reason(update: Update, context: RelaisContext) -> None:
+    appointment = await _worker_appointment(update, context)
+    if appointment is None:
+        return
+    index = update.callback_query.data.rpartition(":")[2]
+    reason = (
+        CANCEL_REASONS[int(index)]
+        if index.isdecimal() and int(index) < len(CANCEL_REASONS)
+        else ""
+    )
+    await _change(
+        update,
+        context,
+        appointment,
+        lambda: cancel(
+            context.engine, appointment.id, context.known_member, reason, context.relais.now()
+        ),
+    )
+
+
+async def mark_outcome(update: Update, context: RelaisContext) -> None:
+    appointment = await _worker_appointment(update, context)
+    if appointment is None:
+        return
+    held = update.callback_query.data.startswith("ap:h:")
+    await _change(
+        update,
+        context,
+        appointment,
+        lambda: record_outcome(
+            context.engine, appointment.id, context.known_member, held, context.relais.now()
+        ),
+    )
+
+
+async def _change(
+    update: Update, context: RelaisContext, appointment: Appointment, change
+) -> None:
+    query = update.callback_query
+    try:
+        change()
+    except AppointmentRefused:
+        await query.answer(_("Ce n'est plus possible pour ce rendez-vous."), show_alert=True)
+        return
+    await query.answer(_("C'est fait."))
+    await query.edit_message_reply_markup(None)
+    await send_card(update, context, get_case(context.engine, appointment.case_id))
+
+
+async def my_appointments(update: Update, context: RelaisContext) -> None:
+    upcoming = upcoming_for(context.engine, context.known_member, context.relais.now())
+    if not upcoming:
+        await update.effective_message.reply_text(_("Aucun rendez-vous à venir."))
+        return
+    lines = [_("Vos prochains rendez-vous :")]
+    lines += [
+        f"• {case.reference} — {describe(context, appointment)}" for appointment, case in upcoming
+    ]
+    await update.effective_message.reply_text("\n".join(lines))
+
+
+# --- a new or moved appointment: a short conversation ------------------------------------
+
+
+async def begin(update: Update, context: RelaisContext) -> str | int:
+    case = await _worker_case(update, context)
+    if case is None:
+        return ConversationHandler.END
+    context.user_data[DRAFT] = {"case": case.id, "attendees": ["beneficiary", "worker"]}
+    rows = [
+        [InlineKeyboardButton(appointment_kind_label(kind), callback_data=f"ap:k:{kind.value}")]
+        for kind in AppointmentKind
+    ]
+    await update.callback_query.answer()
+    await update.effective_chat.send_message(
+        _("Rendez-vous pour {reference} — quel type ?").format(reference=case.reference),
+        reply_markup=InlineKeyboardMarkup([*rows, [_cancel_button()]]),
+    )
+    return KIND
+
+
+async def begin_move(update: Update, context: RelaisContext) -> str | int:
+    appointment = await _worker_appointment(update, context)
+    if appointment is None:
+        return ConversationHandler.END
+    context.user_data[DRAFT] = {"case": appointment.case_id, "appointment": appointment.id}
+    await update.callback_query.answer()
+    return await _ask_when(update, context)
+
+
+async def choose_kind(update: Update, context: RelaisContext) -> str:
+    value = update.callback_query.data.rpartition(":")[2]
+    if value not in {kind.value for kind in AppointmentKind}:
+        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return KIND
+    context.user_data[DRAFT]["kind"] = value
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _ask_when(update, context)
+
+
+async def _ask_when(update: Update, context: RelaisContext) -> str:
+    now, zone = context.relais.now(), context.settings.zone
+    rows = [
+        [InlineKeyboardButton(format_datetime(slot, zone), callback_data=_slot_data(slot))]
+        for slot in quick_slots(now, zone)
+    ]
+    today = now.astimezone(zone).date()
+    rows.append([InlineKeyboardButton(_("Calendrier…"), callback_data=f"ap:cal:{today:%Y-%m}")])
+    await update.effective_chat.send_message(
+        _("Quand ? Choisissez, ou tapez par exemple : 12/03 14h30, mardi 9h, demain 10h."),
+        reply_markup=InlineKeyboardMarkup([*rows, [_cancel_button()]]),
+    )
+    return WHEN
+
+
+def _slot_data(slot: datetime) -> str:
+    return f"ap:at:{int(slot.timestamp()) // 60}"
+
+
+async def show_month(update: Update, context: RelaisContext) -> str:
+    query = update.callback_query
+    try:
+        year, month = (int(part) for part in query.data.rpartition(":")[2].split("-"))
+        weeks = calendar.Calendar().monthdatescalendar(year, month)
+    except ValueError:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return WHEN
+    today = context.relais.now().astimezone(context.settings.zone).date()
+    noop = "ap:noop"
+    rows = [
+        [
+            InlineKeyboardButton(
+                _day_button(day, month, today),
+                callback_data=f"ap:day:{day:%Y-%m-%d}"
+                if day.month == month and day >= today
+                else noop,
+            )
+            for day in week
+        ]
+        for week in weeks
+    ]
+    previous, following = _month_shift(year, month, -1), _month_shift(year, month, 1)
+    title = f"{month:02d}/{year}"
+    rows.insert(0, [
+        InlineKeyboardButton("‹", callback_data=f"ap:cal:{previous}"),
+        InlineKeyboardButton(title, callback_data=noop),
+        InlineKeyboardButton("›", callback_data=f"ap:cal:{following}"),
+    ])  # fmt: skip
+    await query.answer()
+    await query.edit_message_reply_markup(InlineKeyboardMarkup([*rows, [_cancel_button()]]))
+    return WHEN
+
+
+def _day_button(day: date, month: int, today: date) -> str:
+    return str(day.day) if day.month == month and day >= today else "·"
+
+
+def _month_shift(year: int, month: int, step: int) -> str:
+    index = year * 12 + month - 1 + step
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+async def show_day(update: Update, context: RelaisContext) -> str:
+    query = update.callback_query
+    try:
+        day = date.fromisoformat(query.data.rpartition(":")[2])
+    except ValueError:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return WHEN
+    slots = day_slots(day, context.relais.now(), context.settings.zone)
+    buttons = [
+        InlineKeyboardButton(f"{slot:%H:%M}", callback_data=_slot_data(slot)) for slot in slots
+    ]
+    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
+    rows.append(
+        [
+            InlineKeyboardButton(_("← Calendrier"), callback_data=f"ap:cal:{day:%Y-%m}"),
+            _cancel_button(),
+        ]
+    )
+    await query.answer()
+    await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+    return WHEN
+
+
+async def noop(update: Update, context: RelaisContext) -> None:
+    await update.callback_query.answer()
+
+
+async def slot_chosen(update: Update, context: RelaisContext) -> str | int:
+    minutes = update.callback_query.data.rpartition(":")[2]
+    starts_at = datetime.fromtimestamp(int(minutes) * 60, tz=UTC) if minutes.isdecimal() else None
+    if starts_at is None or starts_at <= context.relais.now():
+        await update.callback_query.answer(_(WHEN_PROBLEMS[WhenProblem.PAST]), show_alert=True)
+        return WHEN
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _when_known(update, context, starts_at)
+
+
+async def typed_when(update: Update, context: RelaisContext) -> str | int:
+    try:
+        starts_at = parse_when(
+            update.effective_message.text or "", context.relais.now(), context.settings.zone
+        )
+    except WhenError as error:
+        await update.effective_message.reply_text(_(WHEN_PROBLEMS[error.problem]))
+        return WHEN
+    return await _when_known(update, context, starts_at)
+
+
+async def _when_known(update: Update, context: RelaisContext, starts_at: datetime) -> str | int:
+    draft = context.user_data[DRAFT]
+    draft["at"] = starts_at.isoformat()
+    if draft.get("appointment"):
+        return await _save_move(update, context, draft, starts_at)
+    rows = [
+        [InlineKeyboardButton(_(place), callback_data=f"ap:pl:{index}")]
+        for index, place in enumerate(PLACES)
+    ]
+    await update.effective_chat.send_message(
+        _("Où ? Choisissez, ou tapez l'adresse ({limit} caractères au plus).").format(
+            limit=PLACE_MAX
+        ),
+        reply_markup=InlineKeyboardMarkup([*rows, [_cancel_button()]]),
+    )
+    return PLACE
+
+
+async def _save_move(
+    update: Update, context: RelaisContext, draft: dict, starts_at: datetime
+) -> int:
+    try:
+        appointment = reschedule(
+            context.engine,
+            draft["appointment"],
+            context.known_member,
+            starts_at,
+            context.relais.now(),
+        )
+    except AppointmentRefused:
+        await update.effective_chat.send_message(_("Ce n'est plus possible pour ce rendez-vous."))
+        return _end(context)
+    await update.effective_chat.send_message(
+        _("Rendez-vous déplacé : {what}").format(what=describe(context, appointment))
+    )
+    await send_card(update, context, get_case(context.engine, appointment.case_id))
+    return _end(context)
+
+
+async def place_chosen(update: Update, context: RelaisContext) -> str:
+    index = update.callback_query.data.rpartition(":")[2]
+    if not index.isdecimal() or int(index) >= len(PLACES):
+        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return PLACE
+    await update.callback_query.answer()
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _place_known(update, context, _(PLACES[int(index)]))
+
+
+async def typed_place(update: Update, context: RelaisContext) -> str:
+    place = " ".join((update.effective_message.text or "").split())
+    if not place or len(place) > PLACE_MAX:
+        await update.effective_message.reply_text(
+            _("Il me faut le lieu en texte, {limit} caractères au plus.").format(limit=PLACE_MAX)
+        )
+        return PLACE
+    return await _place_known(update, context, place)
+
+
+async def _place_known(update: Update, context: RelaisContext, place: str) -> str:
+    context.user_data[DRAFT]["place"] = place
+    await update.effective_chat.send_message(
+        _("Qui vient ? Cochez, puis validez."), reply_markup=_attendee_keyboard(context)
+    )
+    return ATTENDEES
+
+
+def _attendee_keyboard(context: RelaisContext) -> InlineKeyboardMarkup:
+    ticked = context.user_data[DRAFT].get("attendees", [])
+    rows = [
+        [
+            InlineKeyboardButton(
+                ("✓ " if key in ticked else "") + attendee_label(key),
+                callback_data=f"ap:who:{key}",
+            )
+        ]
+        for key in ATTENDEE_KEYS
+    ]
+    return InlineKeyboardMarkup(
+        [*rows, [InlineKeyboardButton(_("Valider"), callback_data="ap:who:ok"), _cancel_button()]]
+    )
+
+
+async def toggle_attendee(update: Update, context: RelaisContext) -> str:
+    query = update.callback_query
+    key = query.data.rpartition(":")[2]
+    draft = context.user_data[DRAFT]
+    if key == "ok":
+        if not draft.get("attendees"):
+            await query.answer(_("Cochez au moins une personne."), show_alert=True)
+            return ATTENDEES
+        await query.answer()
+        await query.edit_message_reply_markup(None)
+        return await _ask_confirmation(update, context)
+    if key not in ATTENDEE_KEYS:
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return ATTENDEES
+    ticked = draft.get("attendees", [])
+    draft["attendees"] = [k for k in ticked if k != key] if key in ticked else [*ticked, key]
+    await query.answer()
+    await query.edit_message_reply_markup(_attendee_keyboard(context))
+    return ATTENDEES
+
+
+async def _ask_confirmation(update: Update, context: RelaisContext) -> str:
+    draft = context.user_data[DRAFT]
+    case = get_case(context.engine, draft["case"])
+    text = _("Rendez-vous pour {reference} :\n{kind}, {when}\n{place}\nAvec : {who}").format(
+        reference=case.reference if case else "?",
+        kind=appointment_kind_label(AppointmentKind(draft["kind"])),
+        when=format_datetime(datetime.fromisoformat(draft["at"]), context.settings.zone),
+        place=draft["place"],
+        who=", ".join(attendee_label(key) for key in draft["attendees"]),
+    )
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("Enregistrer"), callback_data="ap:ok"), _cancel_button()]]
+    )
+    await update.effective_chat.send_message(text, reply_markup=keyboard)
+    return CONFIRM
+
+
+async def save(update: Update, context: RelaisContext) -> int:
+    query = update.callback_query
+    draft = context.user_data.get(DRAFT, {})
+    try:
+        appointment = schedule(
+            context.engine,
+            draft["case"],
+            context.known_member,
+            kind=AppointmentKind(draft["kind"]),
+            starts_at=datetime.fromisoformat(draft["at"]),
+            place=draft["place"],
+            attendees=draft["attendees"],
+            now=context.relais.now(),
+        )
+    except (AppointmentRefused, KeyError):
+        await query.answer(_("Ce n'est plus possible pour ce rendez-vous."), show_alert=True)
+        return _end(context)
+    await query.answer(_("C'est fait."))
+    await query.edit_message_reply_markup(None)
+    await send_card(update, context, get_case(context.engine, appointment.case_id))
+    return _end(context)
+
+
+async def abandon(update: Update, context: RelaisContext) -> int:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+        await update.callback_query.edit_message_reply_markup(None)
+    await update.effective_chat.send_message(_("Abandonné : rien n'a changé."))
+    return _end(context)
+
+
+async def expect_buttons(update: Update, context: RelaisContext) -> None:
+    await update.effective_message.reply_text(
+        _("Choisissez avec les boutons du message ci-dessus, ou /annuler.")
+    )
+
+
+def _end(context: RelaisContext) -> int:
+    context.user_data.pop(DRAFT, None)
+    return ConversationHandler.END
+
+
+def _cancel_button() -> InlineKeyboardButton:
+    return InlineKeyboardButton(_("Annuler"), callback_data="ap:cancel")
+
+
+# --- access ---------------------------------------------------------------------------------
+
+
+async def _worker_case(update: Update, context: RelaisContext) -> Case | None:
+    """The case of the button, for a worker who may see it (buttons are never trusted)."""
+    case = await load_case(update, context)
+    if case is not None and context.known_member.role is not Role.WORKER:
+        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return None
+    return case
+
+
+async def _worker_appointment(update: Update, context: RelaisContext) -> Appointment | None:
+    value = update.callback_query.data.split(":")[2]
+    appointment = get_appointment(context.engine, int(value)) if value.isdecimal() else None
+    case = get_case(context.engine, appointment.case_id) if appointment else None
+    if (
+        case is None
+        or context.known_member.role is not Role.WORKER
+        or not can_see_case(context.known_member, case)
+    ):
+        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return None
+    return appointment
+
+
+def handlers() -> list[BaseHandler]:
+    typed = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    other = filters.UpdateType.MESSAGE & ~filters.COMMAND
+    when_handlers = [
+        CallbackQueryHandler(slot_chosen, pattern=r"^ap:at:"),
+        CallbackQueryHandler(show_month, pattern=r"^ap:cal:"),
+        CallbackQueryHandler(show_day, pattern=r"^ap:day:"),
+        CallbackQueryHandler(noop, pattern=r"^ap:noop$"),
+        MessageHandler(typed, typed_when),
+    ]
+    return [
+        persistent_flow(
+            "appointment",
+            entry_points=[
+                CallbackQueryHandler(begin, pattern=r"^ap:new:\d+$"),
+                CallbackQueryHandler(begin_move, pattern=r"^ap:mv:\d+$"),
+            ],
+            states={
+                KIND: [
+                    CallbackQueryHandler(choose_kind, pattern=r"^ap:k:"),
+                    MessageHandler(other, expect_buttons),
+                ],
+                WHEN: [*when_handlers, MessageHandler(other, expect_buttons)],
+                PLACE: [
+                    CallbackQueryHandler(place_chosen, pattern=r"^ap:pl:"),
+                    MessageHandler(typed, typed_place),
+                    MessageHandler(other, expect_buttons),
+                ],
+                ATTENDEES: [
+                    CallbackQueryHandler(toggle_attendee, pattern=r"^ap:who:"),
+                    MessageHandler(other, expect_buttons),
+                ],
+                CONFIRM: [
+                    CallbackQueryHandler(save, pattern=r"^ap:ok$"),
+                    MessageHandler(other, expect_buttons),
+                ],
+            },
+            fallbacks=[
+                CommandHandler(list(permissions.CANCEL.names), abandon),
+                CallbackQueryHandler(abandon, pattern=r"^ap:cancel$"),
+            ],
+        ),
+        CommandHandler(list(permissions.APPOINTMENTS.names), my_appointments),
+        CallbackQueryHandler(list_for_case, pattern=r"^ap:list:\d+$"),
+        CallbackQueryHandler(ask_cancel_reason, pattern=r"^ap:x:\d+$"),
+        CallbackQueryHandler(cancel_with_reason, pattern=r"^ap:xr:"),
+        CallbackQueryHandler(mark_outcome, pattern=r"^ap:[hm]:\d+$"),
+    ]

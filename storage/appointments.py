@@ -1,0 +1,162 @@
+"""Appointments on a case: scheduled, moved, cancelled with a reason, held or missed."""
+
+from datetime import datetime
+
+from sqlalchemy import Engine, or_
+from sqlmodel import col, select
+
+from storage.database import session_scope
+from storage.models import (
+    Appointment,
+    AppointmentKind,
+    AppointmentStatus,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Member,
+    Role,
+)
+
+CANCEL_REASONS = ("person_unavailable", "worker_unavailable", "not_needed", "other")
+
+
+class AppointmentRefused(ValueError):
+    """In the past, or not a change this appointment can take any more."""
+
+
+def schedule(
+    engine: Engine,
+    case_id: int,
+    actor: Member,
+    *,
+    kind: AppointmentKind,
+    starts_at: datetime,
+    place: str,
+    attendees: list[str],
+    now: datetime,
+) -> Appointment:
+    if starts_at <= now:
+        raise AppointmentRefused("an appointment is in the future")
+    with session_scope(engine) as session:
+        case = session.get(Case, case_id)
+        if case is None or case.status is CaseStatus.CLOSED:
+            raise AppointmentRefused("no appointment on a closed case")
+        appointment = Appointment(
+            case_id=case_id,
+            kind=kind,
+            starts_at=starts_at,
+            place=place,
+            attendees=attendees,
+            created_by_id=actor.id,
+            created_at=now,
+        )
+        session.add(appointment)
+        session.flush()
+        session.add(_event(appointment, actor, now, "appointment"))
+        return appointment
+
+
+def reschedule(
+    engine: Engine, appointment_id: int, actor: Member, starts_at: datetime, now: datetime
+) -> Appointment:
+    if starts_at <= now:
+        raise AppointmentRefused("an appointment is in the future")
+    with session_scope(engine) as session:
+        appointment = _scheduled(session.get(Appointment, appointment_id))
+        appointment.starts_at = starts_at
+        session.add(_event(appointment, actor, now, "appointment_moved"))
+        return appointment
+
+
+def cancel(
+    engine: Engine, appointment_id: int, actor: Member, reason: str, now: datetime
+) -> Appointment:
+    if reason not in CANCEL_REASONS:
+        raise AppointmentRefused("a cancellation has a reason from the list")
+    with session_scope(engine) as session:
+        appointment = _scheduled(session.get(Appointment, appointment_id))
+        appointment.status = AppointmentStatus.CANCELLED
+        session.add(_event(appointment, actor, now, "appointment_cancelled", reason=reason))
+        return appointment
+
+
+def record_outcome(
+    engine: Engine, appointment_id: int, actor: Member, held: bool, now: datetime
+) -> Appointment:
+    """Held or missed, once its time has come."""
+    with session_scope(engine) as session:
+        appointment = _scheduled(session.get(Appointment, appointment_id))
+        if appointment.starts_at > now:
+            raise AppointmentRefused("an appointment is held or missed once its time has come")
+        appointment.status = AppointmentStatus.HELD if held else AppointmentStatus.MISSED
+        session.add(
+            _event(appointment, actor, now, "appointment_held" if held else "appointment_missed")
+        )
+        return appointment
+
+
+def _scheduled(appointment: Appointment | None) -> Appointment:
+    if appointment is None or appointment.status is not AppointmentStatus.SCHEDULED:
+        raise AppointmentRefused("this appointment is no longer scheduled")
+    return appointment
+
+
+def _event(
+    appointment: Appointment, actor: Member, now: datetime, kind: str, reason: str | None = None
+) -> CaseEvent:
+    return CaseEvent(
+        case_id=appointment.case_id,
+        at=now,
+        actor_member_id=actor.id,
+        kind=kind,
+        reason=reason or appointment.kind.value,
+        note=appointment.starts_at.isoformat(),
+    )
+
+
+def get_appointment(engine: Engine, appointment_id: int) -> Appointment | None:
+    with session_scope(engine) as session:
+        return session.get(Appointment, appointment_id)
+
+
+def case_appointments(engine: Engine, case_id: int, since: datetime) -> list[Appointment]:
+    """The case's scheduled appointments, and those past ones whose outcome is not recorded."""
+    with session_scope(engine) as session:
+        query = select(Appointment).where(
+            Appointment.case_id == case_id, Appointment.status == AppointmentStatus.SCHEDULED
+        )
+        return list(session.exec(query.order_by(col(Appointment.starts_at))))
+
+
+def next_appointment(engine: Engine, case_id: int, now: datetime) -> Appointment | None:
+    with session_scope(engine) as session:
+        query = select(Appointment).where(
+            Appointment.case_id == case_id,
+            Appointment.status == AppointmentStatus.SCHEDULED,
+            col(Appointment.starts_at) > now,
+        )
+        return session.exec(query.order_by(col(Appointment.starts_at))).first()
+
+
+def upcoming_for(
+    engine: Engine, member: Member, now: datetime, limit: int = 20
+) -> list[tuple[Appointment, Case]]:
+    """A worker's or a referent's coming appointments on the cases they follow."""
+    if member.role not in (Role.WORKER, Role.LANDLORD_REFERENT):
+        return []
+    with session_scope(engine) as session:
+        query = (
+            select(Appointment, Case)
+            .join(Case, col(Case.id) == Appointment.case_id)
+            .where(
+                Appointment.status == AppointmentStatus.SCHEDULED,
+                col(Appointment.starts_at) > now,
+                or_(
+                    col(Case.assigned_worker_id) == member.id,
+                    col(Case.landlord_referent_id) == member.id,
+                ),
+            )
+            .order_by(col(Appointment.starts_at))
+            .limit(limit)
+        )
+        return [(appointment, case) for appointment, case in session.exec(query)]
