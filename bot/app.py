@@ -17,8 +17,10 @@ from conversations import (
     appointments,
     case_input,
     cases,
+    commission,
     fallback,
     help_command,
+    homes,
     invite,
     language,
     my_reports,
@@ -43,6 +45,8 @@ FLOWS = (
     case_input,  # before `cases`: it takes the card's buttons that need typing
     cases,
     appointments,
+    commission,
+    homes,
     fallback,
 )
 # Sweeps of the database (the truth) for what is due; APScheduler only wakes them up.

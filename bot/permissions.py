@@ -45,6 +45,10 @@ APPOINTMENTS = Command(
     N_("Mes prochains rendez-vous"),
     frozenset({Role.WORKER, Role.LANDLORD_REFERENT}),
 )
+COMMISSION = Command(
+    "commission", "commission", N_("Les dossiers à décider en commission"), CASE_TEAM
+)
+HOMES = Command("logements", "homes", N_("Les logements réservés"), CASE_TEAM)
 MY_REPORTS = Command(
     "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
 )
@@ -56,6 +60,8 @@ COMMANDS: tuple[Command, ...] = (
     MY_REPORTS,
     CASES,
     APPOINTMENTS,
+    COMMISSION,
+    HOMES,
     LANGUAGE,
     CANCEL,
     INVITE,
@@ -72,6 +78,7 @@ BUTTONS: dict[str, frozenset[Role]] = {
     "cs": CASE_TEAM,
     "ci": CASE_TEAM,
     "ap": WORKERS,
+    "hm": frozenset({Role.WORKER, Role.ADMIN}),
 }
 
 # The roles an admin can invite from the chat; beneficiaries are invited on their case (#5).

@@ -21,7 +21,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import N_, _, format_datetime
 from bot.labels import appointment_kind_label, attendee_label, cancel_reason_label
-from conversations.cases import load_case, send_card
+from conversations.cases import load_worker_case, send_card
 from conversations.common import persistent_flow
 from domain.visibility import can_see_case
 from domain.when import WhenError, WhenProblem, day_slots, parse_when, quick_slots
@@ -37,7 +37,7 @@ from storage.appointments import (
     upcoming_for,
 )
 from storage.cases import get_case
-from storage.models import Appointment, AppointmentKind, Case, Role
+from storage.models import Appointment, AppointmentKind, Role
 
 KIND, WHEN, PLACE, ATTENDEES, CONFIRM = "kind", "when", "place", "attendees", "confirm"
 DRAFT = "appointment"
@@ -61,7 +61,7 @@ WHEN_PROBLEMS = {
 
 
 async def list_for_case(update: Update, context: RelaisContext) -> None:
-    case = await _worker_case(update, context)
+    case = await load_worker_case(update, context)
     if case is None:
         return
     await update.callback_query.answer()
@@ -189,7 +189,7 @@ async def my_appointments(update: Update, context: RelaisContext) -> None:
 
 
 async def begin(update: Update, context: RelaisContext) -> str | int:
-    case = await _worker_case(update, context)
+    case = await load_worker_case(update, context)
     if case is None:
         return ConversationHandler.END
     context.user_data[DRAFT] = {"case": case.id, "attendees": ["beneficiary", "worker"]}
@@ -504,15 +504,6 @@ def _cancel_button() -> InlineKeyboardButton:
 
 
 # --- access ---------------------------------------------------------------------------------
-
-
-async def _worker_case(update: Update, context: RelaisContext) -> Case | None:
-    """The case of the button, for a worker who may see it (buttons are never trusted)."""
-    case = await load_case(update, context)
-    if case is not None and context.known_member.role is not Role.WORKER:
-        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
-        return None
-    return case
 
 
 async def _worker_appointment(update: Update, context: RelaisContext) -> Appointment | None:

@@ -19,6 +19,7 @@ from domain.visibility import can_read_notes
 from storage.appointments import CANCEL_REASONS, next_appointment
 from storage.case_flow import current_phase, notes_of
 from storage.cases import case_events
+from storage.homes import HOUSING_STATUSES, home_of
 from storage.members import get_member
 from storage.models import AppointmentKind, Case, CaseEvent, CaseStatus, Member, Role
 
@@ -54,6 +55,13 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
         else "—"
     )
     lines.append(_("Prochain rendez-vous : {what}").format(what=next_text))
+    home = home_of(application.engine, case.id)
+    if home is not None:
+        lines.append(
+            _("Logement réservé : {home}").format(
+                home=f"{home.label} ({home.size}, {home.commune})"
+            )
+        )
     lines.append(
         _("Travailleur social : {name}").format(name=_name(application, case.assigned_worker_id))
     )
@@ -123,6 +131,10 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
             return _("{name} : confié à {other}").format(name=actor, other=event.reason)
         case "referent":
             return _("{name} : référent bailleur {other}").format(name=actor, other=event.reason)
+        case "home_assigned":
+            return _("{name} : logement {home} attribué").format(name=actor, home=event.reason)
+        case "home_freed":
+            return _("{name} : logement {home} libéré").format(name=actor, home=event.reason)
         case (
             "appointment"
             | "appointment_moved"
@@ -135,7 +147,9 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
             return event.kind
 
 
-def card_keyboard(case: Case, member: Member) -> InlineKeyboardMarkup:
+def card_keyboard(
+    application: RelaisApplication, case: Case, member: Member
+) -> InlineKeyboardMarkup:
     rows = [
         [
             InlineKeyboardButton(
@@ -154,6 +168,17 @@ def card_keyboard(case: Case, member: Member) -> InlineKeyboardMarkup:
             [
                 InlineKeyboardButton(_("Ajouter une note"), callback_data=f"cs:n:{case.id}"),
                 InlineKeyboardButton(_("Rendez-vous"), callback_data=f"ap:list:{case.id}"),
+            ]
+        )
+    if member.role is Role.WORKER and case.status in HOUSING_STATUSES:
+        has_home = home_of(application.engine, case.id) is not None
+        rows.append(
+            [
+                InlineKeyboardButton(_("Libérer le logement"), callback_data=f"hm:free:{case.id}")
+                if has_home
+                else InlineKeyboardButton(
+                    _("Logement réservé"), callback_data=f"hm:pick:{case.id}"
+                )
             ]
         )
     if member.role in (Role.WORKER, Role.ADMIN):

@@ -164,7 +164,7 @@ async def send_card(update: Update, context: RelaisContext, case: Case) -> None:
     member = context.known_member
     await update.effective_chat.send_message(
         card_text(context.relais, case, member, context.relais.now()),
-        reply_markup=card_keyboard(case, member),
+        reply_markup=card_keyboard(context.relais, case, member),
     )
 
 
@@ -180,6 +180,15 @@ async def load_case(update: Update, context: RelaisContext) -> Case | None:
     )
     if case is None or not can_see_case(context.known_member, case):
         await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return None
+    return case
+
+
+async def load_worker_case(update: Update, context: RelaisContext) -> Case | None:
+    """The case of the button, for a worker who may see it (buttons are never trusted)."""
+    case = await load_case(update, context)
+    if case is not None and context.known_member.role is not Role.WORKER:
+        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
         return None
     return case
 

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from domain.programme import Programme
 from domain.statuses import IllegalTransition, Move, check_move, check_reopen
 from storage.database import session_scope
+from storage.homes import release_in
 from storage.models import (
     Case,
     CaseEvent,
@@ -20,7 +21,6 @@ from storage.models import (
     CasePhase,
     CaseStatus,
     Member,
-    ReservedHome,
     Role,
 )
 
@@ -80,7 +80,7 @@ def _apply(session: Session, case: Case, move: Move, programme: Programme, now: 
         case CaseStatus.CLOSED:
             case.outcome = move.reason
             _end_open_phase(session, case.id, now)
-            _free_home(session, case.id, now, actor_id=None)
+            release_in(session, case.id, now, actor_id=None)
 
 
 def reopen_case(engine: Engine, case_id: int, actor: Member, now: datetime) -> Case:
@@ -151,21 +151,6 @@ def _end_open_phase(session: Session, case_id: int, now: datetime) -> CasePhase 
     if phase is not None:
         phase.ended_at = now
     return phase
-
-
-def _free_home(session: Session, case_id: int, now: datetime, actor_id: int | None) -> None:
-    home = session.exec(select(ReservedHome).where(ReservedHome.case_id == case_id)).first()
-    if home is not None:
-        home.case_id, home.assigned_at = None, None
-        session.add(
-            CaseEvent(
-                case_id=case_id,
-                at=now,
-                actor_member_id=actor_id,
-                kind="home_freed",
-                reason=home.label,
-            )
-        )
 
 
 def assign_worker(

@@ -42,6 +42,7 @@ async def test_an_addiction_case_goes_from_received_to_closed_through_every_stat
         "→ diagnostic",
         "→ clos",
         "Ajouter une note",
+        "Rendez-vous",
         "Réattribuer",
         "Référent bailleur",
     ]
@@ -90,7 +91,12 @@ async def test_an_addiction_case_goes_from_received_to_closed_through_every_stat
     await move(ines, "clos", reason="passage de relais au bailleur")
     assert "Statut : clos" in ines.last_text
     assert "Issue : passage de relais au bailleur" in ines.last_text
-    assert ines.buttons() == ["Ajouter une note", "Réattribuer", "Référent bailleur"]
+    assert ines.buttons() == [
+        "Ajouter une note",
+        "Rendez-vous",
+        "Réattribuer",
+        "Référent bailleur",
+    ]
 
     await nadia.send("/dossiers")
     await nadia.tap("Statut…")

@@ -1,0 +1,52 @@
+"""/commission: the cases waiting for the commission's decision, decided during the meeting."""
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _
+from conversations.report_texts import option
+from domain.visibility import can_see_case
+from storage.cases import cases_in_status
+from storage.models import CaseStatus
+
+
+async def waiting_cases(update: Update, context: RelaisContext) -> None:
+    member = context.known_member
+    waiting = [
+        case
+        for case in cases_in_status(context.engine, CaseStatus.COMMISSION)
+        if can_see_case(member, case)
+    ]
+    if not waiting:
+        await update.effective_message.reply_text(_("Aucun dossier n'attend la commission."))
+        return
+    await update.effective_message.reply_text(
+        _("Dossiers en attente de la commission : {count}. Décidez sous chacun.").format(
+            count=len(waiting)
+        )
+    )
+    for case in waiting:
+        text = _("{reference} — {kind} — {place}").format(
+            reference=case.reference, kind=option(case.kind.value), place=case.commune or "?"
+        )
+        decisions = [
+            (CaseStatus.ACCEPTED, _("Accepter")),
+            (CaseStatus.REDIRECTED, _("Réorienter")),
+            (CaseStatus.DECLINED, _("Refuser")),
+        ]
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(label, callback_data=f"cs:m:{case.id}:{target.value}")
+                    for target, label in decisions
+                ],
+                [InlineKeyboardButton(_("Voir la fiche"), callback_data=f"cs:c:{case.id}")],
+            ]
+        )
+        await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+def handlers() -> list[BaseHandler]:
+    return [CommandHandler(list(permissions.COMMISSION.names), waiting_cases)]

@@ -1,0 +1,255 @@
+"""The reserved homes: /logements lists them with who lives there; an admin adds one; a
+worker gives a free one to a case at move-in and frees it at the end."""
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _
+from conversations.cases import load_worker_case, send_card
+from conversations.common import persistent_flow
+from conversations.report_texts import option
+from storage.cases import get_case
+from storage.homes import (
+    SIZES,
+    HomeRefused,
+    add_home,
+    assign_home,
+    free_homes,
+    homes,
+    release_home,
+)
+from storage.models import CaseKind, ReservedHome, Role
+
+LABEL, COMMUNE, SIZE, QPV, KIND = "label", "commune", "size", "qpv", "kind"
+DRAFT = "home"
+TEXT_MAX = {LABEL: 120, COMMUNE: 80}
+
+
+def home_line(home: ReservedHome) -> str:
+    return _("{label} ({size}, {commune}{qpv})").format(
+        label=home.label, size=home.size, commune=home.commune, qpv=", QPV" if home.qpv else ""
+    )
+
+
+async def list_homes(update: Update, context: RelaisContext) -> None:
+    lines = [_("Logements réservés :")]
+    for home, case in homes(context.engine):
+        occupant = (
+            _("occupé ({reference})").format(reference=case.reference) if case else _("libre")
+        )
+        lines.append(f"• {home_line(home)} — {option(home.kind.value)} — {occupant}")
+    if len(lines) == 1:
+        lines.append(_("Aucun logement enregistré."))
+    keyboard = None
+    if context.known_member.role is Role.ADMIN:
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(_("Ajouter un logement"), callback_data="hm:add")]]
+        )
+    await update.effective_message.reply_text("\n".join(lines), reply_markup=keyboard)
+
+
+# --- a worker gives or frees a home ------------------------------------------------------
+
+
+async def offer_homes(update: Update, context: RelaisContext) -> None:
+    case = await load_worker_case(update, context)
+    if case is None:
+        return
+    free = free_homes(context.engine, case.kind)
+    await update.callback_query.answer()
+    if not free:
+        await update.effective_chat.send_message(
+            _("Aucun logement réservé libre pour ce type d'accompagnement.")
+        )
+        return
+    rows = [
+        [InlineKeyboardButton(home_line(home), callback_data=f"hm:set:{case.id}:{home.id}")]
+        for home in free
+    ]
+    rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
+    await update.effective_chat.send_message(
+        _("Quel logement pour {reference} ?").format(reference=case.reference),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def give_home(update: Update, context: RelaisContext) -> None:
+    case = await load_worker_case(update, context)
+    if case is None:
+        return
+    home_id = update.callback_query.data.rpartition(":")[2]
+    try:
+        assign_home(
+            context.engine,
+            int(home_id) if home_id.isdecimal() else 0,
+            case.id,
+            context.known_member,
+            context.relais.now(),
+        )
+    except HomeRefused:
+        await update.callback_query.answer(
+            _("Ce logement n'est plus libre, ou pas pour ce dossier."), show_alert=True
+        )
+        return
+    await update.callback_query.answer(_("C'est fait."))
+    await update.callback_query.edit_message_reply_markup(None)
+    await send_card(update, context, get_case(context.engine, case.id))
+
+
+async def free_home(update: Update, context: RelaisContext) -> None:
+    case = await load_worker_case(update, context)
+    if case is None:
+        return
+    try:
+        release_home(context.engine, case.id, context.known_member, context.relais.now())
+    except HomeRefused:
+        await update.callback_query.answer(
+            _("Ce dossier n'a pas de logement réservé."), show_alert=True
+        )
+        return
+    await update.callback_query.answer(_("C'est fait."))
+    await send_card(update, context, get_case(context.engine, case.id))
+
+
+# --- an admin adds a home ----------------------------------------------------------------
+
+
+async def begin(update: Update, context: RelaisContext) -> str | int:
+    if context.known_member.role is not Role.ADMIN:
+        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return ConversationHandler.END
+    context.user_data[DRAFT] = {}
+    await update.callback_query.answer()
+    await update.effective_chat.send_message(
+        _("Nouveau logement réservé. Son nom ou son adresse ? (exemple : Les Tilleuls, apt 12)")
+    )
+    return LABEL
+
+
+async def typed(update: Update, context: RelaisContext) -> str | int:
+    """The name, then the commune, both typed."""
+    step = LABEL if "label" not in context.user_data[DRAFT] else COMMUNE
+    text = " ".join((update.effective_message.text or "").split())
+    if not text or len(text) > TEXT_MAX[step]:
+        await update.effective_message.reply_text(
+            _("Il me faut un texte de {limit} caractères au plus.").format(limit=TEXT_MAX[step])
+        )
+        return step
+    context.user_data[DRAFT][step] = text
+    if step == LABEL:
+        await update.effective_message.reply_text(_("Dans quelle commune ?"))
+        return COMMUNE
+    rows = [[InlineKeyboardButton(size, callback_data=f"hm:size:{size}") for size in SIZES]]
+    await update.effective_message.reply_text(
+        _("Quelle taille ?"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+    return SIZE
+
+
+async def choose(update: Update, context: RelaisContext) -> str | int:
+    """Size, then QPV, then the kind of support, each with buttons."""
+    query = update.callback_query
+    _hm, field, value = query.data.split(":", 2)
+    draft = context.user_data[DRAFT]
+    valid = {"size": set(SIZES), "qpv": {"yes", "no"}, "kind": {kind.value for kind in CaseKind}}
+    if value not in valid.get(field, set()):
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return {"size": SIZE, "qpv": QPV}.get(field, KIND)
+    draft[field] = value
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    if field == "size":
+        rows = [
+            [
+                InlineKeyboardButton(option(answer), callback_data=f"hm:qpv:{answer}")
+                for answer in ("yes", "no")
+            ]
+        ]
+        await update.effective_chat.send_message(
+            _("Dans un quartier prioritaire (QPV) ?"), reply_markup=InlineKeyboardMarkup(rows)
+        )
+        return QPV
+    if field == "qpv":
+        rows = [
+            [InlineKeyboardButton(option(kind.value), callback_data=f"hm:kind:{kind.value}")]
+            for kind in CaseKind
+        ]
+        await update.effective_chat.send_message(
+            _("Réservé à quel accompagnement ?"), reply_markup=InlineKeyboardMarkup(rows)
+        )
+        return KIND
+    return await _save(update, context, draft)
+
+
+async def _save(update: Update, context: RelaisContext, draft: dict) -> int:
+    try:
+        home = add_home(
+            context.engine,
+            label=draft["label"],
+            commune=draft["commune"],
+            size=draft["size"],
+            qpv=draft["qpv"] == "yes",
+            kind=CaseKind(draft["kind"]),
+        )
+    except HomeRefused:
+        await update.effective_chat.send_message(
+            _("Un logement porte déjà ce nom : rien n'a été ajouté.")
+        )
+    else:
+        await update.effective_chat.send_message(
+            _("Logement ajouté : {home}.").format(home=home_line(home))
+        )
+    context.user_data.pop(DRAFT, None)
+    return ConversationHandler.END
+
+
+async def abandon(update: Update, context: RelaisContext) -> int:
+    context.user_data.pop(DRAFT, None)
+    await update.effective_chat.send_message(_("Abandonné : rien n'a changé."))
+    return ConversationHandler.END
+
+
+async def expect_text(update: Update, context: RelaisContext) -> None:
+    await update.effective_message.reply_text(_("J'attends du texte, ou /annuler."))
+
+
+async def expect_buttons(update: Update, context: RelaisContext) -> None:
+    await update.effective_message.reply_text(
+        _("Choisissez avec les boutons du message ci-dessus, ou /annuler.")
+    )
+
+
+def handlers() -> list[BaseHandler]:
+    text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
+    other = filters.UpdateType.MESSAGE & ~filters.COMMAND
+    buttons = [
+        CallbackQueryHandler(choose, pattern=r"^hm:(size|qpv|kind):"),
+        MessageHandler(other, expect_buttons),
+    ]
+    return [
+        persistent_flow(
+            "home",
+            entry_points=[CallbackQueryHandler(begin, pattern=r"^hm:add$")],
+            states={
+                LABEL: [MessageHandler(text, typed), MessageHandler(other, expect_text)],
+                COMMUNE: [MessageHandler(text, typed), MessageHandler(other, expect_text)],
+                SIZE: buttons,
+                QPV: buttons,
+                KIND: buttons,
+            },
+            fallbacks=[CommandHandler(list(permissions.CANCEL.names), abandon)],
+        ),
+        CommandHandler(list(permissions.HOMES.names), list_homes),
+        CallbackQueryHandler(offer_homes, pattern=r"^hm:pick:\d+$"),
+        CallbackQueryHandler(give_home, pattern=r"^hm:set:"),
+        CallbackQueryHandler(free_home, pattern=r"^hm:free:\d+$"),
+    ]
