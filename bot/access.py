@@ -12,7 +12,7 @@ from telegram.ext import ApplicationHandlerStop
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, resolve_language, set_language
-from storage.members import find_member
+from storage.members import find_member, note_app_language
 from storage.models import Member
 
 
@@ -27,6 +27,8 @@ async def gate(update: Update, context: RelaisContext) -> None:
 
     member = find_member(context.engine, user.id)
     context.member = member
+    if member is not None:
+        note_app_language(context.engine, member, user.language_code)
     set_language(
         resolve_language(
             member.language if member else None,

@@ -7,7 +7,7 @@ from telegram import Update
 from telegram.error import TelegramError
 
 from bot.context import RelaisContext
-from bot.i18n import _, resolve_language, use_language
+from bot.i18n import _, language_of, use_language
 from storage.members import active_members
 from storage.models import Role
 
@@ -52,8 +52,7 @@ async def _apologise(update: Update) -> None:
 
 async def _tell_admins(update: Update, context: RelaisContext, error_name: str) -> None:
     for admin in active_members(context.engine, Role.ADMIN):
-        language = resolve_language(admin.language, None, context.settings.default_language)
-        with use_language(language):
+        with use_language(language_of(admin, context.settings.default_language)):
             text = _(
                 "Incident technique sur la mise à jour {update_id} ({error}). Les détails sont dans le journal du serveur."
             ).format(update_id=update.update_id, error=error_name)

@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from bot.settings import SUPPORTED_LANGUAGES
+from storage.models import Member
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -56,6 +57,11 @@ def resolve_language(chosen: str | None, telegram_code: str | None, default: str
         return chosen
     app_language = (telegram_code or "").split("-")[0].lower()
     return app_language if app_language in SUPPORTED_LANGUAGES else default
+
+
+def language_of(member: Member, default: str) -> str:
+    """The language to write to a member in, when they are not the one talking."""
+    return resolve_language(member.language, member.app_language, default)
 
 
 @cache

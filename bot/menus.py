@@ -10,7 +10,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat
 from telegram.error import TelegramError
 
 from bot import permissions
-from bot.i18n import _, resolve_language, use_language
+from bot.i18n import _, language_of, use_language
 from bot.settings import SUPPORTED_LANGUAGES, Settings
 from storage.models import Member
 
@@ -27,12 +27,11 @@ async def publish_default_commands(bot: Bot, settings: Settings) -> None:
     await bot.set_my_commands(_menu(public, settings.default_language))
 
 
-async def publish_member_commands(
-    bot: Bot, member: Member, telegram_code: str | None, settings: Settings
-) -> None:
+async def publish_member_commands(bot: Bot, member: Member, settings: Settings) -> None:
     """Show the member's role commands in their chat; a failure here must not stop enrolment."""
-    language = resolve_language(member.language, telegram_code, settings.default_language)
-    menu = _menu(permissions.commands_for(member.role), language)
+    menu = _menu(
+        permissions.commands_for(member.role), language_of(member, settings.default_language)
+    )
     # The menu is a convenience (the commands work without it): a failure is not an error.
     with suppress(TelegramError):
         await bot.set_my_commands(menu, scope=BotCommandScopeChat(member.telegram_id))

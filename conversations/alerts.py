@@ -12,7 +12,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RelaisApplication, RelaisContext
-from bot.i18n import _, resolve_language, use_language
+from bot.i18n import _, language_of, use_language
 from conversations.report_texts import answer_label, option, short_name
 from domain.referral import QUESTIONS
 from storage.cases import (
@@ -29,16 +29,12 @@ from storage.models import Case, Member, Role
 logger = logging.getLogger(__name__)
 
 
-def member_language(application: RelaisApplication, member: Member) -> str:
-    return resolve_language(member.language, None, application.settings.default_language)
-
-
 async def announce(
     application: RelaisApplication, case: Case, *, escalation: bool = False
 ) -> None:
     """Send the alert to every active worker and to the team's group chat, if any."""
     recipients = [
-        (worker.telegram_id, member_language(application, worker))
+        (worker.telegram_id, language_of(worker, application.settings.default_language))
         for worker in active_members(application.engine, Role.WORKER)
     ]
     if application.settings.alert_chat_id is not None:
@@ -120,7 +116,7 @@ async def escalate(context: RelaisContext) -> None:
         mark_escalated(application.engine, case.id, now)
         await announce(application, case, escalation=True)
         for admin in active_members(application.engine, Role.ADMIN):
-            with use_language(member_language(application, admin)):
+            with use_language(language_of(admin, application.settings.default_language)):
                 text = _(
                     "Le signalement {reference} n'a toujours pas été pris en charge. Les travailleurs sociaux ont été relancés."
                 ).format(reference=case.reference)
@@ -196,7 +192,7 @@ async def _tell_referrer(application: RelaisApplication, case: Case) -> None:
     referrer = get_member(application.engine, case.source_member_id)
     if referrer is None or not referrer.active:
         return
-    with use_language(member_language(application, referrer)):
+    with use_language(language_of(referrer, application.settings.default_language)):
         text = _(
             "Votre signalement {reference} a été pris en charge par un travailleur social de Montjoie."
         ).format(reference=case.reference)

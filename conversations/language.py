@@ -38,7 +38,7 @@ async def choose_language(update: Update, context: RelaisContext) -> None:
     set_language(code)
     await query.answer()
     await query.edit_message_text(_("C'est noté : Relais vous parlera en français."))
-    await publish_member_commands(context.bot, member, None, context.settings)
+    await publish_member_commands(context.bot, member, context.settings)
 
 
 def handlers() -> list[BaseHandler]:

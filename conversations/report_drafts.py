@@ -11,8 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import TelegramError
 
 from bot.context import RelaisApplication, RelaisContext
-from bot.i18n import _, use_language
-from conversations.alerts import member_language
+from bot.i18n import _, language_of, use_language
 from storage.drafts import discard_draft, drafts_to_remind, expired_drafts, mark_reminded
 from storage.members import get_member
 from storage.models import ReportDraft
@@ -55,7 +54,7 @@ async def _tell_author(
     author = get_member(application.engine, draft.member_id)
     if author is None or not author.active:
         return
-    with use_language(member_language(application, author)):
+    with use_language(language_of(author, application.settings.default_language)):
         keyboard = (
             InlineKeyboardMarkup(
                 [

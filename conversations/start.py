@@ -8,7 +8,7 @@ from bot.i18n import _
 from bot.labels import role_label
 from bot.menus import publish_member_commands
 from storage.invitations import Redemption, redeem_invitation
-from storage.members import get_organisation
+from storage.members import get_organisation, note_app_language
 from storage.models import Member
 
 
@@ -25,7 +25,8 @@ async def start(update: Update, context: RelaisContext) -> None:
     )
     if outcome is Redemption.ENROLLED and member is not None:
         context.member = member
-        await publish_member_commands(context.bot, member, user.language_code, context.settings)
+        note_app_language(context.engine, member, user.language_code)
+        await publish_member_commands(context.bot, member, context.settings)
         await message.reply_text(_welcome(member, context))
         return
     await message.reply_text(_REFUSALS[outcome]())

@@ -52,3 +52,13 @@ def ensure_organisation(engine: Engine, name: str, kind: OrganisationKind) -> Or
         session.add(organisation)
         session.flush()
         return organisation
+
+
+def note_app_language(engine: Engine, member: Member, code: str | None) -> None:
+    """Remember the member's Telegram app language when it changed (one write, rarely)."""
+    if code and code != member.app_language:
+        with session_scope(engine) as session:
+            stored = session.get(Member, member.id)
+            if stored is not None:
+                stored.app_language = code[:16]
+        member.app_language = code[:16]

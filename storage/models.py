@@ -52,6 +52,9 @@ class Member(SQLModel, table=True):
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     # None means "not chosen": the Telegram app's language is used, else the default.
     language: str | None = Field(default=None, max_length=8)
+    # The Telegram app's language, seen on the member's last update: used for messages the
+    # member did not ask for (alerts, reminders) when they chose no language.
+    app_language: str | None = Field(default=None, max_length=16)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

@@ -224,3 +224,20 @@ async def test_a_landlord_referent_sees_only_the_cases_of_their_organisation(
     beneficiary = await member(intake, "Bénéficiaire", Role.BENEFICIARY)
     await beneficiary.send("/dossiers")
     assert beneficiary.last_text.startswith("Cette action n'est pas ouverte à votre rôle.")
+
+
+async def test_a_worker_reading_in_english_gets_the_card_in_english(
+    intake: RelaisUnderTest,
+) -> None:
+    worker = await member(intake, "Paul", Role.WORKER, language="en")
+    karim = await member(intake, "Karim", Role.CORRESPONDENT)
+    await answer_addiction_report(karim)
+    await karim.tap("Envoyer")
+    assert worker.last_text.startswith("New report R-")
+    await worker.tap("I'll take it")
+    await worker.send("/cases")
+    await worker.tap(next(label for label in worker.buttons() if label.startswith("R-")))
+    assert worker.last_text.startswith("Case R-")
+    assert "Type: Difficulties in the home linked to an addiction" in worker.last_text
+    assert "Status: received (since " in worker.last_text
+    assert worker.buttons()[:2] == ["→ diagnostic", "→ closed"]
