@@ -65,7 +65,7 @@ async def list_for_case(update: Update, context: RelaisContext) -> None:
     if case is None:
         return
     await update.callback_query.answer()
-    appointments = case_appointments(context.engine, case.id, context.relais.now())
+    appointments = case_appointments(context.engine, case.id)
     lines = [_("Rendez-vous du dossier {reference} :").format(reference=case.reference)]
     rows = []
     for appointment in appointments:

@@ -16,7 +16,7 @@ from bot.labels import reason_label, status_label
 from conversations.case_card import card_keyboard, card_text
 from domain.statuses import IllegalTransition, Move, reason_choices
 from domain.visibility import can_see_case
-from storage.case_flow import advance_phase, assign_worker, attach_referent, move_case, reopen_case
+from storage.case_flow import advance_phase, move_case, put_on_case, reopen_case
 from storage.cases import get_case, list_cases
 from storage.members import active_members, get_member
 from storage.models import Case, CaseKind, CaseStatus, Role
@@ -341,13 +341,13 @@ async def set_person(update: Update, context: RelaisContext) -> None:
     if person is None or context.known_member.role not in (Role.WORKER, Role.ADMIN):
         await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
         return
-    change = assign_worker if action == "W" else attach_referent
+    role = Role.WORKER if action == "W" else Role.LANDLORD_REFERENT
     await _attempt(
         update,
         context,
         case,
-        lambda: change(
-            context.engine, case.id, person, context.known_member, context.relais.now()
+        lambda: put_on_case(
+            context.engine, case.id, person, role, context.known_member, context.relais.now()
         ),
     )
 

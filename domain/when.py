@@ -58,7 +58,7 @@ def exists(local: datetime) -> bool:
 
 
 def parse_day(text: str, now: datetime, zone: ZoneInfo) -> date:
-    """A day from French words ("hier", "12/03", "mardi dernier"), past days allowed."""
+    """A day from French words ("hier", "12/03", "3 décembre"), past days allowed."""
     parsed = dateparser.parse(
         text,
         languages=["fr", "en"],

@@ -119,8 +119,8 @@ def get_appointment(engine: Engine, appointment_id: int) -> Appointment | None:
         return session.get(Appointment, appointment_id)
 
 
-def case_appointments(engine: Engine, case_id: int, since: datetime) -> list[Appointment]:
-    """The case's scheduled appointments, and those past ones whose outcome is not recorded."""
+def case_appointments(engine: Engine, case_id: int) -> list[Appointment]:
+    """The case's scheduled appointments, coming ones and past ones whose outcome is not recorded."""
     with session_scope(engine) as session:
         query = select(Appointment).where(
             Appointment.case_id == case_id, Appointment.status == AppointmentStatus.SCHEDULED

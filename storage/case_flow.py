@@ -44,7 +44,7 @@ def move_case(
         if case.assigned_worker_id is None and move.target is not CaseStatus.CLOSED:
             raise IllegalTransition("a case is taken by a worker before it moves on")
         previous = case.status
-        _apply(session, case, move, programme, now)
+        _apply(session, case, move, programme, now, actor)
         case.status, case.status_changed_at = move.target, now
         session.add(
             CaseEvent(
@@ -61,7 +61,9 @@ def move_case(
         return case
 
 
-def _apply(session: Session, case: Case, move: Move, programme: Programme, now: datetime) -> None:
+def _apply(
+    session: Session, case: Case, move: Move, programme: Programme, now: datetime, actor: Member
+) -> None:
     """What each status brings with it besides the status itself."""
     match move.target:
         case CaseStatus.ACCEPTED:
@@ -80,7 +82,7 @@ def _apply(session: Session, case: Case, move: Move, programme: Programme, now: 
         case CaseStatus.CLOSED:
             case.outcome = move.reason
             _end_open_phase(session, case.id, now)
-            release_in(session, case.id, now, actor_id=None)
+            release_in(session, case.id, now, actor_id=actor.id)
 
 
 def reopen_case(engine: Engine, case_id: int, actor: Member, now: datetime) -> Case:
@@ -105,7 +107,18 @@ def reopen_case(engine: Engine, case_id: int, actor: Member, now: datetime) -> C
             )
         )
         case.status, case.status_changed_at, case.outcome = back_to, now, None
+        if back_to is CaseStatus.IN_SUPPORT:
+            _resume_last_phase(session, case_id)
         return case
+
+
+def _resume_last_phase(session: Session, case_id: int) -> None:
+    """A case reopened into its support goes on with the phase the closing ended."""
+    last = session.exec(
+        select(CasePhase).where(CasePhase.case_id == case_id).order_by(col(CasePhase.id).desc())
+    ).first()
+    if last is not None:
+        last.ended_at = None
 
 
 def advance_phase(
@@ -153,42 +166,32 @@ def _end_open_phase(session: Session, case_id: int, now: datetime) -> CasePhase 
     return phase
 
 
-def assign_worker(
-    engine: Engine, case_id: int, worker: Member, actor: Member, now: datetime
+# Who a case can be given to, the case field that holds them, and the event it writes.
+_PEOPLE_ON_A_CASE = {
+    Role.WORKER: ("assigned_worker_id", "reassigned"),
+    Role.LANDLORD_REFERENT: ("landlord_referent_id", "referent"),
+}
+
+
+def put_on_case(
+    engine: Engine, case_id: int, person: Member, role: Role, actor: Member, now: datetime
 ) -> Case:
-    """Hand the case to another (active) worker."""
-    if worker.role is not Role.WORKER or not worker.active:
-        raise IllegalTransition("a case is assigned to an active worker")
-    with session_scope(engine) as session:
-        case = _locked_case(session, case_id)
-        case.assigned_worker_id = worker.id
-        session.add(
-            CaseEvent(
-                case_id=case_id,
-                at=now,
-                actor_member_id=actor.id,
-                kind="reassigned",
-                reason=worker.display_name,
-            )
+    """Hand the case to another worker, or attach its landlord referent (active, of that role)."""
+    if person.role is not role or role not in _PEOPLE_ON_A_CASE or not person.active:
+        raise IllegalTransition(
+            f"only an active {role.replace('_', ' ')} can be put on a case as such"
         )
-        return case
-
-
-def attach_referent(
-    engine: Engine, case_id: int, referent: Member, actor: Member, now: datetime
-) -> Case:
-    if referent.role is not Role.LANDLORD_REFERENT or not referent.active:
-        raise IllegalTransition("the landlord referent must be an active landlord referent")
+    field, event = _PEOPLE_ON_A_CASE[role]
     with session_scope(engine) as session:
         case = _locked_case(session, case_id)
-        case.landlord_referent_id = referent.id
+        setattr(case, field, person.id)
         session.add(
             CaseEvent(
                 case_id=case_id,
                 at=now,
                 actor_member_id=actor.id,
-                kind="referent",
-                reason=referent.display_name,
+                kind=event,
+                reason=person.display_name,
             )
         )
         return case
