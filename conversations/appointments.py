@@ -22,7 +22,7 @@ from bot.context import RelaisContext
 from bot.i18n import N_, _, format_datetime
 from bot.labels import appointment_kind_label, attendee_label, cancel_reason_label
 from conversations.cases import load_worker_case, send_card
-from conversations.common import persistent_flow
+from conversations.common import abandon, expect_buttons, persistent_flow
 from domain.visibility import can_see_case
 from domain.when import WhenError, WhenProblem, day_slots, parse_when, quick_slots
 from storage.appointments import (
@@ -480,20 +480,6 @@ async def save(update: Update, context: RelaisContext) -> int:
     return _end(context)
 
 
-async def abandon(update: Update, context: RelaisContext) -> int:
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
-    await update.effective_chat.send_message(_("Abandonné : rien n'a changé."))
-    return _end(context)
-
-
-async def expect_buttons(update: Update, context: RelaisContext) -> None:
-    await update.effective_message.reply_text(
-        _("Choisissez avec les boutons du message ci-dessus, ou /annuler.")
-    )
-
-
 def _end(context: RelaisContext) -> int:
     context.user_data.pop(DRAFT, None)
     return ConversationHandler.END
@@ -558,8 +544,8 @@ def handlers() -> list[BaseHandler]:
                 ],
             },
             fallbacks=[
-                CommandHandler(list(permissions.CANCEL.names), abandon),
-                CallbackQueryHandler(abandon, pattern=r"^ap:cancel$"),
+                CommandHandler(list(permissions.CANCEL.names), _abandon),
+                CallbackQueryHandler(_abandon, pattern=r"^ap:cancel$"),
             ],
         ),
         CommandHandler(list(permissions.APPOINTMENTS.names), my_appointments),
@@ -568,3 +554,7 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(cancel_with_reason, pattern=r"^ap:xr:"),
         CallbackQueryHandler(mark_outcome, pattern=r"^ap:[hm]:\d+$"),
     ]
+
+
+async def _abandon(update: Update, context: RelaisContext) -> int:
+    return await abandon(update, context, DRAFT)

@@ -16,7 +16,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
 from conversations.cases import load_case, send_card
-from conversations.common import persistent_flow
+from conversations.common import abandon, expect_text, persistent_flow
 from domain.statuses import IllegalTransition, Move
 from domain.when import WhenError, parse_day
 from storage.case_flow import NOTE_MAX, add_note, move_case
@@ -161,19 +161,6 @@ async def record_contract(update: Update, context: RelaisContext) -> int:
     return ConversationHandler.END
 
 
-async def cancel(update: Update, context: RelaisContext) -> int:
-    _forget(context)
-    if update.callback_query is not None:
-        await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
-    await update.effective_chat.send_message(_("Abandonné : rien n'a changé."))
-    return ConversationHandler.END
-
-
-async def expect_text(update: Update, context: RelaisContext) -> None:
-    await update.effective_message.reply_text(_("J'attends du texte, ou /annuler."))
-
-
 async def _lost(update: Update, context: RelaisContext) -> int:
     _forget(context)
     await update.effective_chat.send_message(_("Ce dossier n'est plus disponible."))
@@ -211,8 +198,12 @@ def handlers() -> list[BaseHandler]:
                 CONSENT: [CallbackQueryHandler(record_contract, pattern=r"^ci:consent$")],
             },
             fallbacks=[
-                CommandHandler(list(permissions.CANCEL.names), cancel),
-                CallbackQueryHandler(cancel, pattern=r"^ci:cancel$"),
+                CommandHandler(list(permissions.CANCEL.names), _abandon),
+                CallbackQueryHandler(_abandon, pattern=r"^ci:cancel$"),
             ],
         )
     ]
+
+
+async def _abandon(update: Update, context: RelaisContext) -> int:
+    return await abandon(update, context, CASE_KEY, DAY_KEY)

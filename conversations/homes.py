@@ -15,7 +15,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _
 from conversations.cases import load_worker_case, send_card
-from conversations.common import persistent_flow
+from conversations.common import abandon, expect_buttons, expect_text, persistent_flow
 from conversations.report_texts import option
 from storage.cases import get_case
 from storage.homes import (
@@ -212,22 +212,6 @@ async def _save(update: Update, context: RelaisContext, draft: dict) -> int:
     return ConversationHandler.END
 
 
-async def abandon(update: Update, context: RelaisContext) -> int:
-    context.user_data.pop(DRAFT, None)
-    await update.effective_chat.send_message(_("Abandonné : rien n'a changé."))
-    return ConversationHandler.END
-
-
-async def expect_text(update: Update, context: RelaisContext) -> None:
-    await update.effective_message.reply_text(_("J'attends du texte, ou /annuler."))
-
-
-async def expect_buttons(update: Update, context: RelaisContext) -> None:
-    await update.effective_message.reply_text(
-        _("Choisissez avec les boutons du message ci-dessus, ou /annuler.")
-    )
-
-
 def handlers() -> list[BaseHandler]:
     text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     other = filters.UpdateType.MESSAGE & ~filters.COMMAND
@@ -246,10 +230,14 @@ def handlers() -> list[BaseHandler]:
                 QPV: buttons,
                 KIND: buttons,
             },
-            fallbacks=[CommandHandler(list(permissions.CANCEL.names), abandon)],
+            fallbacks=[CommandHandler(list(permissions.CANCEL.names), _abandon)],
         ),
         CommandHandler(list(permissions.HOMES.names), list_homes),
         CallbackQueryHandler(offer_homes, pattern=r"^hm:pick:\d+$"),
         CallbackQueryHandler(give_home, pattern=r"^hm:set:"),
         CallbackQueryHandler(free_home, pattern=r"^hm:free:\d+$"),
     ]
+
+
+async def _abandon(update: Update, context: RelaisContext) -> int:
+    return await abandon(update, context, DRAFT)

@@ -19,7 +19,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_datetime
 from bot.labels import role_label
-from conversations.common import persistent_flow
+from conversations.common import expect_buttons, persistent_flow
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation, get_organisation, organisations
 from storage.models import Role
@@ -106,12 +106,6 @@ async def cancel(update: Update, context: RelaisContext) -> int:
     else:
         await update.effective_message.reply_text(text)
     return ConversationHandler.END
-
-
-async def expect_button(update: Update, context: RelaisContext) -> None:
-    await update.effective_message.reply_text(
-        _("Choisissez avec les boutons du message ci-dessus, ou /annuler.")
-    )
 
 
 async def expect_name(update: Update, context: RelaisContext) -> None:
@@ -205,13 +199,13 @@ def handlers() -> list[BaseHandler]:
             states={
                 ROLE: [
                     CallbackQueryHandler(choose_role, pattern=r"^inv:role:"),
-                    MessageHandler(anything_else, expect_button),
+                    MessageHandler(anything_else, expect_buttons),
                 ],
                 ORGANISATION: [
                     CallbackQueryHandler(choose_organisation, pattern=r"^inv:org:\d+$"),
                     CallbackQueryHandler(ask_organisation_name, pattern=r"^inv:neworg$"),
                     CallbackQueryHandler(back_to_role, pattern=r"^inv:back$"),
-                    MessageHandler(anything_else, expect_button),
+                    MessageHandler(anything_else, expect_buttons),
                 ],
                 ORGANISATION_NAME: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, type_organisation_name),
