@@ -15,9 +15,9 @@ from telegram.ext import (
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
-from conversations.cases import load_case, send_card
+from conversations.cases import attempt, load_case, send_card
 from conversations.common import abandon, expect_text, persistent_flow
-from domain.statuses import IllegalTransition, Move
+from domain.statuses import Move
 from domain.when import WhenError, parse_day
 from storage.case_flow import NOTE_MAX, add_note, move_case
 from storage.cases import get_case
@@ -130,7 +130,6 @@ async def _ask_consent(update: Update, context: RelaisContext, ordinal: int) -> 
 
 
 async def record_contract(update: Update, context: RelaisContext) -> int:
-    query = update.callback_query
     case = get_case(context.engine, context.user_data.get(CASE_KEY, 0))
     ordinal = context.user_data.get(DAY_KEY)
     if case is None or ordinal is None:
@@ -139,25 +138,20 @@ async def record_contract(update: Update, context: RelaisContext) -> int:
         datetime.fromordinal(ordinal).date(), time(12), tzinfo=context.settings.zone
     )
     move = Move(CaseStatus.CONTRACT_SIGNED, meeting_at=meeting, consent=True)
-    try:
-        move_case(
+    _forget(context)
+    await attempt(
+        update,
+        context,
+        case,
+        lambda: move_case(
             context.engine,
             case.id,
             context.known_member,
             move,
             context.relais.programme,
             context.relais.now(),
-        )
-    except IllegalTransition:
-        await query.answer(
-            _("Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour."),
-            show_alert=True,
-        )
-    else:
-        await query.answer(_("C'est fait."))
-    await query.edit_message_reply_markup(None)
-    _forget(context)
-    await send_card(update, context, get_case(context.engine, case.id))
+        ),
+    )
     return ConversationHandler.END
 
 

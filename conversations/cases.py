@@ -246,7 +246,7 @@ async def confirm_move(update: Update, context: RelaisContext) -> None:
     target = update.callback_query.data.split(":")[3]
     now = context.relais.now()
     if target == "phase":
-        await _attempt(
+        await attempt(
             update,
             context,
             case,
@@ -255,7 +255,7 @@ async def confirm_move(update: Update, context: RelaisContext) -> None:
             ),
         )
     else:
-        await _attempt(
+        await attempt(
             update,
             context,
             case,
@@ -280,7 +280,7 @@ async def move_with_reason(update: Update, context: RelaisContext) -> None:
     )
     reason = choices[int(index)] if index.isdecimal() and int(index) < len(choices) else None
     move = Move(CaseStatus(target), reason=reason)
-    await _attempt(
+    await attempt(
         update,
         context,
         case,
@@ -298,7 +298,7 @@ async def move_with_reason(update: Update, context: RelaisContext) -> None:
 async def reopen(update: Update, context: RelaisContext) -> None:
     case = await load_case(update, context)
     if case is not None:
-        await _attempt(
+        await attempt(
             update,
             context,
             case,
@@ -342,7 +342,7 @@ async def set_person(update: Update, context: RelaisContext) -> None:
         await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
         return
     role = Role.WORKER if action == "W" else Role.LANDLORD_REFERENT
-    await _attempt(
+    await attempt(
         update,
         context,
         case,
@@ -352,7 +352,7 @@ async def set_person(update: Update, context: RelaisContext) -> None:
     )
 
 
-async def _attempt(
+async def attempt(
     update: Update, context: RelaisContext, case: Case, change: Callable[[], object]
 ) -> None:
     """Make the change, then show the card as it now is; a refused change changes nothing."""

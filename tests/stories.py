@@ -59,3 +59,16 @@ async def answer_addiction_report(correspondent: Person) -> None:
     await correspondent.tap("Aucun")
     await correspondent.tap("Valider")
     await correspondent.send("Voisins inquiets depuis l'été.")
+
+
+async def report_a_violence_victim_in_danger(gendarme: Person) -> None:
+    """The shortest form: the danger path, contact only through the reporter."""
+    await gendarme.send("/signaler")
+    await gendarme.tap(VIOLENCE)
+    await gendarme.tap("Oui")
+    await gendarme.send("S. B.")
+    await gendarme.send("Mamers")
+    await gendarme.tap("Non")
+    await gendarme.tap("Oui")
+    await gendarme.tap("Seulement par moi")
+    await gendarme.tap("Envoyer")

@@ -6,7 +6,14 @@ from storage.members import ensure_organisation
 from storage.models import OrganisationKind, Role
 from storage.types import utcnow
 from tests.harness import Person, RelaisUnderTest
-from tests.stories import VIOLENCE, answer_addiction_report, cases, enroll, member
+from tests.stories import (
+    VIOLENCE,
+    answer_addiction_report,
+    cases,
+    enroll,
+    member,
+    report_a_violence_victim_in_danger,
+)
 
 
 async def open_card(person: Person, reference: str) -> None:
@@ -113,15 +120,7 @@ async def test_a_violence_case_is_redirected_by_the_commission_and_closed(
 ) -> None:
     ines = await member(intake, "Inès", Role.WORKER)
     gendarme = await member(intake, "Adjudant Morel", Role.GENDARMERIE)
-    await gendarme.send("/signaler")
-    await gendarme.tap(VIOLENCE)
-    await gendarme.tap("Oui")
-    await gendarme.send("S. B.")
-    await gendarme.send("Mamers")
-    await gendarme.tap("Non")
-    await gendarme.tap("Oui")
-    await gendarme.tap("Seulement par moi")
-    await gendarme.tap("Envoyer")
+    await report_a_violence_victim_in_danger(gendarme)
     [case] = cases(intake)
     await ines.tap("Je prends")
 

@@ -9,7 +9,15 @@ from storage.database import session_scope
 from storage.models import CaseEvent, ReportDraft, Role
 from storage.types import utcnow
 from tests.harness import RelaisUnderTest
-from tests.stories import ADDICTION, VIOLENCE, answer_addiction_report, cases, member, table_rows
+from tests.stories import (
+    ADDICTION,
+    VIOLENCE,
+    answer_addiction_report,
+    cases,
+    member,
+    report_a_violence_victim_in_danger,
+    table_rows,
+)
 
 SITES = (
     "name,commune,sector,qpv\nLes Glonnières,Le Mans,Sud,yes\nBellevue,Sablé-sur-Sarthe,Ouest,no\n"
@@ -334,15 +342,7 @@ async def test_a_case_nobody_takes_is_escalated_to_workers_and_admins(
 async def test_an_urgent_case_is_escalated_after_thirty_minutes(intake: RelaisUnderTest) -> None:
     worker = await member(intake, "Inès", Role.WORKER)
     gendarme = await member(intake, "Adjudant Morel", Role.GENDARMERIE)
-    await gendarme.send("/signaler")
-    await gendarme.tap(VIOLENCE)
-    await gendarme.tap("Oui")
-    await gendarme.send("S. B.")
-    await gendarme.send("Mamers")
-    await gendarme.tap("Non")
-    await gendarme.tap("Oui")
-    await gendarme.tap("Seulement par moi")
-    await gendarme.tap("Envoyer")
+    await report_a_violence_victim_in_danger(gendarme)
 
     intake.app.clock = lambda: utcnow() + timedelta(minutes=31)
     await intake.run_job("escalation")
