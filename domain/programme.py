@@ -4,9 +4,11 @@ Read from `programme.toml` (or the file named by PROGRAMME_FILE), checked once a
 """
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
+from domain.reminders import ReminderRules
 from storage.models import CaseKind
 
 DEFAULT_FILE = Path(__file__).with_name("programme.toml")
@@ -34,6 +36,7 @@ class Phase:
 class Programme:
     phases: dict[CaseKind, tuple[Phase, ...]]
     redirection_services: tuple[str, ...]
+    reminders: ReminderRules = field(default_factory=ReminderRules)
 
     def phase(self, kind: CaseKind, key: str) -> Phase:
         return next(phase for phase in self.phases[kind] if phase.key == key)
@@ -60,7 +63,19 @@ def load_programme(path: Path = DEFAULT_FILE) -> Programme:
         raise ProgrammeError(f"{path}: {missing} is missing") from None
     if not services:
         raise ProgrammeError(f"{path}: redirection.services is empty")
-    return Programme(phases, services)
+    return Programme(phases, services, _reminder_rules(data.get("reminders", {}), path))
+
+
+def _reminder_rules(table: dict[str, object], path: Path) -> ReminderRules:
+    values = dict(table)
+    try:
+        values["phase_checkpoint_days"] = tuple(values.get("phase_checkpoint_days", (14, 1)))
+        values["quarterly_reviews"] = tuple(
+            date.fromisoformat(str(day)) for day in values.get("quarterly_reviews", ())
+        )
+        return ReminderRules(**values)
+    except (TypeError, ValueError) as error:
+        raise ProgrammeError(f"{path}: [reminders] {error}") from None
 
 
 def _phase(table: dict[str, dict[str, int]], key: str) -> Phase:

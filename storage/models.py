@@ -70,6 +70,8 @@ class Invitation(SQLModel, table=True):
     expires_at: datetime = Field(sa_type=UTCDateTime)
     used_by_id: int | None = Field(default=None, foreign_key="member.id")
     used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # A beneficiary's invitation belongs to their case.
+    case_id: int | None = Field(default=None, foreign_key="referral_case.id")
 
 
 class ConversationState(SQLModel, table=True):
@@ -267,3 +269,71 @@ class AlertMessage(SQLModel, table=True):
     message_id: int = Field(sa_type=sa.BigInteger)
     language: str = Field(max_length=8)
     sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class Beneficiary(SQLModel, table=True):
+    """A supported person who agreed to receive messages, and how they want them."""
+
+    member_id: int = Field(
+        foreign_key="member.id", primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    case_id: int = Field(foreign_key="referral_case.id", index=True)
+    consent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    withdrawn_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Safe hours, in minutes after local midnight: nothing is sent outside them.
+    safe_from: int = 9 * 60
+    safe_until: int = 20 * 60
+    discreet: bool = False
+    auto_delete_hours: int | None = None
+
+
+class ReminderKind(StrEnum):
+    APPOINTMENT_EVE = "appointment_eve"
+    APPOINTMENT_SOON = "appointment_soon"
+    DAILY_DIGEST = "daily_digest"
+    PHASE_CHECKPOINT = "phase_checkpoint"
+    STALE_CASE = "stale_case"
+    QUARTERLY_REVIEW = "quarterly_review"
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class Reminder(SQLModel, table=True):
+    """One message owed to one person at one time: the database is its only home."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120, unique=True)  # the same reminder is never created twice
+    kind: ReminderKind = Field(sa_type=enum_type(ReminderKind))
+    member_id: int = Field(foreign_key="member.id", index=True)
+    case_id: int | None = Field(default=None, foreign_key="referral_case.id", index=True)
+    appointment_id: int | None = Field(default=None, foreign_key="appointment.id", index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    status: ReminderStatus = Field(
+        default=ReminderStatus.PENDING, sa_type=enum_type(ReminderStatus), index=True
+    )
+    attempts: int = 0
+    last_error: str | None = Field(default=None, max_length=120)
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class SentMessage(SQLModel, table=True):
+    """A message the bot sent a supported person: /effacer and auto-delete find them here."""
+
+    __tablename__ = "sent_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_type=sa.BigInteger, index=True)
+    message_id: int = Field(sa_type=sa.BigInteger)
+    sent_at: datetime = Field(sa_type=UTCDateTime)
+    delete_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    deleted: bool = False
