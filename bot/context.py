@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackContext, ExtBot
 from bot.settings import Settings
 from domain.programme import Programme
 from storage.models import Member
+from storage.reminders import Planner
 from storage.types import utcnow
 
 
@@ -29,6 +30,11 @@ class RelaisApplication(Application):
 
     def now(self) -> datetime:
         return self.clock()
+
+    @property
+    def planner(self) -> Planner:
+        """Plans the reminders that follow from a change to a case or an appointment."""
+        return Planner(self.programme.reminders, self.settings.zone)
 
     async def process_update(self, update: object) -> None:
         await super().process_update(update)

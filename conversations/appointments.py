@@ -139,7 +139,12 @@ async def cancel_with_reason(update: Update, context: RelaisContext) -> None:
         context,
         appointment,
         lambda: cancel(
-            context.engine, appointment.id, context.known_member, reason, context.relais.now()
+            context.engine,
+            appointment.id,
+            context.known_member,
+            reason,
+            context.relais.now(),
+            context.relais.planner,
         ),
     )
 
@@ -154,7 +159,12 @@ async def mark_outcome(update: Update, context: RelaisContext) -> None:
         context,
         appointment,
         lambda: record_outcome(
-            context.engine, appointment.id, context.known_member, held, context.relais.now()
+            context.engine,
+            appointment.id,
+            context.known_member,
+            held,
+            context.relais.now(),
+            context.relais.planner,
         ),
     )
 
@@ -364,6 +374,7 @@ async def _save_move(
             context.known_member,
             starts_at,
             context.relais.now(),
+            context.relais.planner,
         )
     except AppointmentRefused:
         await update.effective_chat.send_message(_("Ce n'est plus possible pour ce rendez-vous."))
@@ -470,6 +481,7 @@ async def save(update: Update, context: RelaisContext) -> int:
             place=draft["place"],
             attendees=draft["attendees"],
             now=context.relais.now(),
+            planner=context.relais.planner,
         )
     except (AppointmentRefused, KeyError):
         await query.answer(_("Ce n'est plus possible pour ce rendez-vous."), show_alert=True)

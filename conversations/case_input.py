@@ -150,6 +150,7 @@ async def record_contract(update: Update, context: RelaisContext) -> int:
             move,
             context.relais.programme,
             context.relais.now(),
+            context.relais.planner,
         ),
     )
     return ConversationHandler.END

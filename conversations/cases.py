@@ -251,7 +251,12 @@ async def confirm_move(update: Update, context: RelaisContext) -> None:
             context,
             case,
             lambda: advance_phase(
-                context.engine, case.id, context.known_member, context.relais.programme, now
+                context.engine,
+                case.id,
+                context.known_member,
+                context.relais.programme,
+                now,
+                context.relais.planner,
             ),
         )
     else:
@@ -266,6 +271,7 @@ async def confirm_move(update: Update, context: RelaisContext) -> None:
                 Move(CaseStatus(target)),
                 context.relais.programme,
                 now,
+                context.relais.planner,
             ),
         )
 
@@ -291,6 +297,7 @@ async def move_with_reason(update: Update, context: RelaisContext) -> None:
             move,
             context.relais.programme,
             context.relais.now(),
+            context.relais.planner,
         ),
     )
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 
 from sqlalchemy import Engine, or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from storage.database import session_scope
 from storage.models import (
@@ -16,6 +16,7 @@ from storage.models import (
     Member,
     Role,
 )
+from storage.reminders import Planner
 
 CANCEL_REASONS = ("person_unavailable", "worker_unavailable", "not_needed", "other")
 
@@ -34,6 +35,7 @@ def schedule(
     place: str,
     attendees: list[str],
     now: datetime,
+    planner: Planner | None = None,
 ) -> Appointment:
     if starts_at <= now:
         raise AppointmentRefused("an appointment is in the future")
@@ -53,11 +55,17 @@ def schedule(
         session.add(appointment)
         session.flush()
         session.add(_event(appointment, actor, now, "appointment"))
+        _replan(session, appointment, planner)
         return appointment
 
 
 def reschedule(
-    engine: Engine, appointment_id: int, actor: Member, starts_at: datetime, now: datetime
+    engine: Engine,
+    appointment_id: int,
+    actor: Member,
+    starts_at: datetime,
+    now: datetime,
+    planner: Planner | None = None,
 ) -> Appointment:
     if starts_at <= now:
         raise AppointmentRefused("an appointment is in the future")
@@ -65,11 +73,17 @@ def reschedule(
         appointment = _scheduled(session.get(Appointment, appointment_id))
         appointment.starts_at = starts_at
         session.add(_event(appointment, actor, now, "appointment_moved"))
+        _replan(session, appointment, planner)
         return appointment
 
 
 def cancel(
-    engine: Engine, appointment_id: int, actor: Member, reason: str, now: datetime
+    engine: Engine,
+    appointment_id: int,
+    actor: Member,
+    reason: str,
+    now: datetime,
+    planner: Planner | None = None,
 ) -> Appointment:
     if reason not in CANCEL_REASONS:
         raise AppointmentRefused("a cancellation has a reason from the list")
@@ -77,11 +91,17 @@ def cancel(
         appointment = _scheduled(session.get(Appointment, appointment_id))
         appointment.status = AppointmentStatus.CANCELLED
         session.add(_event(appointment, actor, now, "appointment_cancelled", reason=reason))
+        _replan(session, appointment, planner)
         return appointment
 
 
 def record_outcome(
-    engine: Engine, appointment_id: int, actor: Member, held: bool, now: datetime
+    engine: Engine,
+    appointment_id: int,
+    actor: Member,
+    held: bool,
+    now: datetime,
+    planner: Planner | None = None,
 ) -> Appointment:
     """Held or missed, once its time has come."""
     with session_scope(engine) as session:
@@ -93,6 +113,13 @@ def record_outcome(
             _event(appointment, actor, now, "appointment_held" if held else "appointment_missed")
         )
         return appointment
+
+
+def _replan(session: Session, appointment: Appointment, planner: Planner | None) -> None:
+    """Reminders follow the appointment: planned, moved or cancelled in the same transaction."""
+    if planner is not None:
+        session.flush()
+        planner.appointment(session, appointment)
 
 
 def _scheduled(appointment: Appointment | None) -> Appointment:

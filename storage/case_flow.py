@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from domain.programme import Programme
+from domain.programme import Phase, Programme
 from domain.statuses import IllegalTransition, Move, check_move, check_reopen
 from storage.database import session_scope
 from storage.homes import release_in
@@ -21,8 +21,10 @@ from storage.models import (
     CasePhase,
     CaseStatus,
     Member,
+    ReminderKind,
     Role,
 )
+from storage.reminders import Planner, cancel_pending
 
 NOTE_MAX = 2000
 
@@ -35,7 +37,13 @@ def _locked_case(session: Session, case_id: int) -> Case:
 
 
 def move_case(
-    engine: Engine, case_id: int, actor: Member, move: Move, programme: Programme, now: datetime
+    engine: Engine,
+    case_id: int,
+    actor: Member,
+    move: Move,
+    programme: Programme,
+    now: datetime,
+    planner: Planner | None = None,
 ) -> Case:
     """Change the case's status as `move` says, or raise IllegalTransition (nothing written)."""
     with session_scope(engine) as session:
@@ -44,7 +52,7 @@ def move_case(
         if case.assigned_worker_id is None and move.target is not CaseStatus.CLOSED:
             raise IllegalTransition("a case is taken by a worker before it moves on")
         previous = case.status
-        _apply(session, case, move, programme, now, actor)
+        _apply(session, case, move, programme, now, actor, planner)
         case.status, case.status_changed_at = move.target, now
         session.add(
             CaseEvent(
@@ -62,7 +70,13 @@ def move_case(
 
 
 def _apply(
-    session: Session, case: Case, move: Move, programme: Programme, now: datetime, actor: Member
+    session: Session,
+    case: Case,
+    move: Move,
+    programme: Programme,
+    now: datetime,
+    actor: Member,
+    planner: Planner | None,
 ) -> None:
     """What each status brings with it besides the status itself."""
     match move.target:
@@ -76,13 +90,15 @@ def _apply(
             case.contract_meeting_at, case.beneficiary_consent = move.meeting_at, True
         case CaseStatus.IN_SUPPORT:
             first = programme.next_phase(case.kind, None)
-            session.add(CasePhase(case_id=case.id, phase=first.key, started_at=now))
+            _start_phase(session, case, first, now, planner)
         case CaseStatus.SHARED_REVIEW:
             _end_open_phase(session, case.id, now)
+            cancel_pending(session, case_id=case.id, kind=ReminderKind.PHASE_CHECKPOINT)
         case CaseStatus.CLOSED:
             case.outcome = move.reason
             _end_open_phase(session, case.id, now)
             release_in(session, case.id, now, actor_id=actor.id)
+            cancel_pending(session, case_id=case.id)  # a closed case reminds nobody
 
 
 def reopen_case(engine: Engine, case_id: int, actor: Member, now: datetime) -> Case:
@@ -122,7 +138,12 @@ def _resume_last_phase(session: Session, case_id: int) -> None:
 
 
 def advance_phase(
-    engine: Engine, case_id: int, actor: Member, programme: Programme, now: datetime
+    engine: Engine,
+    case_id: int,
+    actor: Member,
+    programme: Programme,
+    now: datetime,
+    planner: Planner | None = None,
 ) -> CasePhase:
     """End the current phase and start the next one; refused after the last phase."""
     with session_scope(engine) as session:
@@ -133,8 +154,7 @@ def advance_phase(
         following = programme.next_phase(case.kind, current.phase if current else None)
         if following is None:
             raise IllegalTransition("this was the last phase: the next step is the shared review")
-        phase = CasePhase(case_id=case_id, phase=following.key, started_at=now)
-        session.add(phase)
+        phase = _start_phase(session, case, following, now, planner)
         session.add(
             CaseEvent(
                 case_id=case_id,
@@ -145,6 +165,17 @@ def advance_phase(
             )
         )
         return phase
+
+
+def _start_phase(
+    session: Session, case: Case, phase: Phase, now: datetime, planner: Planner | None
+) -> CasePhase:
+    row = CasePhase(case_id=case.id, phase=phase.key, started_at=now)
+    session.add(row)
+    session.flush()
+    if planner is not None:
+        planner.phase(session, case, row, phase.max_days)
+    return row
 
 
 def current_phase(engine: Engine, case_id: int) -> CasePhase | None:

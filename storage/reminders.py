@@ -1,0 +1,229 @@
+"""Reminders as rows: planned once (a unique key), claimed atomically, sent, or failed loudly.
+
+A dispatcher claims due rows with a conditional UPDATE (and, on PostgreSQL, a
+`FOR UPDATE SKIP LOCKED` read), so two dispatchers sharing one database never take the same
+row. A row left "sending" by a crash goes back to pending after a while: at most one
+duplicate for a message that was in flight, never a loss.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from domain.reminders import (
+    ReminderRules,
+    appointment_reminders,
+    digest_time,
+    next_allowed,
+    phase_checkpoints,
+)
+from storage.database import session_scope
+from storage.models import (
+    Appointment,
+    AppointmentStatus,
+    Beneficiary,
+    Case,
+    CasePhase,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+)
+
+S = ReminderStatus
+
+
+def plan(
+    session: Session,
+    key: str,
+    kind: ReminderKind,
+    member_id: int,
+    due_at: datetime,
+    *,
+    case_id: int | None = None,
+    appointment_id: int | None = None,
+    payload: dict | None = None,
+) -> None:
+    """Create the reminder, or move a pending one to its new time (same key, same reminder)."""
+    existing = session.exec(select(Reminder).where(Reminder.key == key)).first()
+    if existing is None:
+        session.add(
+            Reminder(
+                key=key,
+                kind=kind,
+                member_id=member_id,
+                due_at=due_at,
+                case_id=case_id,
+                appointment_id=appointment_id,
+                payload=payload or {},
+            )
+        )
+    elif existing.status in (S.PENDING, S.CANCELLED):
+        existing.due_at, existing.status, existing.attempts = due_at, S.PENDING, 0
+
+
+def plan_now(
+    engine: Engine, key: str, kind: ReminderKind, member_id: int, due_at: datetime, **links: object
+) -> bool:
+    """Plan in a transaction of its own; False when that key already exists (a sweep ran twice)."""
+    try:
+        with session_scope(engine) as session:
+            if session.exec(select(Reminder.id).where(Reminder.key == key)).first() is not None:
+                return False
+            plan(session, key, kind, member_id, due_at, **links)
+    except IntegrityError:  # another dispatcher planned it at the same moment
+        return False
+    return True
+
+
+def cancel_pending(session: Session, **where: object) -> None:
+    """Cancel the pending reminders of an appointment, a case or a member (and of a kind)."""
+    conditions = [getattr(Reminder, field) == value for field, value in where.items()]
+    session.execute(
+        update(Reminder)
+        .where(col(Reminder.status) == S.PENDING, *conditions)
+        .values(status=S.CANCELLED)
+    )
+
+
+def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[Reminder]:
+    """Take up to `limit` due reminders for this dispatcher, and no one else's.
+
+    One statement: UPDATE … WHERE id IN (due rows, FOR UPDATE SKIP LOCKED on PostgreSQL)
+    AND still pending … RETURNING id. SQLite runs writers one at a time, which is as safe.
+    """
+    due = (
+        select(Reminder.id)
+        .where(col(Reminder.status) == S.PENDING, col(Reminder.due_at) <= now)
+        .order_by(col(Reminder.due_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    with session_scope(engine) as session:
+        claimed_ids = (
+            session.execute(
+                update(Reminder)
+                .where(
+                    col(Reminder.id).in_(due.scalar_subquery()), col(Reminder.status) == S.PENDING
+                )
+                .values(status=S.SENDING, claimed_at=now, attempts=Reminder.attempts + 1)
+                .returning(Reminder.id)
+            )
+            .scalars()
+            .all()
+        )
+        query = (
+            select(Reminder)
+            .where(col(Reminder.id).in_(claimed_ids))
+            .order_by(col(Reminder.due_at))
+        )
+        return list(session.exec(query))
+
+
+def finish(
+    engine: Engine,
+    reminder_id: int,
+    status: ReminderStatus,
+    now: datetime,
+    error: str | None = None,
+) -> None:
+    with session_scope(engine) as session:
+        reminder = session.get(Reminder, reminder_id)
+        reminder.status, reminder.last_error = status, error
+        if status is S.SENT:
+            reminder.sent_at = now
+
+
+def retry_later(engine: Engine, reminder_id: int, due_at: datetime, error: str) -> None:
+    with session_scope(engine) as session:
+        reminder = session.get(Reminder, reminder_id)
+        reminder.status, reminder.due_at, reminder.last_error = S.PENDING, due_at, error
+
+
+def release_stuck(engine: Engine, claimed_before: datetime) -> int:
+    """Rows a crashed dispatcher left "sending" go back to pending; returns how many."""
+    with session_scope(engine) as session:
+        released = session.execute(
+            update(Reminder)
+            .where(col(Reminder.status) == S.SENDING, col(Reminder.claimed_at) < claimed_before)
+            .values(status=S.PENDING)
+        )
+        return released.rowcount
+
+
+def reminders_of_case(engine: Engine, case_id: int, limit: int = 5) -> list[Reminder]:
+    with session_scope(engine) as session:
+        query = (
+            select(Reminder)
+            .where(Reminder.case_id == case_id)
+            .order_by(col(Reminder.due_at).desc())
+        )
+        return list(session.exec(query.limit(limit)))
+
+
+def count_by_status(engine: Engine) -> dict[ReminderStatus, int]:
+    with session_scope(engine) as session:
+        return {
+            status: len(session.exec(select(Reminder.id).where(Reminder.status == status)).all())
+            for status in S
+        }
+
+
+STUCK_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Planner:
+    """Plans the reminders that follow from a change, inside that change's transaction."""
+
+    rules: ReminderRules
+    zone: ZoneInfo
+
+    def appointment(self, session: Session, appointment: Appointment) -> None:
+        """The beneficiary's two reminders (if they agreed and attend) and the staff digest."""
+        cancel_pending(session, appointment_id=appointment.id)
+        if appointment.status is not AppointmentStatus.SCHEDULED:
+            return
+        case = session.get(Case, appointment.case_id)
+        person = consenting_beneficiary(session, appointment.case_id)
+        if person is not None and "beneficiary" in appointment.attendees:
+            safe = (person.safe_from, person.safe_until)
+            for kind, due in appointment_reminders(
+                appointment.starts_at, self.zone, self.rules
+            ).items():
+                due = next_allowed(due, self.zone, self.rules, safe)
+                if due < appointment.starts_at:
+                    plan(session, f"{kind}:{appointment.id}", kind, person.member_id, due,
+                         case_id=case.id, appointment_id=appointment.id)  # fmt: skip
+        day = appointment.starts_at.astimezone(self.zone).date()
+        for member_id in self._staff_attending(case, appointment):
+            plan(session, f"digest:{member_id}:{day}", ReminderKind.DAILY_DIGEST, member_id,
+                 digest_time(day, self.zone, self.rules), payload={"day": day.isoformat()})  # fmt: skip
+
+    @staticmethod
+    def _staff_attending(case: Case, appointment: Appointment) -> list[int]:
+        staff = [case.assigned_worker_id] if case.assigned_worker_id else []
+        if "referent" in appointment.attendees and case.landlord_referent_id:
+            staff.append(case.landlord_referent_id)
+        return staff
+
+    def phase(self, session: Session, case: Case, phase: CasePhase, max_days: int) -> None:
+        """Tell the worker 14 days and 1 day before the phase reaches its maximum length."""
+        cancel_pending(session, case_id=case.id, kind=ReminderKind.PHASE_CHECKPOINT)
+        if case.assigned_worker_id is None:
+            return
+        for days, due in phase_checkpoints(phase.started_at, max_days, self.rules).items():
+            plan(session, f"phase:{phase.id}:{days}", ReminderKind.PHASE_CHECKPOINT, case.assigned_worker_id,
+                 due, case_id=case.id, payload={"phase": phase.phase, "days": days})  # fmt: skip
+
+
+def consenting_beneficiary(session: Session, case_id: int) -> Beneficiary | None:
+    query = select(Beneficiary).where(
+        Beneficiary.case_id == case_id,
+        col(Beneficiary.consent_at).is_not(None),
+        col(Beneficiary.withdrawn_at).is_(None),
+    )
+    return session.exec(query).first()
