@@ -24,6 +24,7 @@ from conversations import (
     invite,
     language,
     my_reports,
+    reminders,
     report,
     report_drafts,
     start,
@@ -47,10 +48,16 @@ FLOWS = (
     appointments,
     commission,
     homes,
+    reminders,
     fallback,
 )
 # Sweeps of the database (the truth) for what is due; APScheduler only wakes them up.
-SWEEPS = ((alerts.escalate, "escalation", 60), (report_drafts.sweep_drafts, "drafts", 300))
+SWEEPS = (
+    (alerts.escalate, "escalation", 60),
+    (report_drafts.sweep_drafts, "drafts", 300),
+    (reminders.dispatch, "reminders", 15),
+    (reminders.plan_periodic, "periodic_reminders", 3600),
+)
 
 
 def prepare_database(settings: Settings) -> Engine:
@@ -73,6 +80,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Relai
         )
         # Telegram's flood limits: wait and retry a 429 rather than lose the message.
         .rate_limiter(AIORateLimiter(max_retries=3))
+        .read_timeout(settings.telegram_timeout_seconds)
+        .write_timeout(settings.telegram_timeout_seconds)
         .post_init(_on_startup)
     )
     if settings.telegram_api_base_url:

@@ -11,6 +11,7 @@ from telegram.helpers import create_deep_linked_url
 from bot.app import build_application, configure_logging, prepare_database
 from bot.permissions import usual_organisation_kind
 from bot.settings import Settings, SettingsError, load_settings
+from conversations.reminders import dispatch_due
 from domain.programme import ProgrammeError
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
@@ -18,6 +19,7 @@ from storage.models import OrganisationKind, Role
 from storage.sites import SitesFileError
 
 EXIT_CONFIG = 2
+DISPATCH_PAUSE_SECONDS = 5
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -26,6 +28,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         if arguments.command == "invite":
             return asyncio.run(_invite(settings, arguments))
+        if arguments.command == "dispatch":
+            configure_logging()
+            return asyncio.run(_dispatch(settings, once=arguments.once))
         return _run(settings)
     except (SettingsError, SitesFileError, ProgrammeError) as error:
         print(error, file=sys.stderr)
@@ -36,6 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Relais, the Telegram bot.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (the default)")
+    dispatch = commands.add_parser("dispatch", help="send due reminders, beside the bot or alone")
+    dispatch.add_argument("--once", action="store_true", help="send what is due now, then exit")
     invite = commands.add_parser("invite", help="print a one-time invitation link")
     invite.add_argument("--role", required=True, choices=[role.value for role in Role])
     invite.add_argument("--org", required=True, help='organisation name, e.g. "Sarthe Habitat"')
@@ -53,6 +60,17 @@ def _run(settings: Settings) -> int:
     application = build_application(settings)
     application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
+
+
+async def _dispatch(settings: Settings, *, once: bool) -> int:
+    """A reminder dispatcher without the chat: several can share one PostgreSQL database."""
+    application = build_application(settings)
+    async with application:
+        while True:
+            await dispatch_due(application)
+            if once:
+                return 0
+            await asyncio.sleep(DISPATCH_PAUSE_SECONDS)
 
 
 async def _invite(settings: Settings, arguments: argparse.Namespace) -> int:

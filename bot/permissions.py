@@ -78,6 +78,7 @@ BUTTONS: dict[str, frozenset[Role]] = {
     "cs": CASE_TEAM,
     "ci": CASE_TEAM,
     "ap": WORKERS,
+    "rm": frozenset({Role.BENEFICIARY}),
     "hm": frozenset({Role.WORKER, Role.ADMIN}),
 }
 

@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     default_language: str = "fr"
     invite_ttl_days: int = Field(default=7, ge=1, le=90)
     persistence_flush_seconds: float = Field(default=60.0, gt=0)
+    telegram_timeout_seconds: float = Field(default=10.0, gt=0)
+    dispatch_stuck_seconds: int = Field(default=300, ge=1)
     alert_chat_id: int | None = None
     sites_file: Path | None = None
     programme_file: Path = DEFAULT_PROGRAMME_FILE  # phase durations, redirection services

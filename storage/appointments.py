@@ -1,6 +1,7 @@
 """Appointments on a case: scheduled, moved, cancelled with a reason, held or missed."""
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
@@ -187,3 +188,16 @@ def upcoming_for(
             .limit(limit)
         )
         return [(appointment, case) for appointment, case in session.exec(query)]
+
+
+def appointments_on(
+    engine: Engine, member: Member, day: str, zone: ZoneInfo
+) -> list[tuple[Appointment, Case]]:
+    """A worker's or referent's scheduled appointments on a local day ("2026-12-01")."""
+    start = datetime.combine(date.fromisoformat(day), time(0), tzinfo=zone)
+    end = start + timedelta(days=1)
+    return [
+        (appointment, case)
+        for appointment, case in upcoming_for(engine, member, start, limit=100)
+        if appointment.starts_at < end
+    ]

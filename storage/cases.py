@@ -227,3 +227,9 @@ def list_cases(
 def cases_in_status(engine: Engine, status: CaseStatus) -> list[Case]:
     with session_scope(engine) as session:
         return list(session.exec(select(Case).where(Case.status == status).order_by(col(Case.id))))
+
+
+def open_cases(engine: Engine) -> list[Case]:
+    with session_scope(engine) as session:
+        query = select(Case).where(col(Case.status) != CaseStatus.CLOSED).order_by(col(Case.id))
+        return list(session.exec(query))

@@ -7,7 +7,7 @@ duplicate for a message that was in flight, never a loss.
 """
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, update
@@ -170,9 +170,6 @@ def count_by_status(engine: Engine) -> dict[ReminderStatus, int]:
             status: len(session.exec(select(Reminder.id).where(Reminder.status == status)).all())
             for status in S
         }
-
-
-STUCK_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,349 @@
+"""The reminder dispatcher: sends what is due, in each person's language and safe hours.
+
+A job wakes it every few seconds (APScheduler only wakes it: the rows are the truth). A
+late reminder still useful is sent late; one no longer useful is skipped and, if it was
+for a supported person, their worker is told. Telegram's faults are handled here: 429 is
+waited out, 5xx and timeouts are retried with back-off up to a limit, 403 (the person
+blocked the bot) fails at once; every failure reaches the worker.
+"""
+
+import logging
+from datetime import datetime, time, timedelta
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import BaseHandler, CallbackQueryHandler
+
+from bot.context import RelaisApplication, RelaisContext
+from bot.i18n import N_, _, format_date, format_datetime, language_of, use_language
+from bot.labels import appointment_kind_label, phase_label, status_label
+from domain.reminders import RETRY_LIMIT, next_allowed, retry_delay, review_notices, still_useful
+from storage.appointments import appointments_on, get_appointment, next_appointment
+from storage.case_flow import current_phase
+from storage.cases import case_events, get_case, list_cases, open_cases
+from storage.database import session_scope
+from storage.members import active_members, get_member
+from storage.models import (
+    Appointment,
+    AppointmentStatus,
+    Beneficiary,
+    Member,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+)
+from storage.reminders import claim_due, finish, plan_now, release_stuck, retry_later
+
+logger = logging.getLogger(__name__)
+K, S = ReminderKind, ReminderStatus
+BENEFICIARY_KINDS = (K.APPOINTMENT_EVE, K.APPOINTMENT_SOON)
+
+
+async def dispatch(context: RelaisContext) -> None:
+    """Job: send every due reminder (a batch at a time)."""
+    await dispatch_due(context.relais)
+
+
+async def dispatch_due(application: RelaisApplication, batch: int = 50) -> int:
+    """Send what is due now; returns how many reminders were handled."""
+    stuck_after = timedelta(seconds=application.settings.dispatch_stuck_seconds)
+    release_stuck(application.engine, application.now() - stuck_after)
+    handled = 0
+    while reminders := claim_due(application.engine, application.now(), batch):
+        for reminder in reminders:
+            await _handle(application, reminder)
+        handled += len(reminders)
+    return handled
+
+
+async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
+    now = application.now()
+    member = get_member(application.engine, reminder.member_id)
+    appointment = (
+        get_appointment(application.engine, reminder.appointment_id)
+        if reminder.appointment_id
+        else None
+    )
+    if member is None or not member.active or _withdrawn(application, reminder, member):
+        finish(application.engine, reminder.id, S.CANCELLED, now)
+        return
+    if appointment is not None and appointment.status is not AppointmentStatus.SCHEDULED:
+        finish(application.engine, reminder.id, S.CANCELLED, now)
+        return
+    if not still_useful(
+        reminder.kind, reminder.due_at, now, appointment.starts_at if appointment else None
+    ):
+        finish(application.engine, reminder.id, S.SKIPPED, now, "too late")
+        await _tell_worker(
+            application, reminder, N_("trop tard : le bot était arrêté ou Telegram injoignable")
+        )
+        return
+    allowed = _allowed_time(application, reminder, member, now)
+    if allowed > now:
+        retry_later(application.engine, reminder.id, allowed, "quiet or unsafe hours")
+        return
+    await _send(application, reminder, member, appointment)
+
+
+def _withdrawn(application: RelaisApplication, reminder: Reminder, member: Member) -> bool:
+    if member.role is not Role.BENEFICIARY:
+        return False
+    profile = _profile(application, member)
+    return profile is None or profile.withdrawn_at is not None or profile.consent_at is None
+
+
+def _profile(application: RelaisApplication, member: Member) -> Beneficiary | None:
+    with session_scope(application.engine) as session:
+        return session.get(Beneficiary, member.id)
+
+
+def _allowed_time(
+    application: RelaisApplication, reminder: Reminder, member: Member, now: datetime
+) -> datetime:
+    profile = _profile(application, member) if member.role is Role.BENEFICIARY else None
+    safe = (profile.safe_from, profile.safe_until) if profile else None
+    return next_allowed(now, application.settings.zone, application.programme.reminders, safe)
+
+
+async def _send(
+    application: RelaisApplication,
+    reminder: Reminder,
+    member: Member,
+    appointment: Appointment | None,
+) -> None:
+    now = application.now()
+    with use_language(language_of(member, application.settings.default_language)):
+        text, keyboard = _content(application, reminder, member, appointment)
+    if text is None:
+        finish(application.engine, reminder.id, S.SKIPPED, now, "nothing to say")
+        return
+    profile = _profile(application, member) if member.role is Role.BENEFICIARY else None
+    try:
+        await application.bot.send_message(
+            member.telegram_id,
+            text,
+            reply_markup=keyboard,
+            protect_content=profile is not None,
+            disable_notification=bool(profile and profile.discreet),
+        )
+    except Forbidden:
+        finish(application.engine, reminder.id, S.FAILED, now, "blocked the bot")
+        await _tell_worker(application, reminder, N_("la personne a bloqué le bot"))
+    except RetryAfter as error:
+        retry_later(
+            application.engine, reminder.id, now + _seconds(error.retry_after), "flood control"
+        )
+    except (TimedOut, NetworkError) as error:
+        await _retry_or_fail(application, reminder, type(error).__name__)
+    except TelegramError as error:
+        finish(application.engine, reminder.id, S.FAILED, now, type(error).__name__)
+        await _tell_worker(application, reminder, N_("Telegram a refusé le message"))
+    else:
+        finish(application.engine, reminder.id, S.SENT, now)
+
+
+def _seconds(retry_after: int | timedelta) -> timedelta:
+    return retry_after if isinstance(retry_after, timedelta) else timedelta(seconds=retry_after)
+
+
+async def _retry_or_fail(application: RelaisApplication, reminder: Reminder, error: str) -> None:
+    now = application.now()
+    if reminder.attempts < RETRY_LIMIT:
+        retry_later(application.engine, reminder.id, now + retry_delay(reminder.attempts), error)
+        return
+    finish(application.engine, reminder.id, S.FAILED, now, error)
+    await _tell_worker(application, reminder, N_("Telegram est resté injoignable"))
+
+
+def _content(
+    application: RelaisApplication,
+    reminder: Reminder,
+    member: Member,
+    appointment: Appointment | None,
+) -> tuple[str | None, InlineKeyboardMarkup | None]:
+    zone = application.settings.zone
+    if reminder.kind in BENEFICIARY_KINDS and appointment is not None:
+        # Neutral for everyone: it never names the association, the support or the case.
+        text = _("Rappel : rendez-vous le {when}.").format(
+            when=format_datetime(appointment.starts_at, zone)
+        )
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(_("Je viens"), callback_data=f"rm:yes:{reminder.id}"),
+                    InlineKeyboardButton(
+                        _("Je ne peux pas venir"), callback_data=f"rm:no:{reminder.id}"
+                    ),
+                ]
+            ]
+        )
+        return text, keyboard
+    if reminder.kind is K.DAILY_DIGEST:
+        return _digest(application, member, reminder), None
+    case = get_case(application.engine, reminder.case_id) if reminder.case_id else None
+    if reminder.kind is K.PHASE_CHECKPOINT and case is not None:
+        return _(
+            "Dossier {reference} : la phase {phase} atteint sa durée maximale dans {days} jour(s)."
+        ).format(
+            reference=case.reference,
+            phase=phase_label(reminder.payload.get("phase", "")),
+            days=reminder.payload.get("days", "?"),
+        ), None
+    if reminder.kind is K.QUARTERLY_REVIEW:
+        return _review(application, member, reminder), None
+    if reminder.kind is K.STALE_CASE and case is not None:
+        return _("Dossier {reference} : aucun événement depuis {days} jours.").format(
+            reference=case.reference, days=application.programme.reminders.stale_case_days
+        ), None
+    return None, None
+
+
+def _digest(application: RelaisApplication, member: Member, reminder: Reminder) -> str | None:
+    day = reminder.payload.get("day")
+    entries = (
+        appointments_on(application.engine, member, day, application.settings.zone) if day else []
+    )
+    if not entries:
+        return None
+    lines = [_("Vos rendez-vous du jour :")]
+    lines += [
+        f"• {appointment.starts_at.astimezone(application.settings.zone):%H:%M} — {case.reference} — {appointment_kind_label(appointment.kind)} — {appointment.place}"
+        for appointment, case in entries
+    ]
+    return "\n".join(lines)
+
+
+def _review(application: RelaisApplication, member: Member, reminder: Reminder) -> str:
+    """The quarterly review notice, with the open cases this person follows."""
+    zone, now = application.settings.zone, application.now()
+    lines = [
+        _("Revue trimestrielle le {day}. Dossiers actifs :").format(
+            day=reminder.payload.get("day", "?")
+        )
+    ]
+    cases, _total = list_cases(application.engine, member, mine=False, limit=200)
+    for case in cases:
+        phase = current_phase(application.engine, case.id)
+        events = case_events(application.engine, case.id)
+        coming = next_appointment(application.engine, case.id, now)
+        lines.append(
+            _(
+                "• {reference} — {phase} — dernier événement le {last} — prochain rendez-vous : {next}"
+            ).format(
+                reference=case.reference,
+                phase=_("phase {phase}, jour {day}").format(
+                    phase=phase_label(phase.phase), day=(now - phase.started_at).days + 1
+                )
+                if phase
+                else status_label(case.status),
+                last=format_date(events[-1].at, zone) if events else "—",
+                next=format_datetime(coming.starts_at, zone) if coming else "—",
+            )
+        )
+    return "\n".join(lines)
+
+
+async def plan_periodic(context: RelaisContext) -> None:
+    """Job: plan the reminders no single change triggers — stale cases, quarterly reviews."""
+    application = context.relais
+    now, rules, zone = (
+        application.now(),
+        application.programme.reminders,
+        application.settings.zone,
+    )
+    for case in open_cases(application.engine):
+        events = case_events(application.engine, case.id)
+        if (
+            case.assigned_worker_id
+            and events
+            and events[-1].at <= now - timedelta(days=rules.stale_case_days)
+        ):
+            plan_now(
+                application.engine,
+                f"stale:{case.id}:{events[-1].id}",
+                K.STALE_CASE,
+                case.assigned_worker_id,
+                now,
+                case_id=case.id,
+            )
+    for day, notice in review_notices(rules, zone).items():
+        if notice <= now < datetime.combine(day, time(0), tzinfo=zone):
+            for person in active_members(application.engine, Role.WORKER) + active_members(
+                application.engine, Role.LANDLORD_REFERENT
+            ):
+                plan_now(
+                    application.engine,
+                    f"review:{day}:{person.id}",
+                    K.QUARTERLY_REVIEW,
+                    person.id,
+                    notice,
+                    payload={"day": day.isoformat()},
+                )
+
+
+async def _tell_worker(application: RelaisApplication, reminder: Reminder, why: str) -> None:
+    """A supported person's reminder did not reach them: their worker must know."""
+    if reminder.kind not in BENEFICIARY_KINDS or reminder.case_id is None:
+        return
+    case = get_case(application.engine, reminder.case_id)
+    worker = (
+        get_member(application.engine, case.assigned_worker_id)
+        if case and case.assigned_worker_id
+        else None
+    )
+    if worker is None:
+        return
+    with use_language(language_of(worker, application.settings.default_language)):
+        text = _(
+            "Dossier {reference} : le rappel de rendez-vous n'a pas pu être envoyé à la personne ({why})."
+        ).format(reference=case.reference, why=_(why))
+    try:
+        await application.bot.send_message(worker.telegram_id, text)
+    except TelegramError as error:
+        logger.warning(
+            "Worker %s not told of a failed reminder: %s", worker.id, type(error).__name__
+        )
+
+
+async def answer_reminder(update: Update, context: RelaisContext) -> None:
+    """ "Je viens" / "Je ne peux pas venir" under an appointment reminder."""
+    query = update.callback_query
+    _rm, answer, reminder_id = query.data.split(":")
+    with session_scope(context.engine) as session:
+        reminder = session.get(Reminder, int(reminder_id)) if reminder_id.isdecimal() else None
+    if (
+        reminder is None
+        or reminder.member_id != context.known_member.id
+        or reminder.appointment_id is None
+    ):
+        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        return
+    await query.answer(_("Merci, c'est noté."))
+    await query.edit_message_reply_markup(None)
+    if answer == "no":
+        await _tell_worker_cancelled(context.relais, reminder)
+
+
+async def _tell_worker_cancelled(application: RelaisApplication, reminder: Reminder) -> None:
+    appointment = get_appointment(application.engine, reminder.appointment_id)
+    case = get_case(application.engine, reminder.case_id) if reminder.case_id else None
+    worker = (
+        get_member(application.engine, case.assigned_worker_id)
+        if case and case.assigned_worker_id
+        else None
+    )
+    if worker is None or appointment is None:
+        return
+    with use_language(language_of(worker, application.settings.default_language)):
+        text = _(
+            "Dossier {reference} : la personne ne pourra pas venir au rendez-vous du {when}."
+        ).format(
+            reference=case.reference,
+            when=format_datetime(appointment.starts_at, application.settings.zone),
+        )
+    await application.bot.send_message(worker.telegram_id, text)
+
+
+def handlers() -> list[BaseHandler]:
+    return [CallbackQueryHandler(answer_reminder, pattern=r"^rm:(yes|no):\d+$")]

@@ -1,0 +1,254 @@
+"""Reminders reach people at the right local time, in their safe hours, and never silently fail."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from storage.appointments import schedule
+from storage.database import session_scope
+from storage.invitations import create_invitation, redeem_invitation
+from storage.members import ensure_organisation
+from storage.models import (
+    AppointmentKind,
+    Beneficiary,
+    Member,
+    OrganisationKind,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+)
+from tests.harness import Person, RelaisUnderTest
+from tests.stories import answer_addiction_report, cases, member
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def at(*args: int) -> datetime:
+    return datetime(*args, tzinfo=PARIS)
+
+
+class Story:
+    """A taken case whose person agreed to reminders, ready for appointments."""
+
+    def __init__(
+        self, intake: RelaisUnderTest, worker: Person, person: Person, case_id: int
+    ) -> None:
+        self.intake, self.worker, self.person, self.case_id = intake, worker, person, case_id
+
+    def appointment(
+        self, starts_at: datetime, attendees: tuple[str, ...] = ("beneficiary", "worker")
+    ) -> int:
+        app = self.intake.app
+        worker = _member(app.engine, self.worker.id)
+        appointment = schedule(
+            app.engine, self.case_id, worker, kind=AppointmentKind.FOLLOW_UP, starts_at=starts_at,
+            place="Locaux", attendees=list(attendees), now=app.now(), planner=app.planner,
+        )  # fmt: skip
+        return appointment.id
+
+    async def at(self, moment: datetime) -> None:
+        """Move the bot's clock to `moment` and let the dispatcher run."""
+        self.intake.app.clock = lambda: moment
+        await self.intake.run_job("reminders")
+
+
+def _member(engine, telegram_id: int) -> Member:
+    with session_scope(engine) as session:
+        return session.exec(select(Member).where(Member.telegram_id == telegram_id)).one()
+
+
+async def a_story(
+    intake: RelaisUnderTest,
+    now: datetime,
+    *,
+    safe: tuple[int, int] = (9 * 60, 20 * 60),
+    discreet: bool = False,
+) -> Story:
+    intake.app.clock = lambda: now
+    worker = await member(intake, "Inès", Role.WORKER)
+    karim = await member(intake, "Karim", Role.CORRESPONDENT)
+    await answer_addiction_report(karim)
+    await karim.tap("Envoyer")
+    await worker.tap("Je prends")
+    [case] = cases(intake)
+    person = intake.person("Sophie")
+    engine = intake.app.engine
+    organisation = ensure_organisation(engine, "Personnes accompagnées", OrganisationKind.OTHER)
+    invitation = create_invitation(
+        engine, role=Role.BENEFICIARY, organisation_id=organisation.id, ttl=timedelta(days=7)
+    )
+    _, enrolled = redeem_invitation(
+        engine, invitation.token, telegram_id=person.id, display_name="Sophie"
+    )
+    intake.fake.start_chat(person.user)
+    with session_scope(engine) as session:
+        session.add(
+            Beneficiary(
+                member_id=enrolled.id,
+                case_id=case.id,
+                consent_at=now,
+                safe_from=safe[0],
+                safe_until=safe[1],
+                discreet=discreet,
+            )
+        )
+    return Story(intake, worker, person, case.id)
+
+
+def reminders(intake: RelaisUnderTest) -> list[Reminder]:
+    with session_scope(intake.app.engine) as session:
+        return list(session.exec(select(Reminder).order_by(Reminder.id)))
+
+
+async def test_the_person_is_reminded_the_evening_before_and_two_hours_before(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+
+    await story.at(at(2026, 11, 30, 17, 59))
+    assert story.person.texts() == []
+    await story.at(at(2026, 11, 30, 18, 0))
+    assert story.person.texts() == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."]
+    assert story.person.buttons() == ["Je viens", "Je ne peux pas venir"]
+    reminder = story.person.bot_messages()[-1]
+    assert reminder.protect_content
+    await story.at(at(2026, 12, 1, 12, 0))
+    assert len(story.person.texts()) == 2
+    assert {r.status for r in reminders(intake) if r.kind != ReminderKind.DAILY_DIGEST} == {
+        ReminderStatus.SENT
+    }
+
+
+async def test_the_evening_before_a_monday_after_the_spring_clock_change_is_still_18h(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2027, 3, 24, 10, 0))
+    story.appointment(at(2027, 3, 29, 10, 0))
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    assert eve.due_at == at(2027, 3, 28, 18, 0)
+    assert eve.due_at.utcoffset() == timedelta(0)
+    assert eve.due_at.hour == 16, "18:00 summer time is 16:00 UTC"
+    await story.at(at(2027, 3, 28, 17, 59))
+    assert story.person.texts() == []
+    await story.at(at(2027, 3, 28, 18, 0))
+    assert story.person.texts() == ["Rappel : rendez-vous le 29 mars 2027 à 10:00."]
+
+
+async def test_quiet_and_safe_hours_move_the_send(intake: RelaisUnderTest) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0), safe=(9 * 60, 12 * 60))
+    story.appointment(at(2026, 12, 1, 15, 0))
+    due = {r.kind: r.due_at for r in reminders(intake)}
+    assert due[ReminderKind.APPOINTMENT_EVE] == at(2026, 12, 1, 9, 0), (
+        "18:00 is outside 9–12: next morning"
+    )
+    assert ReminderKind.APPOINTMENT_SOON not in due, (
+        "13:00 is unsafe, and 9:00 the next day too late"
+    )
+    await story.at(at(2026, 11, 30, 18, 0))
+    assert story.person.texts() == []
+
+
+async def test_moving_or_cancelling_the_appointment_moves_or_cancels_its_reminders(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    appointment = story.appointment(at(2026, 12, 1, 14, 0))
+    await story.worker.send("/dossiers")
+    await story.worker.tap(
+        next(label for label in story.worker.buttons() if label.startswith("R-"))
+    )
+    await story.worker.tap("Rendez-vous")
+    await story.worker.tap("Déplacer")
+    await story.worker.send("3/12 10h")
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    assert (eve.appointment_id, eve.due_at) == (appointment, at(2026, 12, 2, 18, 0))
+
+    await story.worker.tap("Rendez-vous")
+    await story.worker.tap("Annuler")
+    await story.worker.tap("plus nécessaire")
+    assert {r.status for r in reminders(intake) if r.appointment_id} == {ReminderStatus.CANCELLED}
+    await story.at(at(2026, 12, 3, 9, 0))
+    assert story.person.texts() == []
+
+
+async def test_je_ne_peux_pas_venir_tells_the_worker_at_once(intake: RelaisUnderTest) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await story.at(at(2026, 11, 30, 18, 0))
+    await story.person.tap("Je ne peux pas venir")
+    assert story.person.alerts[-1] == "Merci, c'est noté."
+    assert story.worker.last_text.endswith(
+        "la personne ne pourra pas venir au rendez-vous du 1 décembre 2026 à 14:00."
+    )
+
+
+async def test_a_person_who_blocked_the_bot_is_failed_at_once_and_the_worker_told(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    intake.fake.block(story.person.user)
+    await story.at(at(2026, 11, 30, 18, 0))
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    assert (eve.status, eve.attempts, eve.last_error) == (
+        ReminderStatus.FAILED,
+        1,
+        "blocked the bot",
+    )
+    assert story.worker.last_text.endswith(
+        "le rappel de rendez-vous n'a pas pu être envoyé à la personne (la personne a bloqué le bot)."
+    )
+
+
+async def test_with_one_call_in_five_failing_every_reminder_is_delivered(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    for day in range(1, 11):
+        story.appointment(at(2026, 12, day, 14, 0))
+    for kind in ("500", "502", "429", "500"):
+        intake.fake.inject_fault("sendMessage", kind, chat_id=story.person.id, retry_after=1)
+    for _wake_up in range(200):  # the dispatcher wakes at each due time, retries included
+        pending = [r.due_at for r in reminders(intake) if r.status is ReminderStatus.PENDING]
+        if not pending:
+            break
+        await story.at(min(pending))
+    sent = [r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_SOON]
+    assert all(r.status is ReminderStatus.SENT for r in sent), [
+        (r.status, r.last_error) for r in sent
+    ]
+    assert len([t for t in story.person.texts() if t.startswith("Rappel")]) >= 10
+
+
+async def test_a_reminder_missed_while_the_bot_was_down_is_sent_late_or_skipped_and_the_worker_told(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await intake.stop()
+    await intake.start()
+    await story.at(at(2026, 12, 1, 12, 30))  # the bot was down from the evening before until now
+    assert story.person.texts() == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."], (
+        "one reminder, late but useful"
+    )
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    assert eve.status is ReminderStatus.SKIPPED, (
+        "the evening reminder is 17 h late: past its grace"
+    )
+    assert "trop tard" in story.worker.last_text
+
+
+async def test_workers_get_the_days_digest_at_8(intake: RelaisUnderTest) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    story.appointment(at(2026, 12, 1, 9, 30))
+    await story.at(at(2026, 12, 1, 7, 59))
+    assert not story.worker.last_text.startswith("Vos rendez-vous du jour")
+    await story.at(at(2026, 12, 1, 8, 0))
+    reference = cases(intake)[0].reference
+    assert story.worker.last_text == (
+        f"Vos rendez-vous du jour :\n• 09:30 — {reference} — suivi — Locaux\n• 14:00 — {reference} — suivi — Locaux"
+    )
