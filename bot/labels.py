@@ -1,7 +1,14 @@
 """How roles and organisation kinds are named to people, in the reader's language."""
 
 from bot.i18n import N_, _
-from storage.models import AppointmentKind, CaseStatus, OrganisationKind, Role
+from storage.models import (
+    AppointmentKind,
+    CaseStatus,
+    OrganisationKind,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+)
 
 _ROLES = {
     Role.ADMIN: N_("coordination"),
@@ -114,3 +121,45 @@ def cancel_reason_label(reason: str) -> str:
 
 def attendee_label(attendee: str) -> str:
     return _(_ATTENDEES[attendee])
+
+
+_REMINDER_KINDS = {
+    ReminderKind.APPOINTMENT_EVE: N_("rappel de la veille"),
+    ReminderKind.APPOINTMENT_SOON: N_("rappel 2 h avant"),
+    ReminderKind.DAILY_DIGEST: N_("programme du jour"),
+    ReminderKind.PHASE_CHECKPOINT: N_("échéance de phase"),
+    ReminderKind.STALE_CASE: N_("dossier sans nouvelles"),
+    ReminderKind.QUARTERLY_REVIEW: N_("revue trimestrielle"),
+}
+
+_REMINDER_STATUSES = {
+    ReminderStatus.PENDING: N_("prévu"),
+    ReminderStatus.SENDING: N_("en cours d'envoi"),
+    ReminderStatus.SENT: N_("envoyé"),
+    ReminderStatus.FAILED: N_("échoué"),
+    ReminderStatus.SKIPPED: N_("non envoyé, trop tard"),
+    ReminderStatus.CANCELLED: N_("annulé"),
+}
+
+
+def reminder_kind_label(kind: ReminderKind) -> str:
+    return _(_REMINDER_KINDS[kind])
+
+
+def reminder_status_label(status: ReminderStatus) -> str:
+    return _(_REMINDER_STATUSES[status])
+
+
+_REMINDER_ERRORS = {
+    "blocked": N_("la personne a bloqué le bot"),
+    "unreachable": N_("Telegram injoignable"),
+    "refused": N_("refusé par Telegram"),
+    "too_late": N_("trop tard"),
+    "flood_control": N_("Telegram a demandé d'attendre"),
+    "safe_hours": N_("en attente des heures sûres"),
+    "nothing_to_say": N_("rien à annoncer"),
+}
+
+
+def reminder_error_label(code: str) -> str:
+    return _(_REMINDER_ERRORS[code]) if code in _REMINDER_ERRORS else code

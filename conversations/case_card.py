@@ -11,19 +11,33 @@ from bot.labels import (
     cancel_reason_label,
     phase_label,
     reason_label,
+    reminder_error_label,
+    reminder_kind_label,
+    reminder_status_label,
     status_label,
 )
 from conversations.report_texts import option
 from domain.statuses import allowed_targets
 from domain.visibility import can_read_notes
 from storage.appointments import CANCEL_REASONS, next_appointment
+from storage.beneficiaries import eligible, has_consenting_beneficiary
 from storage.case_flow import current_phase, notes_of
 from storage.cases import case_events
 from storage.homes import HOUSING_STATUSES, home_of
 from storage.members import get_member
-from storage.models import AppointmentKind, Case, CaseEvent, CaseStatus, Member, Role
+from storage.models import (
+    AppointmentKind,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Member,
+    ReminderStatus,
+    Role,
+)
+from storage.reminders import reminders_of_case
 
 EVENTS_SHOWN = 5
+REMINDERS_SHOWN = 4
 NOTES_SHOWN = 3
 
 
@@ -77,6 +91,7 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
             )
             for note in notes_of(application.engine, case.id, NOTES_SHOWN)
         ]
+    lines += _reminder_lines(application, case, reader)
     events = case_events(application.engine, case.id)[-EVENTS_SHOWN:]
     lines.append(_("Derniers événements :"))
     lines += [
@@ -84,6 +99,26 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
         for event in reversed(events)
     ]
     return "\n".join(lines)
+
+
+def _reminder_lines(application: RelaisApplication, case: Case, reader: Member) -> list[str]:
+    """So that a worker can see that the person was reminded (or why not)."""
+    if reader.role is not Role.WORKER:
+        return []
+    zone = application.settings.zone
+    lines = []
+    for reminder in reminders_of_case(application.engine, case.id, REMINDERS_SHOWN):
+        state = reminder_status_label(reminder.status)
+        if reminder.status is ReminderStatus.FAILED and reminder.last_error:
+            state = f"{state} ({reminder_error_label(reminder.last_error)})"
+        lines.append(
+            _("Rappel : {kind}, {when} — {state}").format(
+                kind=reminder_kind_label(reminder.kind),
+                when=format_datetime(reminder.due_at, zone),
+                state=state,
+            )
+        )
+    return lines
 
 
 def _decision_lines(case: Case) -> list[str]:
@@ -169,6 +204,14 @@ def card_keyboard(
                 InlineKeyboardButton(_("Ajouter une note"), callback_data=f"cs:n:{case.id}"),
                 InlineKeyboardButton(_("Rendez-vous"), callback_data=f"ap:list:{case.id}"),
             ]
+        )
+    if (
+        member.role is Role.WORKER
+        and eligible(case)
+        and not has_consenting_beneficiary(application.engine, case.id)
+    ):
+        rows.append(
+            [InlineKeyboardButton(_("Inviter la personne"), callback_data=f"bn:inv:{case.id}")]
         )
     if member.role is Role.WORKER and case.status in HOUSING_STATUSES:
         has_home = home_of(application.engine, case.id) is not None

@@ -8,7 +8,7 @@ blocked the bot) fails at once; every failure reaches the worker.
 """
 
 import logging
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -74,14 +74,14 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
     if not still_useful(
         reminder.kind, reminder.due_at, now, appointment.starts_at if appointment else None
     ):
-        finish(application.engine, reminder.id, S.SKIPPED, now, "too late")
+        finish(application.engine, reminder.id, S.SKIPPED, now, "too_late")
         await _tell_worker(
             application, reminder, N_("trop tard : le bot était arrêté ou Telegram injoignable")
         )
         return
     allowed = _allowed_time(application, reminder, member, now)
     if allowed > now:
-        retry_later(application.engine, reminder.id, allowed, "quiet or unsafe hours")
+        retry_later(application.engine, reminder.id, allowed, "safe_hours")
         return
     await _send(application, reminder, member, appointment)
 
@@ -116,7 +116,7 @@ async def _send(
     with use_language(language_of(member, application.settings.default_language)):
         text, keyboard = _content(application, reminder, member, appointment)
     if text is None:
-        finish(application.engine, reminder.id, S.SKIPPED, now, "nothing to say")
+        finish(application.engine, reminder.id, S.SKIPPED, now, "nothing_to_say")
         return
     profile = _profile(application, member) if member.role is Role.BENEFICIARY else None
     try:
@@ -128,16 +128,16 @@ async def _send(
             disable_notification=bool(profile and profile.discreet),
         )
     except Forbidden:
-        finish(application.engine, reminder.id, S.FAILED, now, "blocked the bot")
+        finish(application.engine, reminder.id, S.FAILED, now, "blocked")
         await _tell_worker(application, reminder, N_("la personne a bloqué le bot"))
     except RetryAfter as error:
         retry_later(
-            application.engine, reminder.id, now + _seconds(error.retry_after), "flood control"
+            application.engine, reminder.id, now + _seconds(error.retry_after), "flood_control"
         )
-    except (TimedOut, NetworkError) as error:
-        await _retry_or_fail(application, reminder, type(error).__name__)
-    except TelegramError as error:
-        finish(application.engine, reminder.id, S.FAILED, now, type(error).__name__)
+    except (TimedOut, NetworkError):
+        await _retry_or_fail(application, reminder, "unreachable")
+    except TelegramError:
+        finish(application.engine, reminder.id, S.FAILED, now, "refused")
         await _tell_worker(application, reminder, N_("Telegram a refusé le message"))
     else:
         finish(application.engine, reminder.id, S.SENT, now)
@@ -217,10 +217,9 @@ def _digest(application: RelaisApplication, member: Member, reminder: Reminder) 
 def _review(application: RelaisApplication, member: Member, reminder: Reminder) -> str:
     """The quarterly review notice, with the open cases this person follows."""
     zone, now = application.settings.zone, application.now()
+    day = datetime.combine(date.fromisoformat(reminder.payload["day"]), time(12), tzinfo=zone)
     lines = [
-        _("Revue trimestrielle le {day}. Dossiers actifs :").format(
-            day=reminder.payload.get("day", "?")
-        )
+        _("Revue trimestrielle le {day}. Dossiers actifs :").format(day=format_date(day, zone))
     ]
     cases, _total = list_cases(application.engine, member, mine=False, limit=200)
     for case in cases:

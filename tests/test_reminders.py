@@ -196,7 +196,7 @@ async def test_a_person_who_blocked_the_bot_is_failed_at_once_and_the_worker_tol
     assert (eve.status, eve.attempts, eve.last_error) == (
         ReminderStatus.FAILED,
         1,
-        "blocked the bot",
+        "blocked",
     )
     assert story.worker.last_text.endswith(
         "le rappel de rendez-vous n'a pas pu être envoyé à la personne (la personne a bloqué le bot)."
@@ -252,3 +252,87 @@ async def test_workers_get_the_days_digest_at_8(intake: RelaisUnderTest) -> None
     assert story.worker.last_text == (
         f"Vos rendez-vous du jour :\n• 09:30 — {reference} — suivi — Locaux\n• 14:00 — {reference} — suivi — Locaux"
     )
+
+
+async def test_the_case_card_shows_whether_the_person_was_reminded(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    intake.fake.block(story.person.user)
+    await story.at(at(2026, 11, 30, 18, 0))
+    await story.worker.send("/dossiers")
+    await story.worker.tap(
+        next(label for label in story.worker.buttons() if label.startswith("R-"))
+    )
+    card = story.worker.last_text
+    assert (
+        "Rappel : rappel de la veille, 30 novembre 2026 à 18:00 — échoué (la personne a bloqué le bot)"
+        in card
+    )
+    assert "Rappel : rappel 2 h avant, 1 décembre 2026 à 12:00 — prévu" in card
+
+
+async def test_the_worker_is_told_14_days_and_1_day_before_a_phase_reaches_its_maximum(
+    intake: RelaisUnderTest,
+) -> None:
+    start = at(2026, 11, 25, 10, 0)
+    story = await a_story(intake, start)
+    worker = story.worker
+    await worker.send("/dossiers")
+    await worker.tap(next(label for label in worker.buttons() if label.startswith("R-")))
+    for step in ("→ diagnostic", "→ en commission"):
+        await worker.tap(step)
+        await worker.tap("Confirmer")
+    await worker.tap("→ accepté")
+    await worker.tap("intensité légère")
+    await worker.tap("→ contrat signé")
+    await worker.tap("Aujourd'hui")
+    await worker.tap("Oui, le contrat est signé")
+    await worker.tap("→ accompagnement en cours")
+    await worker.tap("Confirmer")  # urgence: at most 90 days
+    reference = cases(intake)[0].reference
+
+    await story.at(start + timedelta(days=75, minutes=-1))
+    assert "atteint sa durée maximale" not in worker.last_text
+    await story.at(start + timedelta(days=76))
+    assert (
+        worker.last_text
+        == f"Dossier {reference} : la phase urgence atteint sa durée maximale dans 14 jour(s)."
+    )
+    await story.at(start + timedelta(days=89))
+    assert (
+        worker.last_text
+        == f"Dossier {reference} : la phase urgence atteint sa durée maximale dans 1 jour(s)."
+    )
+
+
+async def test_a_case_without_news_for_30_days_is_pointed_out_once(
+    intake: RelaisUnderTest,
+) -> None:
+    start = at(2026, 11, 25, 10, 0)
+    story = await a_story(intake, start)
+    reference = cases(intake)[0].reference
+    intake.app.clock = lambda: start + timedelta(days=31)
+    await intake.run_job("periodic_reminders")
+    await intake.run_job("periodic_reminders")
+    await story.at(start + timedelta(days=31))
+    assert (
+        story.worker.texts().count(f"Dossier {reference} : aucun événement depuis 30 jours.") == 1
+    )
+
+
+async def test_the_quarterly_review_is_announced_a_week_before_with_the_active_cases(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2027, 1, 1, 10, 0))
+    referent = await member(intake, "Hélène", Role.LANDLORD_REFERENT)
+    reference = cases(intake)[0].reference
+    intake.app.clock = lambda: at(2027, 1, 8, 9, 0)
+    await intake.run_job("periodic_reminders")
+    await story.at(at(2027, 1, 8, 9, 0))
+    for person in (story.worker, referent):
+        assert person.last_text.startswith(
+            "Revue trimestrielle le 15 janv. 2027. Dossiers actifs :"
+        )
+        assert f"• {reference} — reçu — dernier événement le " in person.last_text
