@@ -130,6 +130,7 @@ _REMINDER_KINDS = {
     ReminderKind.PHASE_CHECKPOINT: N_("échéance de phase"),
     ReminderKind.STALE_CASE: N_("dossier sans nouvelles"),
     ReminderKind.QUARTERLY_REVIEW: N_("revue trimestrielle"),
+    ReminderKind.ESCALATION: N_("relance du signalement"),
 }
 
 _REMINDER_STATUSES = {

@@ -17,7 +17,6 @@ from conversations.report_texts import answer_label, option, short_name
 from domain.referral import QUESTIONS
 from storage.cases import (
     alerts_of,
-    cases_to_escalate,
     get_case,
     mark_escalated,
     record_alert,
@@ -102,32 +101,21 @@ async def view(update: Update, context: RelaisContext) -> None:
     await query.answer(None if in_private else _("Détails envoyés en message privé."))
 
 
-async def escalate(context: RelaisContext) -> None:
-    """Job: re-alert every worker, and tell the admins, about cases nobody took in time."""
-    application = context.relais
-    now = application.now()
-    settings = application.settings
-    for case in cases_to_escalate(
-        application.engine,
-        now,
-        delay=settings.escalation_delay,
-        urgent_delay=settings.urgent_escalation_delay,
-    ):
-        mark_escalated(application.engine, case.id, now)
-        await announce(application, case, escalation=True)
-        for admin in active_members(application.engine, Role.ADMIN):
-            with use_language(language_of(admin, application.settings.default_language)):
-                text = _(
-                    "Le signalement {reference} n'a toujours pas été pris en charge. Les travailleurs sociaux ont été relancés."
-                ).format(reference=case.reference)
-            try:
-                await application.bot.send_message(admin.telegram_id, text)
-            except TelegramError as error:
-                logger.warning(
-                    "Escalation notice not delivered to admin %s: %s",
-                    admin.id,
-                    type(error).__name__,
-                )
+async def escalate_case(application: RelaisApplication, case: Case) -> None:
+    """Nobody took the case in time: re-alert every worker, and tell the admins."""
+    mark_escalated(application.engine, case.id, application.now())
+    await announce(application, case, escalation=True)
+    for admin in active_members(application.engine, Role.ADMIN):
+        with use_language(language_of(admin, application.settings.default_language)):
+            text = _(
+                "Le signalement {reference} n'a toujours pas été pris en charge. Les travailleurs sociaux ont été relancés."
+            ).format(reference=case.reference)
+        try:
+            await application.bot.send_message(admin.telegram_id, text)
+        except TelegramError as error:
+            logger.warning(
+                "Escalation notice not delivered to admin %s: %s", admin.id, type(error).__name__
+            )
 
 
 def case_details(application: RelaisApplication, case: Case) -> str:

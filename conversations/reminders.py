@@ -17,6 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import N_, _, format_date, format_datetime, language_of, use_language
 from bot.labels import appointment_kind_label, phase_label, status_label
+from conversations.alerts import escalate_case
 from domain.reminders import RETRY_LIMIT, next_allowed, retry_delay, review_notices, still_useful
 from storage.appointments import appointments_on, get_appointment, next_appointment
 from storage.case_flow import current_phase
@@ -79,11 +80,23 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
             application, reminder, N_("trop tard : le bot était arrêté ou Telegram injoignable")
         )
         return
+    if reminder.kind is K.ESCALATION:
+        await _escalate(application, reminder)
+        return
     allowed = _allowed_time(application, reminder, member, now)
     if allowed > now:
         retry_later(application.engine, reminder.id, allowed, "safe_hours")
         return
     await _send(application, reminder, member, appointment)
+
+
+async def _escalate(application: RelaisApplication, reminder: Reminder) -> None:
+    case = get_case(application.engine, reminder.case_id) if reminder.case_id else None
+    if case is None or case.assigned_worker_id is not None:
+        finish(application.engine, reminder.id, S.CANCELLED, application.now())
+        return
+    await escalate_case(application, case)
+    finish(application.engine, reminder.id, S.SENT, application.now())
 
 
 def _withdrawn(application: RelaisApplication, reminder: Reminder, member: Member) -> bool:

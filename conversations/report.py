@@ -39,6 +39,7 @@ from domain.referral import (
     Input,
     InvalidAnswer,
     Question,
+    is_urgent,
     next_question,
     parse_button,
     parse_selection,
@@ -251,9 +252,15 @@ async def _submit(update: Update, context: RelaisContext, draft: ReportDraft) ->
     query = update.callback_query
     member = context.known_member
     draft.answers = relevant_answers(draft.answers)
-    year = context.relais.now().astimezone(context.settings.zone).year
+    now, settings = context.relais.now(), context.settings
+    urgent = is_urgent(draft.answers)
     case, created = submit_report(
-        context.engine, draft, member, year=year, now=context.relais.now()
+        context.engine,
+        draft,
+        member,
+        year=now.astimezone(settings.zone).year,
+        now=now,
+        escalate_after=settings.urgent_escalation_delay if urgent else settings.escalation_delay,
     )
     await query.answer()
     await _strip_keyboard(query.message)

@@ -194,3 +194,8 @@ def display_phone(e164: str) -> str:
     """ "+33612345678" as people write it: "+33 6 12 34 56 78"."""
     number = phonenumbers.parse(e164)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def is_urgent(answers: dict[str, object]) -> bool:
+    """Reported in immediate danger: filed URGENT, escalated sooner."""
+    return answers.get("danger") == "yes"

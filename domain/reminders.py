@@ -90,6 +90,7 @@ GRACE: dict[ReminderKind, timedelta] = {
     K.PHASE_CHECKPOINT: timedelta(days=2),
     K.STALE_CASE: timedelta(days=7),
     K.QUARTERLY_REVIEW: timedelta(days=6),
+    K.ESCALATION: timedelta(days=7),  # late is still better than never: nobody took the case
 }
 
 

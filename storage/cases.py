@@ -6,6 +6,7 @@ from sqlalchemy import Engine, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from domain.referral import is_urgent
 from storage.database import session_scope
 from storage.models import (
     AlertMessage,
@@ -14,27 +15,40 @@ from storage.models import (
     CaseKind,
     CaseStatus,
     Member,
+    ReminderKind,
     ReportDraft,
     Role,
     Site,
 )
+from storage.reminders import cancel_pending, plan
 from storage.types import utcnow
 
 REFERENCE_ATTEMPTS = 5
 
 
 def submit_report(
-    engine: Engine, draft: ReportDraft, source: Member, *, year: int, now: datetime | None = None
+    engine: Engine,
+    draft: ReportDraft,
+    source: Member,
+    *,
+    year: int,
+    now: datetime | None = None,
+    escalate_after: timedelta | None = None,
 ) -> tuple[Case, bool]:
     """Turn a draft into a case, once: (the case, whether it was created by this call).
 
     The draft id is the case's submission key, so a double tap on "Envoyer" or a
     re-delivered update finds the case already there instead of creating a second one.
+    With `escalate_after`, the escalation of a case nobody takes is planned with it.
     """
     for _attempt in range(REFERENCE_ATTEMPTS):
         try:
             with session_scope(engine) as session:
-                return _submit(session, draft, source, year, now or utcnow())
+                case, created = _submit(session, draft, source, year, now or utcnow())
+                if created and escalate_after is not None:
+                    plan(session, f"escalation:{case.id}", ReminderKind.ESCALATION, source.id,
+                         case.created_at + escalate_after, case_id=case.id)  # fmt: skip
+                return case, created
         except IntegrityError:
             # Another report took the same reference (or this one was submitted meanwhile).
             existing = _case_by_key(engine, draft.id)
@@ -55,7 +69,7 @@ def _submit(
         reference=_next_reference(session, year),
         submission_key=draft.id,
         kind=CaseKind(answers["kind"]),
-        urgent=answers.get("danger") == "yes",
+        urgent=is_urgent(answers),
         commune=site.commune if site else answers.get("commune"),
         sector=site.sector if site else None,
         site_id=site.id if site else None,
@@ -116,6 +130,7 @@ def take_case(
             session.add(
                 CaseEvent(case_id=case_id, at=now, actor_member_id=worker.id, kind="taken")
             )
+            cancel_pending(session, case_id=case_id, kind=ReminderKind.ESCALATION)
         case = session.get(Case, case_id)
         if case is not None:
             session.refresh(case)
@@ -128,21 +143,6 @@ def cases_reported_by(engine: Engine, member_id: int) -> list[Case]:
             select(Case).where(Case.source_member_id == member_id).order_by(col(Case.id).desc())
         )
         return list(session.exec(query))
-
-
-def cases_to_escalate(
-    engine: Engine, now: datetime, *, delay: timedelta, urgent_delay: timedelta
-) -> list[Case]:
-    """Cases nobody took in time (urgent ones sooner), not escalated yet."""
-    with session_scope(engine) as session:
-        waiting = select(Case).where(
-            col(Case.assigned_worker_id).is_(None), col(Case.escalated_at).is_(None)
-        )
-        return [
-            case
-            for case in session.exec(waiting.order_by(col(Case.id)))
-            if case.created_at <= now - (urgent_delay if case.urgent else delay)
-        ]
 
 
 def mark_escalated(engine: Engine, case_id: int, now: datetime) -> None:

@@ -46,25 +46,77 @@ def create_invitation(
     ttl: timedelta,
     created_by_id: int | None = None,
     now: datetime | None = None,
+    case_id: int | None = None,
 ) -> NewInvitation:
+    """A new one-time invitation; one with a `case_id` is a beneficiary's (conversations.beneficiary)."""
+    with session_scope(engine) as session:
+        return add_invitation(
+            session,
+            role=role,
+            organisation_id=organisation_id,
+            ttl=ttl,
+            created_by_id=created_by_id,
+            now=now or utcnow(),
+            case_id=case_id,
+        )
+
+
+def add_invitation(
+    session: Session,
+    *,
+    role: Role,
+    organisation_id: int,
+    ttl: timedelta,
+    created_by_id: int | None,
+    now: datetime,
+    case_id: int | None = None,
+) -> NewInvitation:
+    """`create_invitation` inside a transaction the caller holds."""
     # 24 random bytes: 32 URL-safe characters, within a deep link's 64-character start parameter.
     token = secrets.token_urlsafe(24)
-    created_at = now or utcnow()
     invitation = Invitation(
         token_hash=hash_token(token),
         role=role,
         organisation_id=organisation_id,
         created_by_id=created_by_id,
-        created_at=created_at,
-        expires_at=created_at + ttl,
+        created_at=now,
+        expires_at=now + ttl,
+        case_id=case_id,
     )
-    with session_scope(engine) as session:
-        session.add(invitation)
+    session.add(invitation)
     return NewInvitation(token, role, organisation_id, invitation.expires_at)
 
 
-class _ClaimedMeanwhile(Exception):
+class ClaimedMeanwhile(Exception):
     """Another person redeemed the same invitation between our read and our write."""
+
+
+def find_invitation(session: Session, token: str) -> Invitation | None:
+    return session.exec(
+        select(Invitation).where(Invitation.token_hash == hash_token(token))
+    ).first()
+
+
+def unusable(invitation: Invitation | None, now: datetime) -> Redemption | None:
+    """Why this invitation cannot be redeemed now, or None when it can."""
+    if invitation is None:
+        return Redemption.UNKNOWN
+    if invitation.used_at is not None:
+        return Redemption.USED
+    if invitation.expires_at <= now:
+        return Redemption.EXPIRED
+    return None
+
+
+def claim(session: Session, invitation_id: int, member_id: int, now: datetime) -> None:
+    """Mark the invitation used by `member_id`, or raise ClaimedMeanwhile (rolling back)."""
+    claimed = session.execute(
+        update(Invitation)
+        .where(col(Invitation.id) == invitation_id, col(Invitation.used_at).is_(None))
+        .values(used_at=now, used_by_id=member_id)
+    )
+    if claimed.rowcount != 1:
+        raise ClaimedMeanwhile
 
 
 def redeem_invitation(
@@ -80,7 +132,7 @@ def redeem_invitation(
     try:
         with session_scope(engine) as session:
             return _redeem(session, token, telegram_id, display_name, now)
-    except _ClaimedMeanwhile:
+    except ClaimedMeanwhile:
         return Redemption.USED, None
 
 
@@ -90,15 +142,14 @@ def _redeem(
     existing = session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
     if existing is not None:
         return Redemption.ALREADY_MEMBER, existing
-    invitation = session.exec(
-        select(Invitation).where(Invitation.token_hash == hash_token(token))
-    ).first()
-    if invitation is None:
+    invitation = find_invitation(session, token)
+    if invitation is not None and invitation.case_id is not None:
+        # A beneficiary's invitation enrolls nobody without their consent (storage.beneficiaries).
         return Redemption.UNKNOWN, None
-    if invitation.used_at is not None:
-        return Redemption.USED, None
-    if invitation.expires_at <= now:
-        return Redemption.EXPIRED, None
+    refusal = unusable(invitation, now)
+    if refusal is not None:
+        return refusal, None
+    assert invitation is not None
     member = Member(
         telegram_id=telegram_id,
         display_name=display_name[:120],
@@ -107,11 +158,5 @@ def _redeem(
     )
     session.add(member)
     session.flush()
-    claimed = session.execute(
-        update(Invitation)
-        .where(col(Invitation.id) == invitation.id, col(Invitation.used_at).is_(None))
-        .values(used_at=now, used_by_id=member.id)
-    )
-    if claimed.rowcount != 1:
-        raise _ClaimedMeanwhile  # rolls the new member back with the transaction
+    claim(session, invitation.id, member.id, now)  # rolls the new member back if it raises
     return Redemption.ENROLLED, member

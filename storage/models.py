@@ -294,6 +294,9 @@ class ReminderKind(StrEnum):
     PHASE_CHECKPOINT = "phase_checkpoint"
     STALE_CASE = "stale_case"
     QUARTERLY_REVIEW = "quarterly_review"
+    # A new case nobody took in time: re-alert the workers and tell the admins. Its
+    # member is the referrer (the case's owner); the fan-out goes to the team.
+    ESCALATION = "escalation"
 
 
 class ReminderStatus(StrEnum):

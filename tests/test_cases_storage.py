@@ -6,17 +6,18 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 
 from domain.referral import REVIEW
 from storage.cases import (
     case_events,
     cases_reported_by,
-    cases_to_escalate,
     get_case,
     mark_escalated,
     submit_report,
     take_case,
 )
+from storage.database import session_scope
 from storage.drafts import (
     drafts_to_remind,
     expired_drafts,
@@ -33,6 +34,9 @@ from storage.models import (
     CaseStatus,
     Member,
     OrganisationKind,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
     ReportDraft,
     Role,
     Site,
@@ -129,16 +133,24 @@ def report(
     year: int = 2026,
     at: datetime = T0,
 ) -> Case:
+    delay = URGENT_DELAY if answers.get("danger") == "yes" else DELAY
     case, created = submit_report(
-        engine, filled_draft(engine, member, answers), member, year=year, now=at
+        engine,
+        filled_draft(engine, member, answers),
+        member,
+        year=year,
+        now=at,
+        escalate_after=delay,
     )
     assert created
     return case
 
 
-def waiting_too_long(engine: Engine, now: datetime) -> list[str]:
-    late = cases_to_escalate(engine, now, delay=DELAY, urgent_delay=URGENT_DELAY)
-    return [case.reference for case in late]
+def escalations(engine: Engine) -> dict[str, tuple[datetime, ReminderStatus]]:
+    """Each case's planned escalation: when, and whether it is still to come."""
+    with session_scope(engine) as session:
+        rows = session.exec(select(Reminder).where(Reminder.kind == ReminderKind.ESCALATION))
+        return {get_case(engine, row.case_id).reference: (row.due_at, row.status) for row in rows}
 
 
 def draft_ids(drafts: list[ReportDraft]) -> set[str]:
@@ -325,23 +337,22 @@ def test_an_urgent_case_is_escalated_sooner_than_a_normal_one(
 ) -> None:
     normal = report(engine, referrer, VIOLENCE)
     urgent = report(engine, referrer, IN_DANGER)
-    second = timedelta(seconds=1)
 
-    assert waiting_too_long(engine, T0 + URGENT_DELAY - second) == []
-    assert waiting_too_long(engine, T0 + URGENT_DELAY) == [urgent.reference]
-    assert waiting_too_long(engine, T0 + DELAY - second) == [urgent.reference]
-    assert waiting_too_long(engine, T0 + DELAY) == [normal.reference, urgent.reference]
+    assert escalations(engine) == {
+        normal.reference: (T0 + DELAY, ReminderStatus.PENDING),
+        urgent.reference: (T0 + URGENT_DELAY, ReminderStatus.PENDING),
+    }
 
 
-def test_a_taken_or_already_escalated_case_is_not_escalated(
-    engine: Engine, referrer: Member
-) -> None:
+def test_a_taken_case_is_not_escalated(engine: Engine, referrer: Member) -> None:
     worker = enrolled(engine, Role.WORKER, 2001)
-    taken, escalated, waiting = [report(engine, referrer) for _ in range(3)]
+    taken, waiting = report(engine, referrer), report(engine, referrer)
     take_case(engine, taken.id, worker, now=T0 + timedelta(hours=3))
-    mark_escalated(engine, escalated.id, T0 + DELAY)
 
-    assert waiting_too_long(engine, T0 + timedelta(hours=4)) == [waiting.reference]
+    assert escalations(engine) == {
+        taken.reference: (T0 + DELAY, ReminderStatus.CANCELLED),
+        waiting.reference: (T0 + DELAY, ReminderStatus.PENDING),
+    }
 
 
 def test_marking_a_case_escalated_twice_keeps_the_first_time_and_one_event(

@@ -117,9 +117,7 @@ async def test_the_person_is_reminded_the_evening_before_and_two_hours_before(
     assert reminder.protect_content
     await story.at(at(2026, 12, 1, 12, 0))
     assert len(story.person.texts()) == 2
-    assert {r.status for r in reminders(intake) if r.kind != ReminderKind.DAILY_DIGEST} == {
-        ReminderStatus.SENT
-    }
+    assert {r.status for r in reminders(intake) if r.appointment_id} == {ReminderStatus.SENT}
 
 
 async def test_the_evening_before_a_monday_after_the_spring_clock_change_is_still_18h(

@@ -315,11 +315,11 @@ async def test_a_case_nobody_takes_is_escalated_to_workers_and_admins(
 
     start = utcnow()
     intake.app.clock = lambda: start + timedelta(hours=3, minutes=59)
-    await intake.run_job("escalation")
+    await intake.run_job("reminders")
     assert worker.last_text.startswith("Nouveau signalement")
 
     intake.app.clock = lambda: start + timedelta(hours=4, minutes=1)
-    await intake.run_job("escalation")
+    await intake.run_job("reminders")
     assert worker.last_text.startswith(
         "Relance : ce signalement attend toujours d'être pris en charge."
     )
@@ -330,7 +330,7 @@ async def test_a_case_nobody_takes_is_escalated_to_workers_and_admins(
 
     await intake.restart()
     intake.app.clock = lambda: start + timedelta(hours=9)
-    await intake.run_job("escalation")
+    await intake.run_job("reminders")
     assert len(admin.texts()) == 2, "escalated once, even after a restart"
 
     await worker.tap("Je prends")
@@ -345,7 +345,7 @@ async def test_an_urgent_case_is_escalated_after_thirty_minutes(intake: RelaisUn
     await report_a_violence_victim_in_danger(gendarme)
 
     intake.app.clock = lambda: utcnow() + timedelta(minutes=31)
-    await intake.run_job("escalation")
+    await intake.run_job("reminders")
     assert worker.last_text.startswith("Relance")
 
 
