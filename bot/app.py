@@ -53,7 +53,6 @@ FLOWS = (
 )
 # Sweeps of the database (the truth) for what is due; APScheduler only wakes them up.
 SWEEPS = (
-    (alerts.escalate, "escalation", 60),
     (report_drafts.sweep_drafts, "drafts", 300),
     (reminders.dispatch, "reminders", 15),
     (reminders.plan_periodic, "periodic_reminders", 3600),
