@@ -200,6 +200,14 @@ class Planner:
             plan(session, f"digest:{member_id}:{day}", ReminderKind.DAILY_DIGEST, member_id,
                  digest_time(day, self.zone, self.rules), payload={"day": day.isoformat()})  # fmt: skip
 
+    def case(self, session: Session, case_id: int) -> None:
+        """Re-plan every coming appointment of a case (the person just agreed to reminders)."""
+        query = select(Appointment).where(
+            Appointment.case_id == case_id, Appointment.status == AppointmentStatus.SCHEDULED
+        )
+        for appointment in session.exec(query):
+            self.appointment(session, appointment)
+
     @staticmethod
     def _staff_attending(case: Case, appointment: Appointment) -> list[int]:
         staff = [case.assigned_worker_id] if case.assigned_worker_id else []
