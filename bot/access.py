@@ -3,7 +3,8 @@
 It runs in handler group -1, before every flow. It loads the member, sets the reply
 language, and stops the update (ApplicationHandlerStop) when the person is a stranger, has
 left, or asks for a command or a button their role does not allow. Nothing is written for
-a stranger: the only thing a stranger can do is open an invitation link.
+a stranger: the only thing a stranger can do is open an invitation link (and answer the
+consent question a beneficiary's link asks: bot.permissions.STRANGER_BUTTONS).
 """
 
 from telegram import Update
@@ -51,6 +52,9 @@ async def gate(update: Update, context: RelaisContext) -> None:
 
 
 def _opens_invitation(update: Update) -> bool:
+    """`/start <token>`, or the answer to the consent question such a link asked."""
+    if update.callback_query is not None:
+        return permissions.stranger_button_allowed(update.callback_query.data or "")
     message = update.message
     if message is None or not message.text:
         return False

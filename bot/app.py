@@ -15,9 +15,11 @@ from bot.settings import Settings
 from conversations import (
     alerts,
     appointments,
+    beneficiary,
     case_input,
     cases,
     commission,
+    erase,
     fallback,
     help_command,
     homes,
@@ -39,6 +41,8 @@ FLOWS = (
     start,
     help_command,
     language,
+    beneficiary,
+    erase,
     invite,
     report,
     my_reports,
@@ -54,6 +58,7 @@ FLOWS = (
 # Sweeps of the database (the truth) for what is due; APScheduler only wakes them up.
 SWEEPS = (
     (report_drafts.sweep_drafts, "drafts", 300),
+    (erase.sweep_deletions, "auto_delete", 300),
     (reminders.dispatch, "reminders", 15),
     (reminders.plan_periodic, "periodic_reminders", 3600),
 )

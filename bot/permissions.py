@@ -52,6 +52,9 @@ HOMES = Command("logements", "homes", N_("Les logements réservés"), CASE_TEAM)
 MY_REPORTS = Command(
     "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
 )
+BENEFICIARIES = frozenset({Role.BENEFICIARY})
+STOP = Command("arreter", "stop", N_("Ne plus recevoir de messages"), BENEFICIARIES)
+ERASE = Command("effacer", "erase", N_("Effacer cette conversation"), BENEFICIARIES)
 
 COMMANDS: tuple[Command, ...] = (
     START,
@@ -65,6 +68,8 @@ COMMANDS: tuple[Command, ...] = (
     LANGUAGE,
     CANCEL,
     INVITE,
+    STOP,
+    ERASE,
 )
 _BY_NAME = {name: command for command in COMMANDS for name in command.names}
 
@@ -80,7 +85,14 @@ BUTTONS: dict[str, frozenset[Role]] = {
     "ap": WORKERS,
     "rm": frozenset({Role.BENEFICIARY}),
     "hm": frozenset({Role.WORKER, Role.ADMIN}),
+    "bn": WORKERS,  # invite the person of a case
+    "bf": BENEFICIARIES,  # the person's own choices (language, safe hours, auto-delete)
 }
+
+# The only buttons a stranger may tap: the answer to the consent question a beneficiary's
+# invitation link asks. The link's token travels in the button, so nothing is kept about
+# the person before they agree (conversations.beneficiary checks it again).
+STRANGER_BUTTONS = ("bf:ok:", "bf:no:")
 
 # The roles an admin can invite from the chat; beneficiaries are invited on their case (#5).
 INVITABLE_ROLES: tuple[Role, ...] = (
@@ -115,6 +127,10 @@ def command_allowed(name: str, role: Role) -> bool:
 def button_allowed(callback_data: str, role: Role) -> bool:
     prefix = callback_data.split(":", 1)[0]
     return role in BUTTONS.get(prefix, frozenset())
+
+
+def stranger_button_allowed(callback_data: str) -> bool:
+    return callback_data.startswith(STRANGER_BUTTONS)
 
 
 def commands_for(role: Role) -> list[Command]:

@@ -7,6 +7,7 @@ from bot.context import RelaisContext
 from bot.i18n import _
 from bot.labels import role_label
 from bot.menus import publish_member_commands
+from conversations import beneficiary
 from storage.invitations import Redemption, redeem_invitation
 from storage.members import get_organisation, note_app_language
 from storage.models import Member
@@ -16,6 +17,8 @@ async def start(update: Update, context: RelaisContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None
     assert user is not None
+    if await beneficiary.open_link(update, context):
+        return  # a beneficiary, or a beneficiary's link: consent comes first
     if context.member is not None:
         await message.reply_text(_greeting(context.member, context))
         return

@@ -61,14 +61,16 @@ async def answer_addiction_report(correspondent: Person) -> None:
     await correspondent.send("Voisins inquiets depuis l'été.")
 
 
-async def report_a_violence_victim_in_danger(gendarme: Person) -> None:
-    """The shortest form: the danger path, contact only through the reporter."""
+async def report_a_violence_victim_in_danger(gendarme: Person, consent: str = "Oui") -> None:
+    """The shortest form: the danger path, contact only through the reporter.
+
+    `consent` answers "may the person be contacted?" (Oui / Pas encore / Non)."""
     await gendarme.send("/signaler")
     await gendarme.tap(VIOLENCE)
     await gendarme.tap("Oui")
     await gendarme.send("S. B.")
     await gendarme.send("Mamers")
     await gendarme.tap("Non")
-    await gendarme.tap("Oui")
+    await gendarme.tap(consent)
     await gendarme.tap("Seulement par moi")
     await gendarme.tap("Envoyer")

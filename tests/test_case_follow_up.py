@@ -50,6 +50,7 @@ async def test_an_addiction_case_goes_from_received_to_closed_through_every_stat
         "→ clos",
         "Ajouter une note",
         "Rendez-vous",
+        "Inviter la personne",
         "Réattribuer",
         "Référent bailleur",
     ]
