@@ -267,6 +267,7 @@ async def accept(update: Update, context: RelaisContext) -> None:
         display_name=user.full_name,
         message_id=query.message.message_id if query.message else None,
         now=context.relais.now(),
+        planner=context.relais.planner,
     )
     if outcome is Consent.ALREADY:
         await query.answer()
@@ -386,7 +387,7 @@ async def choose_hours(update: Update, context: RelaisContext) -> None:
     beneficiary = await _own(update, context)
     if beneficiary is None:
         return
-    set_safe_hours(context.engine, beneficiary.member_id, start, end)
+    set_safe_hours(context.engine, beneficiary.member_id, start, end, context.relais.planner)
     await query.answer()
     await query.edit_message_text(
         _("Voulez-vous que les messages de Relais s'effacent d'eux-mêmes de cette conversation ?"),

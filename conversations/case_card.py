@@ -166,6 +166,10 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
             return _("{name} : confié à {other}").format(name=actor, other=event.reason)
         case "referent":
             return _("{name} : référent bailleur {other}").format(name=actor, other=event.reason)
+        case "consent_given":
+            return _("la personne a accepté les rappels")
+        case "consent_withdrawn":
+            return _("la personne a arrêté les rappels")
         case "home_assigned":
             return _("{name} : logement {home} attribué").format(name=actor, home=event.reason)
         case "home_freed":

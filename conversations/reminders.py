@@ -18,6 +18,7 @@ from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import N_, _, format_date, format_datetime, language_of, use_language
 from bot.labels import appointment_kind_label, phase_label, status_label
 from conversations.alerts import escalate_case
+from conversations.beneficiary import send_to_beneficiary
 from domain.reminders import RETRY_LIMIT, next_allowed, retry_delay, review_notices, still_useful
 from storage.appointments import appointments_on, get_appointment, next_appointment
 from storage.case_flow import current_phase
@@ -131,15 +132,12 @@ async def _send(
     if text is None:
         finish(application.engine, reminder.id, S.SKIPPED, now, "nothing_to_say")
         return
-    profile = _profile(application, member) if member.role is Role.BENEFICIARY else None
     try:
-        await application.bot.send_message(
-            member.telegram_id,
-            text,
-            reply_markup=keyboard,
-            protect_content=profile is not None,
-            disable_notification=bool(profile and profile.discreet),
-        )
+        if member.role is Role.BENEFICIARY:
+            # Protected from forwarding, silent in discreet mode, recorded for /effacer.
+            await send_to_beneficiary(application, member, text, keyboard)
+        else:
+            await application.bot.send_message(member.telegram_id, text, reply_markup=keyboard)
     except Forbidden:
         finish(application.engine, reminder.id, S.FAILED, now, "blocked")
         await _tell_worker(application, reminder, N_("la personne a bloqué le bot"))

@@ -36,7 +36,7 @@ from storage.models import (
     Role,
     SentMessage,
 )
-from storage.reminders import cancel_pending
+from storage.reminders import Planner, cancel_pending
 
 # Beneficiaries belong to an organisation of their own, not to their worker's: a message
 # meant for "everyone at Montjoie" must never reach a supported person by accident.
@@ -164,14 +164,20 @@ def give_consent(
     display_name: str,
     message_id: int | None,
     now: datetime,
+    planner: Planner | None = None,
 ) -> tuple[Consent, Enrollment | None]:
     """The person agreed: enroll them (or renew a withdrawn consent), in one transaction.
 
-    `message_id` is the bot's message they answered, recorded so /effacer finds it.
+    `message_id` is the bot's message they answered, recorded so /effacer finds it. The
+    case's coming appointments get their reminders at once.
     """
     try:
         with session_scope(engine) as session:
-            return _give(session, token, telegram_id, display_name, message_id, now)
+            outcome, enrollment = _give(session, token, telegram_id, display_name, message_id, now)
+            if enrollment is not None and planner is not None:
+                session.flush()
+                planner.case(session, enrollment.case.id)
+            return outcome, enrollment
     except ClaimedMeanwhile:
         return Consent.USED, None
 
@@ -248,10 +254,16 @@ def withdraw_consent(engine: Engine, member_id: int, now: datetime) -> Case | No
         return session.get(Case, beneficiary.case_id)
 
 
-def set_safe_hours(engine: Engine, member_id: int, start: int, end: int) -> None:
+def set_safe_hours(
+    engine: Engine, member_id: int, start: int, end: int, planner: Planner | None = None
+) -> None:
+    """The person's safe hours; their coming reminders move into them at once."""
     with session_scope(engine) as session:
         beneficiary = _existing(session, member_id)
         beneficiary.safe_from, beneficiary.safe_until = start, end
+        if planner is not None:
+            session.flush()
+            planner.case(session, beneficiary.case_id)
 
 
 def set_auto_delete(engine: Engine, member_id: int, hours: int | None) -> None:

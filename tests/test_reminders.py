@@ -3,17 +3,14 @@
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlmodel import select
 
 from storage.appointments import schedule
 from storage.database import session_scope
-from storage.invitations import create_invitation, redeem_invitation
-from storage.members import ensure_organisation
 from storage.models import (
     AppointmentKind,
-    Beneficiary,
     Member,
-    OrganisationKind,
     Reminder,
     ReminderKind,
     ReminderStatus,
@@ -21,6 +18,7 @@ from storage.models import (
 )
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import answer_addiction_report, cases, member
+from tests.test_beneficiary import a_violence_case, invitation_link, token_of
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -60,12 +58,9 @@ def _member(engine, telegram_id: int) -> Member:
 
 
 async def a_story(
-    intake: RelaisUnderTest,
-    now: datetime,
-    *,
-    safe: tuple[int, int] = (9 * 60, 20 * 60),
-    discreet: bool = False,
+    intake: RelaisUnderTest, now: datetime, *, hours: str = "À tout moment (9 h – 20 h)"
 ) -> Story:
+    """Inès takes an addiction case; its person agrees to reminders through the real flow."""
     intake.app.clock = lambda: now
     worker = await member(intake, "Inès", Role.WORKER)
     karim = await member(intake, "Karim", Role.CORRESPONDENT)
@@ -74,27 +69,17 @@ async def a_story(
     await worker.tap("Je prends")
     [case] = cases(intake)
     person = intake.person("Sophie")
-    engine = intake.app.engine
-    organisation = ensure_organisation(engine, "Personnes accompagnées", OrganisationKind.OTHER)
-    invitation = create_invitation(
-        engine, role=Role.BENEFICIARY, organisation_id=organisation.id, ttl=timedelta(days=7)
-    )
-    _, enrolled = redeem_invitation(
-        engine, invitation.token, telegram_id=person.id, display_name="Sophie"
-    )
-    intake.fake.start_chat(person.user)
-    with session_scope(engine) as session:
-        session.add(
-            Beneficiary(
-                member_id=enrolled.id,
-                case_id=case.id,
-                consent_at=now,
-                safe_from=safe[0],
-                safe_until=safe[1],
-                discreet=discreet,
-            )
-        )
+    await person.send(f"/start {token_of(await invitation_link(worker, case.reference))}")
+    await person.tap("J'accepte")
+    await person.tap("Français")
+    await person.tap(hours)
+    await person.tap("Non")
     return Story(intake, worker, person, case.id)
+
+
+def received(person: Person) -> list[str]:
+    """The reminders the person got (their chat also holds the enrollment messages)."""
+    return [text for text in person.texts() if text.startswith("Rappel")]
 
 
 def reminders(intake: RelaisUnderTest) -> list[Reminder]:
@@ -109,14 +94,14 @@ async def test_the_person_is_reminded_the_evening_before_and_two_hours_before(
     story.appointment(at(2026, 12, 1, 14, 0))
 
     await story.at(at(2026, 11, 30, 17, 59))
-    assert story.person.texts() == []
+    assert received(story.person) == []
     await story.at(at(2026, 11, 30, 18, 0))
-    assert story.person.texts() == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."]
+    assert received(story.person) == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."]
     assert story.person.buttons() == ["Je viens", "Je ne peux pas venir"]
     reminder = story.person.bot_messages()[-1]
     assert reminder.protect_content
     await story.at(at(2026, 12, 1, 12, 0))
-    assert len(story.person.texts()) == 2
+    assert len(received(story.person)) == 2
     assert {r.status for r in reminders(intake) if r.appointment_id} == {ReminderStatus.SENT}
 
 
@@ -130,13 +115,13 @@ async def test_the_evening_before_a_monday_after_the_spring_clock_change_is_stil
     assert eve.due_at.utcoffset() == timedelta(0)
     assert eve.due_at.hour == 16, "18:00 summer time is 16:00 UTC"
     await story.at(at(2027, 3, 28, 17, 59))
-    assert story.person.texts() == []
+    assert received(story.person) == []
     await story.at(at(2027, 3, 28, 18, 0))
-    assert story.person.texts() == ["Rappel : rendez-vous le 29 mars 2027 à 10:00."]
+    assert received(story.person) == ["Rappel : rendez-vous le 29 mars 2027 à 10:00."]
 
 
 async def test_quiet_and_safe_hours_move_the_send(intake: RelaisUnderTest) -> None:
-    story = await a_story(intake, at(2026, 11, 25, 10, 0), safe=(9 * 60, 12 * 60))
+    story = await a_story(intake, at(2026, 11, 25, 10, 0), hours="9 h – 12 h")
     story.appointment(at(2026, 12, 1, 15, 0))
     due = {r.kind: r.due_at for r in reminders(intake)}
     assert due[ReminderKind.APPOINTMENT_EVE] == at(2026, 12, 1, 9, 0), (
@@ -146,7 +131,7 @@ async def test_quiet_and_safe_hours_move_the_send(intake: RelaisUnderTest) -> No
         "13:00 is unsafe, and 9:00 the next day too late"
     )
     await story.at(at(2026, 11, 30, 18, 0))
-    assert story.person.texts() == []
+    assert received(story.person) == []
 
 
 async def test_moving_or_cancelling_the_appointment_moves_or_cancels_its_reminders(
@@ -169,7 +154,7 @@ async def test_moving_or_cancelling_the_appointment_moves_or_cancels_its_reminde
     await story.worker.tap("plus nécessaire")
     assert {r.status for r in reminders(intake) if r.appointment_id} == {ReminderStatus.CANCELLED}
     await story.at(at(2026, 12, 3, 9, 0))
-    assert story.person.texts() == []
+    assert received(story.person) == []
 
 
 async def test_je_ne_peux_pas_venir_tells_the_worker_at_once(intake: RelaisUnderTest) -> None:
@@ -224,7 +209,7 @@ async def test_with_one_call_in_five_failing_every_reminder_is_delivered(
     assert len(for_the_person) == 20
     assert {r.status for r in for_the_person} == {ReminderStatus.SENT}
     assert max(r.attempts for r in for_the_person) > 1, "some were retried"
-    texts = set(story.person.texts())
+    texts = set(received(story.person))
     for day in range(1, 11):
         assert f"Rappel : rendez-vous le {day} décembre 2026 à 14:00." in texts
 
@@ -237,7 +222,7 @@ async def test_a_reminder_missed_while_the_bot_was_down_is_sent_late_or_skipped_
     await intake.stop()
     await intake.start()
     await story.at(at(2026, 12, 1, 12, 30))  # the bot was down from the evening before until now
-    assert story.person.texts() == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."], (
+    assert received(story.person) == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."], (
         "one reminder, late but useful"
     )
     eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
@@ -342,3 +327,33 @@ async def test_the_quarterly_review_is_announced_a_week_before_with_the_active_c
             "Revue trimestrielle le 15 janv. 2027. Dossiers actifs :"
         )
         assert f"• {reference} — reçu — dernier événement le " in person.last_text
+
+
+@pytest.mark.parametrize(("language", "button"), [("fr", "Français"), ("en", "English")])
+async def test_a_violence_victims_reminders_are_discreet_in_french_and_english(
+    intake: RelaisUnderTest, language: str, button: str
+) -> None:
+    intake.app.clock = lambda: at(2026, 11, 25, 10, 0)
+    worker, case_id = await a_violence_case(intake)
+    [case] = cases(intake)
+    person = intake.person("Sam", language_code=language)
+    await person.send(f"/start {token_of(await invitation_link(worker, case.reference))}")
+    await person.tap("J'accepte" if language == "fr" else "I agree")
+    await person.tap(button)
+    await person.tap(person.buttons()[-1])  # any time, 9:00 to 20:00
+    await person.tap(person.buttons()[0])
+    story = Story(intake, worker, person, case_id)
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await story.at(at(2026, 11, 30, 18, 0))
+    await story.at(at(2026, 12, 1, 12, 0))
+
+    reminders_sent = [
+        m
+        for m in person.bot_messages()
+        if any(b["callback_data"].startswith("rm:") for b in m.buttons)
+    ]
+    assert len(reminders_sent) == 2
+    assert all(m.disable_notification and m.protect_content for m in reminders_sent)
+    for message in person.bot_messages():
+        for word in ("montjoie", "violence", "addiction", "sarthe habitat", "association", "R-20"):
+            assert word.lower() not in message.text.lower(), (word, message.text)
