@@ -15,11 +15,11 @@ from telegram.ext import (
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
-from conversations.cases import attempt, load_case, send_card
+from conversations.cases import apply_move, load_case, send_card
 from conversations.common import abandon, expect_text, persistent_flow
 from domain.statuses import Move
 from domain.when import WhenError, parse_day
-from storage.case_flow import NOTE_MAX, add_note, move_case
+from storage.case_flow import NOTE_MAX, add_note
 from storage.cases import get_case
 from storage.models import CaseStatus, Role
 
@@ -139,20 +139,7 @@ async def record_contract(update: Update, context: RelaisContext) -> int:
     )
     move = Move(CaseStatus.CONTRACT_SIGNED, meeting_at=meeting, consent=True)
     _forget(context)
-    await attempt(
-        update,
-        context,
-        case,
-        lambda: move_case(
-            context.engine,
-            case.id,
-            context.known_member,
-            move,
-            context.relais.programme,
-            context.relais.now(),
-            context.relais.planner,
-        ),
-    )
+    await apply_move(update, context, case, move)
     return ConversationHandler.END
 
 

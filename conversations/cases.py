@@ -260,20 +260,7 @@ async def confirm_move(update: Update, context: RelaisContext) -> None:
             ),
         )
     else:
-        await attempt(
-            update,
-            context,
-            case,
-            lambda: move_case(
-                context.engine,
-                case.id,
-                context.known_member,
-                Move(CaseStatus(target)),
-                context.relais.programme,
-                now,
-                context.relais.planner,
-            ),
-        )
+        await apply_move(update, context, case, Move(CaseStatus(target)))
 
 
 async def move_with_reason(update: Update, context: RelaisContext) -> None:
@@ -286,20 +273,7 @@ async def move_with_reason(update: Update, context: RelaisContext) -> None:
     )
     reason = choices[int(index)] if index.isdecimal() and int(index) < len(choices) else None
     move = Move(CaseStatus(target), reason=reason)
-    await attempt(
-        update,
-        context,
-        case,
-        lambda: move_case(
-            context.engine,
-            case.id,
-            context.known_member,
-            move,
-            context.relais.programme,
-            context.relais.now(),
-            context.relais.planner,
-        ),
-    )
+    await apply_move(update, context, case, move)
 
 
 async def reopen(update: Update, context: RelaisContext) -> None:
@@ -355,6 +329,25 @@ async def set_person(update: Update, context: RelaisContext) -> None:
         case,
         lambda: put_on_case(
             context.engine, case.id, person, role, context.known_member, context.relais.now()
+        ),
+    )
+
+
+async def apply_move(update: Update, context: RelaisContext, case: Case, move: Move) -> None:
+    """Move the case along its path (domain.statuses decides), then show its card."""
+    relais = context.relais
+    await attempt(
+        update,
+        context,
+        case,
+        lambda: move_case(
+            context.engine,
+            case.id,
+            context.known_member,
+            move,
+            relais.programme,
+            relais.now(),
+            relais.planner,
         ),
     )
 
