@@ -340,3 +340,19 @@ class SentMessage(SQLModel, table=True):
     sent_at: datetime = Field(sa_type=UTCDateTime)
     delete_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     deleted: bool = False
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did or saw what, when, on which case. Rows are only ever added: each one carries
+    the hash of the one before, so a changed or removed row breaks the chain."""
+
+    __tablename__ = "audit_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, index=True)
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    action: str = Field(max_length=48)
+    case_id: int | None = Field(default=None, foreign_key="referral_case.id", index=True)
+    detail: str | None = Field(default=None, max_length=200)  # never a personal value
+    previous_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
