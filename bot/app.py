@@ -24,6 +24,7 @@ from conversations import (
     help_command,
     homes,
     invite,
+    journal,
     language,
     my_reports,
     reminders,
@@ -52,6 +53,7 @@ FLOWS = (
     appointments,
     commission,
     homes,
+    journal,
     reminders,
     fallback,
 )

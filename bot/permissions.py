@@ -45,6 +45,7 @@ APPOINTMENTS = Command(
     N_("Mes prochains rendez-vous"),
     frozenset({Role.WORKER, Role.LANDLORD_REFERENT}),
 )
+JOURNAL = Command("journal", "journal", N_("Qui a vu ou changé un dossier"), ADMINS)
 COMMISSION = Command(
     "commission", "commission", N_("Les dossiers à décider en commission"), CASE_TEAM
 )
@@ -68,6 +69,7 @@ COMMANDS: tuple[Command, ...] = (
     LANGUAGE,
     CANCEL,
     INVITE,
+    JOURNAL,
     STOP,
     ERASE,
 )

@@ -15,6 +15,7 @@ from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
 from conversations.report_texts import answer_label, option, short_name
 from domain.referral import QUESTIONS
+from storage.audit import record_now
 from storage.cases import (
     alerts_of,
     get_case,
@@ -90,6 +91,13 @@ async def view(update: Update, context: RelaisContext) -> None:
         await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
         return
     worker = context.known_member
+    record_now(
+        context.engine,
+        "case.details_viewed",
+        context.relais.now(),
+        member_id=worker.id,
+        case_id=case.id,
+    )
     try:
         await context.bot.send_message(worker.telegram_id, case_details(context.relais, case))
     except TelegramError:

@@ -16,6 +16,7 @@ from bot.labels import reason_label, status_label
 from conversations.case_card import card_keyboard, card_text
 from domain.statuses import IllegalTransition, Move, reason_choices
 from domain.visibility import can_see_case
+from storage.audit import record_now
 from storage.case_flow import advance_phase, move_case, put_on_case, reopen_case
 from storage.cases import get_case, list_cases
 from storage.members import active_members, get_member
@@ -162,6 +163,9 @@ async def show_card(update: Update, context: RelaisContext) -> None:
 
 async def send_card(update: Update, context: RelaisContext, case: Case) -> None:
     member = context.known_member
+    record_now(
+        context.engine, "case.viewed", context.relais.now(), member_id=member.id, case_id=case.id
+    )
     await update.effective_chat.send_message(
         card_text(context.relais, case, member, context.relais.now()),
         reply_markup=card_keyboard(context.relais, case, member),

@@ -8,11 +8,12 @@ hold a personal value (a field name, an action, a reference: not what someone ty
 import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
 from storage.database import session_scope
-from storage.models import AuditEntry
+from storage.models import AuditEntry, CaseEvent
 
 GENESIS = "0" * 64
 CHAIN_LOCK = 7_212_017  # any constant: the advisory lock that orders the chain's writers
@@ -28,11 +29,7 @@ def record(
     detail: str | None = None,
 ) -> AuditEntry:
     """Add one entry inside the caller's transaction (so a change and its audit go together)."""
-    if session.get_bind().dialect.name == "postgresql":
-        # One writer of the chain at a time, or two entries would claim the same predecessor.
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
-    last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
-    previous = last.hash if last else GENESIS
+    previous = _last_hash(session)
     at = at.astimezone(UTC)  # hashed as it will be read back
     entry = AuditEntry(
         at=at,
@@ -45,7 +42,27 @@ def record(
     )
     entry.hash = _digest(entry)
     session.add(entry)
+    session.info[_LAST] = entry.hash  # the next entry of this transaction chains to this one
     return entry
+
+
+_LAST = "audit_last_hash"
+
+
+def _last_hash(session: Session) -> str:
+    if _LAST in session.info:
+        return session.info[_LAST]
+    if session.get_bind().dialect.name == "postgresql":
+        # One writer of the chain at a time, or two entries would claim the same predecessor.
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
+    with session.no_autoflush:
+        last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
+    return last.hash if last else GENESIS
+
+
+@event.listens_for(OrmSession, "after_transaction_end")
+def _forget_last_hash(session: OrmSession, transaction: object) -> None:
+    session.info.pop(_LAST, None)
 
 
 def record_now(engine: Engine, action: str, at: datetime, **fields: object) -> None:
@@ -87,3 +104,42 @@ def verify_chain(engine: Engine) -> int | None:
                 return entry.id
             previous = entry.hash
     return None
+
+
+def _case_event_detail(event: CaseEvent) -> str | None:
+    """What changed, without what anyone typed: statuses and fixed-list reasons are named,
+    free notes and people's names are only said to have changed."""
+    parts = []
+    if event.from_status or event.to_status:
+        parts.append(f"{event.from_status or '-'} -> {event.to_status or '-'}")
+    if event.reason and event.kind in FIXED_LIST_REASONS:
+        parts.append(f"reason={event.reason}")
+    if event.note:
+        parts.append("note changed")
+    return "; ".join(parts) or None
+
+
+# Events whose reason is a value of a fixed list (not a name or a typed text).
+FIXED_LIST_REASONS = {
+    "status",
+    "phase",
+    "appointment",
+    "appointment_moved",
+    "appointment_cancelled",
+}
+
+
+@event.listens_for(OrmSession, "before_flush")
+def _audit_case_events(session: OrmSession, _flush_context: object, _instances: object) -> None:
+    """Every timeline event is also an audit entry, in the same transaction, automatically."""
+    new_events = [item for item in session.new if isinstance(item, CaseEvent)]
+    with session.no_autoflush:
+        for case_event in sorted(new_events, key=lambda item: item.at):
+            record(
+                session,
+                f"case.{case_event.kind}",
+                case_event.at,
+                member_id=case_event.actor_member_id,
+                case_id=case_event.case_id,
+                detail=_case_event_detail(case_event),
+            )

@@ -233,3 +233,10 @@ def open_cases(engine: Engine) -> list[Case]:
     with session_scope(engine) as session:
         query = select(Case).where(col(Case.status) != CaseStatus.CLOSED).order_by(col(Case.id))
         return list(session.exec(query))
+
+
+def case_by_reference(engine: Engine, reference: str) -> Case | None:
+    with session_scope(engine) as session:
+        return session.exec(
+            select(Case).where(Case.reference == reference.strip().upper())
+        ).first()

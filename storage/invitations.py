@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from storage.audit import record
 from storage.database import session_scope
 from storage.models import Invitation, Member, Role
 from storage.types import utcnow
@@ -84,6 +85,14 @@ def add_invitation(
         case_id=case_id,
     )
     session.add(invitation)
+    record(
+        session,
+        "invite.created",
+        now,
+        member_id=created_by_id,
+        case_id=case_id,
+        detail=f"role={role}",
+    )
     return NewInvitation(token, role, organisation_id, invitation.expires_at)
 
 

@@ -1,0 +1,39 @@
+"""/journal R-2026-0042: an admin reads who saw or changed a case, and when."""
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _, format_datetime
+from storage.audit import case_audit, record_now
+from storage.cases import case_by_reference
+from storage.members import get_member
+
+
+async def show_journal(update: Update, context: RelaisContext) -> None:
+    message = update.effective_message
+    case = case_by_reference(context.engine, context.args[0]) if context.args else None
+    if case is None:
+        await message.reply_text(
+            _("Donnez la référence d'un dossier, par exemple : /journal R-2026-0042")
+        )
+        return
+    admin = context.known_member
+    record_now(
+        context.engine, "audit.read", context.relais.now(), member_id=admin.id, case_id=case.id
+    )
+    lines = [
+        _("Journal du dossier {reference} (le plus récent d'abord) :").format(
+            reference=case.reference
+        )
+    ]
+    for entry in case_audit(context.engine, case.id):
+        who = get_member(context.engine, entry.member_id) if entry.member_id else None
+        line = f"• {format_datetime(entry.at, context.settings.zone)} — {who.display_name if who else '—'} — {entry.action}"
+        lines.append(f"{line} ({entry.detail})" if entry.detail else line)
+    await message.reply_text("\n".join(lines))
+
+
+def handlers() -> list[BaseHandler]:
+    return [CommandHandler(list(permissions.JOURNAL.names), show_journal)]
