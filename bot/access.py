@@ -5,16 +5,26 @@ language, and stops the update (ApplicationHandlerStop) when the person is a str
 left, or asks for a command or a button their role does not allow. Nothing is written for
 a stranger: the only thing a stranger can do is open an invitation link (and answer the
 consent question a beneficiary's link asks: bot.permissions.STRANGER_BUTTONS).
+
+Before anything is read or written, each person's pace is checked (bot.throttle): over
+USER_MESSAGES_PER_MINUTE, the first refused update is answered once, the next ones are dropped.
 """
 
+import logging
+
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, resolve_language, set_language
+from bot.throttle import Verdict, throttle_of
+from storage.audit import record_now
 from storage.members import find_member, note_app_language
 from storage.models import Member
+
+logger = logging.getLogger(__name__)
 
 
 async def gate(update: Update, context: RelaisContext) -> None:
@@ -25,18 +35,15 @@ async def gate(update: Update, context: RelaisContext) -> None:
     if chat is not None and chat.type != "private" and update.callback_query is None:
         # Relais talks in private chats; messages in groups are not meant for it.
         raise ApplicationHandlerStop
+    verdict = throttle_of(context.relais).hit(user.id)
+    if verdict is not Verdict.ALLOW:
+        await _slow_down(update, context, verdict)
 
     member = find_member(context.engine, user.id)
     context.member = member
     if member is not None:
         note_app_language(context.engine, member, user.language_code)
-    set_language(
-        resolve_language(
-            member.language if member else None,
-            user.language_code,
-            context.settings.default_language,
-        )
-    )
+    _speak_to(update, member, context)
 
     if member is None:
         if _opens_invitation(update):
@@ -49,6 +56,58 @@ async def gate(update: Update, context: RelaisContext) -> None:
         )
     elif not _allowed(update, member):
         await _refuse(update, _refusal_text(update))
+
+
+def _speak_to(update: Update, member: Member | None, context: RelaisContext) -> None:
+    """Set the reply language: the member's choice, else their Telegram app's, else the default."""
+    user = update.effective_user
+    set_language(
+        resolve_language(
+            member.language if member else None,
+            user.language_code if user else None,
+            context.settings.default_language,
+        )
+    )
+
+
+async def _slow_down(update: Update, context: RelaisContext, verdict: Verdict) -> None:
+    """Over the limit: say so once per burst (and audit it), then drop without a word.
+
+    Nothing is written for a stranger but the audit line, which names nobody.
+    """
+    if verdict is Verdict.WARN:
+        member = find_member(context.engine, update.effective_user.id)
+        record_now(
+            context.engine,
+            "throttled",
+            context.relais.now(),
+            member_id=member.id if member else None,
+        )
+        _speak_to(update, member, context)
+        await _answer_quietly(update, _slow_down_text())
+    elif update.callback_query is not None:
+        await _answer_quietly(update, None)  # only stop the button's spinner
+    raise ApplicationHandlerStop
+
+
+async def _answer_quietly(update: Update, text: str | None) -> None:
+    """Answer a throttled update; a failure is logged, never turned into one more message."""
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(text, show_alert=text is not None)
+        elif text is not None and update.effective_message is not None:
+            chat = update.effective_chat
+            if chat is not None and chat.type == "private":
+                await chat.send_message(text)
+    except TelegramError as error:
+        logger.warning("Could not answer a throttled update: %s", type(error).__name__)
+
+
+def _slow_down_text() -> str:
+    return _(
+        "Vous envoyez beaucoup de messages d'un coup : attendez une minute, puis reprenez. "
+        "Ce que vous envoyez d'ici là n'est pas pris en compte."
+    )
 
 
 def _opens_invitation(update: Update) -> bool:

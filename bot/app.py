@@ -11,7 +11,7 @@ from bot.context import RelaisApplication, RelaisContext
 from bot.errors import on_error
 from bot.i18n import compile_catalogs
 from bot.menus import publish_default_commands
-from bot.settings import Settings
+from bot.settings import Settings, require_encryption_keys
 from conversations import (
     alerts,
     appointments,
@@ -33,6 +33,7 @@ from conversations import (
     start,
 )
 from domain.programme import load_programme
+from storage.crypto import check_keys, use_keys
 from storage.database import make_engine, upgrade
 from storage.persistence import DatabasePersistence
 from storage.sites import read_sites_file, sync_sites
@@ -67,9 +68,12 @@ SWEEPS = (
 
 
 def prepare_database(settings: Settings) -> Engine:
-    """Open the database and bring its schema up to date (Alembic)."""
+    """Install the encryption keys, open the database, bring its schema up to date (Alembic),
+    and refuse keys that cannot read it."""
+    use_keys(require_encryption_keys(settings))
     engine = make_engine(settings.database_url)
     upgrade(engine)
+    check_keys(engine)
     return engine
 
 

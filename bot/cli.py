@@ -13,6 +13,7 @@ from bot.permissions import usual_organisation_kind
 from bot.settings import Settings, SettingsError, load_settings
 from conversations.reminders import dispatch_due
 from domain.programme import ProgrammeError
+from storage.crypto import EncryptionKeyError, new_key, rotate
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
 from storage.models import OrganisationKind, Role
@@ -26,13 +27,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
     try:
         settings = load_settings()
+        if arguments.command == "new-key":
+            print(new_key())
+            return 0
+        if arguments.command == "rotate-key":
+            rewritten = rotate(prepare_database(settings))
+            print(f"{rewritten} rows re-encrypted with the first key of ENCRYPTION_KEYS.")
+            return 0
         if arguments.command == "invite":
             return asyncio.run(_invite(settings, arguments))
         if arguments.command == "dispatch":
             configure_logging()
             return asyncio.run(_dispatch(settings, once=arguments.once))
         return _run(settings)
-    except (SettingsError, SitesFileError, ProgrammeError) as error:
+    except (SettingsError, SitesFileError, ProgrammeError, EncryptionKeyError) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
 
@@ -41,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Relais, the Telegram bot.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser("new-key", help="print a new encryption key (ENCRYPTION_KEYS)")
+    commands.add_parser(
+        "rotate-key", help="re-encrypt everything with the first of ENCRYPTION_KEYS (README)"
+    )
     dispatch = commands.add_parser("dispatch", help="send due reminders, beside the bot or alone")
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then exit")
     invite = commands.add_parser("invite", help="print a one-time invitation link")

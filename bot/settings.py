@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
     telegram_bot_token: SecretStr | None = None
+    encryption_keys: SecretStr | None = None  # Fernet keys, comma-separated, newest first
     database_url: str = f"sqlite:///{DATA_DIR / 'relais.sqlite3'}"
     telegram_api_base_url: str | None = None
     timezone: str = "Europe/Paris"
@@ -40,6 +41,9 @@ class Settings(BaseSettings):
     urgent_escalation_minutes: int = Field(default=30, ge=1)
     draft_reminder_hours: int = Field(default=24, ge=1)
     draft_expiry_days: int = Field(default=7, ge=1)
+    # Abuse limits: updates a person may send per minute, invitations an admin may create per hour.
+    user_messages_per_minute: int = Field(default=30, ge=1)
+    invites_per_admin_per_hour: int = Field(default=10, ge=1)
 
     @field_validator("timezone")
     @classmethod
@@ -104,6 +108,16 @@ class Settings(BaseSettings):
                 "(/newbot), then put TELEGRAM_BOT_TOKEN=<token> in the environment or in .env."
             )
         return self.telegram_bot_token.get_secret_value()
+
+
+def require_encryption_keys(settings: Settings) -> list[str]:
+    keys = settings.encryption_keys.get_secret_value() if settings.encryption_keys else ""
+    if not keys.strip():
+        raise SettingsError(
+            "ENCRYPTION_KEYS is not set: create a key with `python -m bot new-key`, keep a copy "
+            "somewhere safe, and put ENCRYPTION_KEYS=<key> in the environment or in .env."
+        )
+    return keys.split(",")
 
 
 def load_settings(**overrides: object) -> Settings:

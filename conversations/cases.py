@@ -374,15 +374,19 @@ async def attempt(
     await send_card(update, context, get_case(context.engine, case.id))
 
 
+_TARGETS = "|".join(status.value for status in CaseStatus)
+
+
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler(list(permissions.CASES.names), show_list),
         CallbackQueryHandler(on_list_button, pattern=r"^cs:l:"),
         CallbackQueryHandler(on_status_filter, pattern=r"^cs:s:"),
         CallbackQueryHandler(show_card, pattern=r"^cs:c:"),
-        CallbackQueryHandler(ask_move, pattern=r"^cs:m:"),
-        CallbackQueryHandler(confirm_move, pattern=r"^cs:y:"),
-        CallbackQueryHandler(move_with_reason, pattern=r"^cs:r:"),
+        # Only well-formed moves reach the handlers; anything else is a stale button.
+        CallbackQueryHandler(ask_move, pattern=rf"^cs:m:\d+:({_TARGETS}|phase)$"),
+        CallbackQueryHandler(confirm_move, pattern=rf"^cs:y:\d+:({_TARGETS}|phase)$"),
+        CallbackQueryHandler(move_with_reason, pattern=rf"^cs:r:\d+:({_TARGETS}):\d+$"),
         CallbackQueryHandler(reopen, pattern=r"^cs:o:"),
         CallbackQueryHandler(choose_person, pattern=r"^cs:[wf]:"),
         CallbackQueryHandler(set_person, pattern=r"^cs:[WF]:"),

@@ -1,8 +1,12 @@
 """/inviter: an admin creates a one-time invitation link in two taps.
 
 Step 1 the role, step 2 the organisation (an existing one, or a new one typed in); the link
-is then shown once, to be passed on by a safe channel.
+is then shown once, to be passed on by a safe channel. An admin creates at most
+INVITES_PER_ADMIN_PER_HOUR links an hour, checked when /inviter starts and again at the
+moment the link would be made.
 """
+
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -17,19 +21,24 @@ from telegram.helpers import create_deep_linked_url
 
 from bot import permissions
 from bot.context import RelaisContext
-from bot.i18n import _, format_datetime
+from bot.i18n import _, format_datetime, ngettext
 from bot.labels import role_label
 from conversations.common import expect_buttons, persistent_flow
+from storage.audit import record_now
 from storage.invitations import create_invitation
+from storage.limits import invitations_created_since
 from storage.members import ensure_organisation, get_organisation, organisations
 from storage.models import Role
 
 ROLE, ORGANISATION, ORGANISATION_NAME = "role", "organisation", "organisation_name"
 DRAFT = "invite"
 NAME_MAX = 120
+LIMIT_WINDOW = timedelta(hours=1)
 
 
-async def begin(update: Update, context: RelaisContext) -> str:
+async def begin(update: Update, context: RelaisContext) -> str | int:
+    if await _limit_reached(update, context):
+        return ConversationHandler.END
     context.user_data[DRAFT] = {}
     await update.effective_message.reply_text(_role_question(), reply_markup=_role_keyboard())
     return ROLE
@@ -73,6 +82,8 @@ async def type_organisation_name(update: Update, context: RelaisContext) -> str 
             _name_retry(), reply_markup=_back_cancel_keyboard()
         )
         return ORGANISATION_NAME
+    if await _limit_reached(update, context):
+        return ConversationHandler.END
     organisation = ensure_organisation(
         context.engine, name, permissions.usual_organisation_kind(Role(role))
     )
@@ -117,7 +128,39 @@ async def _stale(update: Update, state: str) -> str:
     return state
 
 
+async def _limit_reached(update: Update, context: RelaisContext) -> bool:
+    """Over the hourly limit: say until when, audit it, forget the form; nothing is created."""
+    admin = context.known_member
+    now = context.relais.now()
+    limit = context.settings.invites_per_admin_per_hour
+    created = invitations_created_since(context.engine, admin.id, now - LIMIT_WINDOW)
+    if len(created) < limit:
+        return False
+    context.user_data.pop(DRAFT, None)
+    record_now(context.engine, "invite_limited", now, member_id=admin.id)
+    await update.effective_chat.send_message(_limit_text(limit, created[-limit], context))
+    return True
+
+
+def _limit_text(limit: int, oldest_counted: datetime, context: RelaisContext) -> str:
+    free_at = oldest_counted + LIMIT_WINDOW
+    if free_at.second or free_at.microsecond:  # shown to the minute: round up, never early
+        free_at = free_at.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return ngettext(
+        "Vous avez déjà créé {limit} invitation en une heure : c'est le maximum. "
+        "Vous pourrez en créer une autre à partir du {when}. Aucun lien n'a été créé.",
+        "Vous avez déjà créé {limit} invitations en une heure : c'est le maximum. "
+        "Vous pourrez en créer une autre à partir du {when}. Aucun lien n'a été créé.",
+        limit,
+    ).format(
+        limit=limit,
+        when=format_datetime(free_at, context.settings.zone),
+    )
+
+
 async def _finish(update: Update, context: RelaisContext, organisation_id: int) -> int:
+    if await _limit_reached(update, context):
+        return ConversationHandler.END
     role = Role(context.user_data.pop(DRAFT)["role"])
     invitation = create_invitation(
         context.engine,
@@ -125,6 +168,7 @@ async def _finish(update: Update, context: RelaisContext, organisation_id: int) 
         organisation_id=organisation_id,
         ttl=context.settings.invite_ttl,
         created_by_id=context.known_member.id,
+        now=context.relais.now(),
     )
     organisation = get_organisation(context.engine, organisation_id)
     link = create_deep_linked_url(context.bot.username, invitation.token)

@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
+from storage.crypto import EncryptedJSON, EncryptedText
 from storage.types import UTCDateTime, enum_type, utcnow
 
 # Named constraints, so that Alembic can alter them on SQLite (batch mode) and PostgreSQL alike.
@@ -47,7 +48,7 @@ class Organisation(SQLModel, table=True):
 class Member(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     telegram_id: int = Field(sa_type=sa.BigInteger, unique=True, index=True)
-    display_name: str = Field(max_length=120)
+    display_name: str = Field(sa_type=EncryptedText)
     role: Role = Field(sa_type=enum_type(Role))
     organisation_id: int = Field(foreign_key="organisation.id", index=True)
     # None means "not chosen": the Telegram app's language is used, else the default.
@@ -92,7 +93,7 @@ class UserData(SQLModel, table=True):
     user_id: int = Field(
         sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
     )
-    data: dict[str, Any] = Field(sa_type=JSON)
+    data: dict[str, Any] = Field(sa_type=EncryptedJSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -132,7 +133,7 @@ class ReportDraft(SQLModel, table=True):
 
     id: str = Field(primary_key=True, max_length=32)  # also the case's submission key
     member_id: int = Field(foreign_key="member.id", unique=True)
-    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
     current: str = Field(max_length=32)
     editing: bool = False
     question_message_id: int | None = Field(default=None, sa_type=sa.BigInteger)
@@ -156,7 +157,7 @@ class Case(SQLModel, table=True):
     site_id: int | None = Field(default=None, foreign_key="site.id")
     qpv: str = Field(default="unknown", max_length=8)  # yes / no / unknown
     consent: str = Field(max_length=8)  # yes / not_yet / no
-    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
     source_member_id: int = Field(foreign_key="member.id", index=True)
     source_organisation_id: int = Field(foreign_key="organisation.id")
     assigned_worker_id: int | None = Field(default=None, foreign_key="member.id", index=True)
@@ -186,8 +187,8 @@ class CaseEvent(SQLModel, table=True):
     kind: str = Field(max_length=32)
     from_status: CaseStatus | None = Field(default=None, sa_type=enum_type(CaseStatus))
     to_status: CaseStatus | None = Field(default=None, sa_type=enum_type(CaseStatus))
-    reason: str | None = Field(default=None, max_length=200)
-    note: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, sa_type=EncryptedText)
+    note: str | None = Field(default=None, sa_type=EncryptedText)
 
 
 class CasePhase(SQLModel, table=True):
@@ -210,7 +211,7 @@ class CaseNote(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="referral_case.id", index=True)
     author_id: int = Field(foreign_key="member.id")
-    text: str = Field(max_length=2000)
+    text: str = Field(sa_type=EncryptedText)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -234,7 +235,7 @@ class Appointment(SQLModel, table=True):
     case_id: int = Field(foreign_key="referral_case.id", index=True)
     kind: AppointmentKind = Field(sa_type=enum_type(AppointmentKind))
     starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
-    place: str = Field(max_length=120)
+    place: str = Field(sa_type=EncryptedText)
     attendees: list[str] = Field(default_factory=list, sa_type=JSON)
     status: AppointmentStatus = Field(
         default=AppointmentStatus.SCHEDULED, sa_type=enum_type(AppointmentStatus)
@@ -356,3 +357,26 @@ class AuditEntry(SQLModel, table=True):
     detail: str | None = Field(default=None, max_length=200)  # never a personal value
     previous_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64, unique=True)
+
+
+class KeyCheck(SQLModel, table=True):
+    """One known value, encrypted: a wrong ENCRYPTION_KEYS is refused at start."""
+
+    __tablename__ = "key_check"
+
+    id: int = Field(primary_key=True)
+    value: str = Field(sa_type=EncryptedText)
+
+
+def encrypted_fields() -> dict[type[SQLModel], list[str]]:
+    """Every encrypted column, by table: what `python -m bot rotate-key` re-encrypts."""
+    return {
+        Member: ["display_name"],
+        ReportDraft: ["answers"],
+        Case: ["answers"],
+        CaseEvent: ["reason", "note"],
+        CaseNote: ["text"],
+        Appointment: ["place"],
+        UserData: ["data"],
+        KeyCheck: ["value"],
+    }

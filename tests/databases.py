@@ -10,9 +10,12 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
+from storage.crypto import use_keys
 from storage.database import make_engine, upgrade
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "")
+# The tests' encryption key (storage.crypto); a real deployment makes its own.
+TEST_KEY = "Wq2HcNkbsK1L0xwBv9Q2OdC1n4d2n0Jz6m5WfQk3p8A="
 POSTGRES_SKIP_REASON = (
     "PostgreSQL not configured: set TEST_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test"
 )
@@ -41,6 +44,7 @@ def postgres_database() -> Iterator[str]:
 
 @contextmanager
 def migrated_engine(url: str) -> Iterator[Engine]:
+    use_keys([TEST_KEY])
     engine = make_engine(url)
     upgrade(engine)
     try:

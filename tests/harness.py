@@ -13,6 +13,7 @@ from telegram import Update
 from bot.app import build_application
 from bot.context import RelaisApplication
 from bot.settings import Settings
+from tests.databases import TEST_KEY
 from tests.fakebotapi import FakeBotAPI
 
 
@@ -21,6 +22,9 @@ def settings_for(fake: FakeBotAPI, database_url: str, **overrides: object) -> Se
         "telegram_bot_token": fake.token,
         "telegram_api_base_url": fake.base_url,
         "database_url": database_url,
+        "encryption_keys": TEST_KEY,
+        # Stories go faster than any person; tests/test_abuse.py sets the real limit.
+        "user_messages_per_minute": 10_000,
         "_env_file": None,
     }
     return Settings(**(values | overrides))

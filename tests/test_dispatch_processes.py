@@ -20,7 +20,13 @@ from storage.members import ensure_organisation
 from storage.models import Member, OrganisationKind, Reminder, ReminderKind, ReminderStatus, Role
 from storage.reminders import plan
 from storage.types import utcnow
-from tests.databases import POSTGRES_SKIP_REASON, POSTGRES_URL, migrated_engine, postgres_database
+from tests.databases import (
+    POSTGRES_SKIP_REASON,
+    POSTGRES_URL,
+    TEST_KEY,
+    migrated_engine,
+    postgres_database,
+)
 from tests.fakebotapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +78,7 @@ async def start_dispatcher(
     env |= {
         "PYTHONPATH": str(ROOT),
         "TELEGRAM_BOT_TOKEN": fake.token,
+        "ENCRYPTION_KEYS": TEST_KEY,
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "DATABASE_URL": database_url,
         **environment,

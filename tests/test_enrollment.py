@@ -12,6 +12,7 @@ from storage.invitations import create_invitation
 from storage.members import ensure_organisation
 from storage.models import OrganisationKind, Role
 from storage.types import utcnow
+from tests.databases import TEST_KEY
 from tests.fakebotapi import FakeBotAPI
 from tests.harness import RelaisUnderTest, settings_for
 from tests.stories import enroll, table_rows
@@ -25,6 +26,7 @@ async def cli_invite(fake: FakeBotAPI, database_url: str, *arguments: str) -> li
     env |= {
         "PYTHONPATH": str(ROOT),
         "TELEGRAM_BOT_TOKEN": fake.token,
+        "ENCRYPTION_KEYS": TEST_KEY,
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "DATABASE_URL": database_url,
     }

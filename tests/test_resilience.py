@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from storage.models import Role
+from tests.databases import TEST_KEY
 from tests.fakebotapi import FakeBotAPI
 from tests.harness import RelaisUnderTest
 from tests.stories import enroll
@@ -67,6 +68,7 @@ async def test_python_m_bot_polls_a_bot_api_emulator(fake_api: FakeBotAPI, tmp_p
     env |= {
         "PYTHONPATH": str(ROOT),
         "TELEGRAM_BOT_TOKEN": fake_api.token,
+        "ENCRYPTION_KEYS": TEST_KEY,
         "TELEGRAM_API_BASE_URL": fake_api.base_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'relais.sqlite3'}",
     }

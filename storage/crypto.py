@@ -1,0 +1,113 @@
+"""Encryption at rest of personal values (Fernet), so that the database file alone tells
+nothing about anyone: names, phone numbers, form answers, notes, places, free texts.
+
+The keys come from the settings (ENCRYPTION_KEYS, newest first). The first key encrypts;
+every key decrypts, so `python -m bot rotate-key` can re-encrypt with a new key while the
+old one still reads. Structured fields the figures need (type, status, dates, commune, QPV)
+are not encrypted.
+"""
+
+import json
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from sqlalchemy import Engine, Text, TypeDecorator
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm.attributes import flag_modified
+from sqlmodel import Session, select
+
+
+class EncryptionKeyError(Exception):
+    """No key, a malformed key, or a key that cannot read this database."""
+
+
+class _Vault:
+    fernet: MultiFernet | None = None
+
+
+_VAULT = _Vault()
+
+
+def use_keys(keys: list[str]) -> None:
+    """Install the process's keys (newest first); refuses malformed ones."""
+    try:
+        _VAULT.fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys if key.strip()])
+    except (ValueError, TypeError):
+        raise EncryptionKeyError(
+            "ENCRYPTION_KEYS holds a malformed key (make one with: python -m bot new-key)"
+        ) from None
+
+
+def new_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+def _fernet() -> MultiFernet:
+    if _VAULT.fernet is None:
+        # Never fall back to plaintext: a missing key is an error, not a weaker mode.
+        raise EncryptionKeyError("ENCRYPTION_KEYS is not set")
+    return _VAULT.fernet
+
+
+def encrypt(value: str) -> str:
+    return _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return _fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise EncryptionKeyError(
+            "ENCRYPTION_KEYS cannot read this database (wrong key?)"
+        ) from None
+
+
+class EncryptedText(TypeDecorator[str]):
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else encrypt(value)
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else decrypt(value)
+
+
+class EncryptedJSON(TypeDecorator[Any]):
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else encrypt(json.dumps(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
+        return None if value is None else json.loads(decrypt(value))
+
+
+CANARY = "relais"
+
+
+def check_keys(engine: Engine) -> None:
+    """Refuse to run with keys that cannot read this database (one encrypted known value)."""
+    from storage.models import KeyCheck
+
+    with Session(engine) as session, session.begin():
+        canary = session.get(KeyCheck, 1)
+        if canary is None:
+            session.add(KeyCheck(id=1, value=CANARY))
+        elif canary.value != CANARY:
+            raise EncryptionKeyError("ENCRYPTION_KEYS cannot read this database (wrong key?)")
+
+
+def rotate(engine: Engine) -> int:
+    """Re-encrypt every encrypted value with the newest key; returns how many rows."""
+    from storage.models import encrypted_fields
+
+    rewritten = 0
+    with Session(engine) as session, session.begin():
+        for model, fields in encrypted_fields().items():
+            for row in session.exec(select(model)):
+                for field in fields:
+                    flag_modified(row, field)
+                rewritten += 1
+    return rewritten
