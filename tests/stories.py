@@ -11,6 +11,23 @@ from tests.harness import Person, RelaisUnderTest
 
 ADDICTION = "Difficultés dans le logement liées à une addiction"
 VIOLENCE = "Victime de violences intrafamiliales"
+# A complete violence report as the form stores it (for storage-level stories).
+VIOLENCE_ANSWERS: dict[str, object] = {
+    "kind": "violence",
+    "danger": "no",
+    "who": "Mme L.",
+    "adults": 1,
+    "children": 2,
+    "commune": "Mamers",
+    "qpv": "no",
+    "consent": "yes",
+    "contact": "via_referrer",
+    "whereabouts": "relatives",
+    "resources": ["benefits"],
+    "complaint": "no",
+    "wished_area": None,
+    "note": None,
+}
 
 
 async def enroll(

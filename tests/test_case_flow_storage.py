@@ -51,6 +51,7 @@ from storage.models import (
     OrganisationKind,
     Role,
 )
+from tests.stories import VIOLENCE_ANSWERS
 
 S = CaseStatus
 PARIS = ZoneInfo("Europe/Paris")
@@ -77,22 +78,7 @@ ANSWERS: dict[CaseKind, dict[str, object]] = {
         "support": ["none"],
         "note": None,
     },
-    CaseKind.VIOLENCE: {
-        "kind": "violence",
-        "danger": "no",
-        "who": "Mme L.",
-        "adults": 1,
-        "children": 2,
-        "commune": "Mamers",
-        "qpv": "no",
-        "consent": "yes",
-        "contact": "via_referrer",
-        "whereabouts": "relatives",
-        "resources": ["benefits"],
-        "complaint": "no",
-        "wished_area": None,
-        "note": None,
-    },
+    CaseKind.VIOLENCE: VIOLENCE_ANSWERS,
 }
 
 # The steps of the main path, in order, each with what it needs.

@@ -48,6 +48,7 @@ from storage.sites import (
     read_sites_file,
     sync_sites,
 )
+from tests.stories import VIOLENCE_ANSWERS
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 WEEK = timedelta(days=7)
@@ -55,22 +56,7 @@ DELAY = timedelta(hours=2)
 URGENT_DELAY = timedelta(minutes=30)
 HEADER = "name,commune,sector,qpv"
 
-VIOLENCE: dict[str, object] = {
-    "kind": "violence",
-    "danger": "no",
-    "who": "Mme L.",
-    "adults": 1,
-    "children": 2,
-    "commune": "Mamers",
-    "qpv": "no",
-    "consent": "yes",
-    "contact": "via_referrer",
-    "whereabouts": "relatives",
-    "resources": ["benefits"],
-    "complaint": "no",
-    "wished_area": None,
-    "note": None,
-}
+VIOLENCE = VIOLENCE_ANSWERS
 IN_DANGER: dict[str, object] = {
     "kind": "violence",
     "danger": "yes",

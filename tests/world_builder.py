@@ -44,6 +44,7 @@ from storage.models import (
 from storage.reminders import plan
 from tests.fakebotapi import FakeBotAPI
 from tests.harness import Person, RelaisUnderTest, settings_for
+from tests.stories import VIOLENCE_ANSWERS
 
 # The people the matrix acts as: one per role, then the two who may do nothing.
 ROLE_ACTORS: dict[str, Role] = {
@@ -97,22 +98,6 @@ ADDICTION_ANSWERS: dict[str, object] = {
     "observed": ["neighbours"],
     "eviction": "no",
     "support": ["none"],
-    "note": None,
-}
-VIOLENCE_ANSWERS: dict[str, object] = {
-    "kind": "violence",
-    "danger": "no",
-    "who": "Mme L.",
-    "adults": 1,
-    "children": 2,
-    "commune": "Mamers",
-    "qpv": "no",
-    "consent": "yes",
-    "contact": "via_referrer",
-    "whereabouts": "relatives",
-    "resources": ["benefits"],
-    "complaint": "no",
-    "wished_area": None,
     "note": None,
 }
 
