@@ -8,6 +8,9 @@ consent question a beneficiary's link asks: bot.permissions.STRANGER_BUTTONS).
 
 Before anything is read or written, each person's pace is checked (bot.throttle): over
 USER_MESSAGES_PER_MINUTE, the first refused update is answered once, the next ones are dropped.
+
+Every refusal is audited ("refused"): why, and which command or button, never an id or a
+typed word; for a stranger, without any trace of who they are.
 """
 
 import logging
@@ -32,7 +35,8 @@ async def gate(update: Update, context: RelaisContext) -> None:
     if user is None or user.is_bot:
         raise ApplicationHandlerStop
     chat = update.effective_chat
-    if chat is not None and chat.type != "private" and update.callback_query is None:
+    private = chat is None or chat.type == "private"
+    if not private and update.callback_query is None:
         # Relais talks in private chats; messages in groups are not meant for it.
         raise ApplicationHandlerStop
     verdict = throttle_of(context.relais).hit(user.id)
@@ -48,14 +52,16 @@ async def gate(update: Update, context: RelaisContext) -> None:
     if member is None:
         if _opens_invitation(update):
             return
-        await _refuse(update, _stranger_text())
+        await _refuse(update, context, "stranger", _stranger_text())
     elif not member.active:
         await _refuse(
             update,
+            context,
+            "left",
             _("Votre accès à Relais a été fermé. Si c'est une erreur, contactez la coordination."),
         )
-    elif not _allowed(update, member):
-        await _refuse(update, _refusal_text(update))
+    elif not _allowed(update, member, private=private):
+        await _refuse(update, context, "role", _refusal_text(update))
 
 
 def _speak_to(update: Update, member: Member | None, context: RelaisContext) -> None:
@@ -127,9 +133,10 @@ def _command_name(text: str) -> str | None:
     return text.split()[0][1:].split("@")[0].lower()
 
 
-def _allowed(update: Update, member: Member) -> bool:
+def _allowed(update: Update, member: Member, *, private: bool) -> bool:
     if update.callback_query is not None:
-        return permissions.button_allowed(update.callback_query.data or "", member.role)
+        data = update.callback_query.data or ""
+        return permissions.button_allowed(data, member.role, private=private)
     message = update.effective_message
     name = _command_name(message.text) if message and message.text else None
     if name is None:
@@ -155,7 +162,38 @@ def _refusal_text(update: Update) -> str:
     return _("Cette action n'est pas ouverte à votre rôle. /aide liste ce que vous pouvez faire.")
 
 
-async def _refuse(update: Update, text: str) -> None:
+def record_refusal(update: Update, context: RelaisContext, reason: str) -> None:
+    """Audit a refused attempt: the reason, and what was tried (by name, not its content)."""
+    member = context.member
+    record_now(
+        context.engine,
+        "refused",
+        context.relais.now(),
+        member_id=member.id if member else None,
+        detail=f"{reason}: {_attempted(update)}",
+    )
+
+
+def _attempted(update: Update) -> str:
+    """The command or the button's flow and action; anything not ours is only "unknown"."""
+    if update.callback_query is not None:
+        prefix, _sep, rest = (update.callback_query.data or "").partition(":")
+        action = rest.partition(":")[0]
+        if prefix not in permissions.BUTTONS:
+            return "unknown button"
+        if action.isascii() and action.isalpha() and len(action) <= 8:
+            return f"button {prefix}:{action}"
+        return f"button {prefix}"
+    message = update.effective_message
+    name = _command_name(message.text) if message and message.text else None
+    command = permissions.command_named(name) if name else None
+    if command is not None:
+        return f"command {command.fr}"
+    return "unknown command" if name else "message"
+
+
+async def _refuse(update: Update, context: RelaisContext, reason: str, text: str) -> None:
+    record_refusal(update, context, reason)
     if update.callback_query is not None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_chat is not None and update.effective_chat.type == "private":

@@ -26,11 +26,14 @@ from conversations import (
     invite,
     journal,
     language,
+    leaving,
     my_reports,
     reminders,
     report,
     report_drafts,
+    retention,
     start,
+    subject_rights,
 )
 from domain.programme import load_programme
 from storage.crypto import check_keys, use_keys
@@ -55,6 +58,8 @@ FLOWS = (
     commission,
     homes,
     journal,
+    leaving,
+    subject_rights,
     reminders,
     fallback,
 )
@@ -64,7 +69,9 @@ SWEEPS = (
     (erase.sweep_deletions, "auto_delete", 300),
     (reminders.dispatch, "reminders", 15),
     (reminders.plan_periodic, "periodic_reminders", 3600),
+    (retention.apply_retention, "retention", 24 * 3600),
 )
+FIRST_SWEEP_SECONDS = 300  # a daily sweep still runs soon after a start
 
 
 def prepare_database(settings: Settings) -> Engine:
@@ -119,7 +126,7 @@ def _register(application: Application) -> None:
         application.job_queue.run_repeating(
             callback,
             interval=seconds,
-            first=seconds,
+            first=min(seconds, FIRST_SWEEP_SECONDS),
             name=name,
             # A late sweep still runs (APScheduler's default grace is one second).
             job_kwargs={"misfire_grace_time": seconds, "coalesce": True},

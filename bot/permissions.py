@@ -54,6 +54,18 @@ MY_REPORTS = Command(
     "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
 )
 BENEFICIARIES = frozenset({Role.BENEFICIARY})
+EXPORT = Command(
+    "exporter", "export", N_("Copie des données d'une personne (droit d'accès)"), ADMINS
+)
+ERASE_PERSON = Command(
+    "anonymiser",
+    "anonymise",
+    N_("Effacer les données d'une personne (droit à l'effacement)"),
+    ADMINS,
+)
+DEACTIVATE = Command(
+    "desactiver", "deactivate", N_("Fermer l'accès d'une personne qui part"), ADMINS
+)
 STOP = Command("arreter", "stop", N_("Ne plus recevoir de messages"), BENEFICIARIES)
 ERASE = Command("effacer", "erase", N_("Effacer cette conversation"), BENEFICIARIES)
 
@@ -70,6 +82,9 @@ COMMANDS: tuple[Command, ...] = (
     CANCEL,
     INVITE,
     JOURNAL,
+    DEACTIVATE,
+    EXPORT,
+    ERASE_PERSON,
     STOP,
     ERASE,
 )
@@ -88,8 +103,15 @@ BUTTONS: dict[str, frozenset[Role]] = {
     "rm": frozenset({Role.BENEFICIARY}),
     "hm": frozenset({Role.WORKER, Role.ADMIN}),
     "bn": WORKERS,  # invite the person of a case
-    "bf": BENEFICIARIES,  # the person's own choices (language, safe hours, auto-delete)
+    "bf": BENEFICIARIES,
+    "er": ADMINS,
+    "mb": ADMINS,  # close a member's access  # erase the personal data of a case  # the person's own choices (language, safe hours, auto-delete)
 }
+
+# The only buttons tapped in a group chat that Relais acts on: the team chat's new-case alerts
+# (conversations.alerts). Their answers go to the worker's private chat; any other button in
+# a group would answer into the group.
+GROUP_BUTTONS = ("take:", "view:")
 
 # The only buttons a stranger may tap: the answer to the consent question a beneficiary's
 # invitation link asks. The link's token travels in the button, so nothing is kept about
@@ -126,7 +148,9 @@ def command_allowed(name: str, role: Role) -> bool:
     return command is not None and role in command.roles
 
 
-def button_allowed(callback_data: str, role: Role) -> bool:
+def button_allowed(callback_data: str, role: Role, *, private: bool = True) -> bool:
+    if not private and not callback_data.startswith(GROUP_BUTTONS):
+        return False
     prefix = callback_data.split(":", 1)[0]
     return role in BUTTONS.get(prefix, frozenset())
 

@@ -40,7 +40,6 @@ class Settings(BaseSettings):
     escalation_minutes: int = Field(default=240, ge=1)
     urgent_escalation_minutes: int = Field(default=30, ge=1)
     draft_reminder_hours: int = Field(default=24, ge=1)
-    draft_expiry_days: int = Field(default=7, ge=1)
     # Abuse limits: updates a person may send per minute, invitations an admin may create per hour.
     user_messages_per_minute: int = Field(default=30, ge=1)
     invites_per_admin_per_hour: int = Field(default=10, ge=1)
@@ -96,10 +95,6 @@ class Settings(BaseSettings):
     @property
     def draft_reminder_delay(self) -> timedelta:
         return timedelta(hours=self.draft_reminder_hours)
-
-    @property
-    def draft_expiry(self) -> timedelta:
-        return timedelta(days=self.draft_expiry_days)
 
     def require_token(self) -> str:
         if self.telegram_bot_token is None or not self.telegram_bot_token.get_secret_value():

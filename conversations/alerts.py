@@ -13,6 +13,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
+from conversations.common import ID, id_in, refuse_button
 from conversations.report_texts import answer_label, option, short_name
 from domain.referral import QUESTIONS
 from storage.audit import record_now
@@ -65,7 +66,7 @@ async def take(update: Update, context: RelaisContext) -> None:
         else (False, None)
     )
     if case is None:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     if not taken:
         holder = get_member(context.engine, case.assigned_worker_id)
@@ -88,7 +89,7 @@ async def view(update: Update, context: RelaisContext) -> None:
     case_id = _case_id(query.data)
     case = get_case(context.engine, case_id) if case_id else None
     if case is None:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     worker = context.known_member
     record_now(
@@ -199,12 +200,11 @@ async def _tell_referrer(application: RelaisApplication, case: Case) -> None:
 
 
 def _case_id(data: str | None) -> int | None:
-    value = (data or "").partition(":")[2]
-    return int(value) if value.isdecimal() else None
+    return id_in((data or "").partition(":")[2])
 
 
 def handlers() -> list[BaseHandler]:
     return [
-        CallbackQueryHandler(take, pattern=r"^take:"),
-        CallbackQueryHandler(view, pattern=r"^view:"),
+        CallbackQueryHandler(take, pattern=rf"^take:{ID}$"),
+        CallbackQueryHandler(view, pattern=rf"^view:{ID}$"),
     ]

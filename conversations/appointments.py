@@ -5,7 +5,7 @@ French such as "mardi 9h"), its place, who comes. /rdv lists one's coming appoin
 """
 
 import calendar
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -18,13 +18,23 @@ from telegram.ext import (
 )
 
 from bot import permissions
+from bot.access import record_refusal
 from bot.context import RelaisContext
 from bot.i18n import N_, _, format_datetime
 from bot.labels import appointment_kind_label, attendee_label, cancel_reason_label
 from conversations.cases import load_worker_case, send_card
-from conversations.common import abandon, expect_buttons, persistent_flow
+from conversations.common import (
+    ID,
+    abandon,
+    expect_buttons,
+    id_in,
+    persistent_flow,
+    refuse_button,
+    remove_buttons,
+    replace_buttons,
+)
 from domain.visibility import can_see_case
-from domain.when import WhenError, WhenProblem, day_slots, parse_when, quick_slots
+from domain.when import WhenError, WhenProblem, day_slots, parse_when, quick_slots, slot_at
 from storage.appointments import (
     CANCEL_REASONS,
     AppointmentRefused,
@@ -53,6 +63,9 @@ WHEN_PROBLEMS = {
     WhenProblem.PAST: N_("Cette date est passée : choisissez un moment à venir."),
     WhenProblem.NONEXISTENT: N_(
         "Cette heure n'existe pas ce jour-là (passage à l'heure d'été) : choisissez-en une autre."
+    ),
+    WhenProblem.TOO_FAR: N_(
+        "Cette date est trop lointaine : choisissez-en une dans les deux ans."
     ),
 }
 
@@ -128,12 +141,11 @@ async def cancel_with_reason(update: Update, context: RelaisContext) -> None:
     appointment = await _worker_appointment(update, context)
     if appointment is None:
         return
-    index = update.callback_query.data.rpartition(":")[2]
-    reason = (
-        CANCEL_REASONS[int(index)]
-        if index.isdecimal() and int(index) < len(CANCEL_REASONS)
-        else ""
-    )
+    index = int(update.callback_query.data.rpartition(":")[2])  # its pattern checked it
+    if index >= len(CANCEL_REASONS):
+        await refuse_button(update, context)
+        return
+    reason = CANCEL_REASONS[index]
     await _change(
         update,
         context,
@@ -176,10 +188,11 @@ async def _change(
     try:
         change()
     except AppointmentRefused:
+        record_refusal(update, context, "rule")
         await query.answer(_("Ce n'est plus possible pour ce rendez-vous."), show_alert=True)
         return
     await query.answer(_("C'est fait."))
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     await send_card(update, context, get_case(context.engine, appointment.case_id))
 
 
@@ -227,11 +240,11 @@ async def begin_move(update: Update, context: RelaisContext) -> str | int:
 async def choose_kind(update: Update, context: RelaisContext) -> str:
     value = update.callback_query.data.rpartition(":")[2]
     if value not in {kind.value for kind in AppointmentKind}:
-        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return KIND
     context.user_data[DRAFT]["kind"] = value
     await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
+    await remove_buttons(update.callback_query)
     return await _ask_when(update, context)
 
 
@@ -259,8 +272,8 @@ async def show_month(update: Update, context: RelaisContext) -> str:
     try:
         year, month = (int(part) for part in query.data.rpartition(":")[2].split("-"))
         weeks = calendar.Calendar().monthdatescalendar(year, month)
-    except ValueError:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+    except (ValueError, OverflowError):
+        await refuse_button(update, context)
         return WHEN
     today = context.relais.now().astimezone(context.settings.zone).date()
     noop = "ap:noop"
@@ -284,7 +297,7 @@ async def show_month(update: Update, context: RelaisContext) -> str:
         InlineKeyboardButton("›", callback_data=f"ap:cal:{following}"),
     ])  # fmt: skip
     await query.answer()
-    await query.edit_message_reply_markup(InlineKeyboardMarkup([*rows, [_cancel_button()]]))
+    await replace_buttons(query, InlineKeyboardMarkup([*rows, [_cancel_button()]]))
     return WHEN
 
 
@@ -302,7 +315,7 @@ async def show_day(update: Update, context: RelaisContext) -> str:
     try:
         day = date.fromisoformat(query.data.rpartition(":")[2])
     except ValueError:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return WHEN
     slots = day_slots(day, context.relais.now(), context.settings.zone)
     buttons = [
@@ -316,7 +329,7 @@ async def show_day(update: Update, context: RelaisContext) -> str:
         ]
     )
     await query.answer()
-    await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+    await replace_buttons(query, InlineKeyboardMarkup(rows))
     return WHEN
 
 
@@ -325,13 +338,14 @@ async def noop(update: Update, context: RelaisContext) -> None:
 
 
 async def slot_chosen(update: Update, context: RelaisContext) -> str | int:
-    minutes = update.callback_query.data.rpartition(":")[2]
-    starts_at = datetime.fromtimestamp(int(minutes) * 60, tz=UTC) if minutes.isdecimal() else None
-    if starts_at is None or starts_at <= context.relais.now():
-        await update.callback_query.answer(_(WHEN_PROBLEMS[WhenProblem.PAST]), show_alert=True)
+    minutes = int(update.callback_query.data.rpartition(":")[2])  # its pattern checked it
+    try:
+        starts_at = slot_at(minutes, context.relais.now())
+    except WhenError as error:
+        await update.callback_query.answer(_(WHEN_PROBLEMS[error.problem]), show_alert=True)
         return WHEN
     await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
+    await remove_buttons(update.callback_query)
     return await _when_known(update, context, starts_at)
 
 
@@ -389,10 +403,10 @@ async def _save_move(
 async def place_chosen(update: Update, context: RelaisContext) -> str:
     index = update.callback_query.data.rpartition(":")[2]
     if not index.isdecimal() or int(index) >= len(PLACES):
-        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return PLACE
     await update.callback_query.answer()
-    await update.callback_query.edit_message_reply_markup(None)
+    await remove_buttons(update.callback_query)
     return await _place_known(update, context, _(PLACES[int(index)]))
 
 
@@ -439,15 +453,15 @@ async def toggle_attendee(update: Update, context: RelaisContext) -> str:
             await query.answer(_("Cochez au moins une personne."), show_alert=True)
             return ATTENDEES
         await query.answer()
-        await query.edit_message_reply_markup(None)
+        await remove_buttons(query)
         return await _ask_confirmation(update, context)
     if key not in ATTENDEE_KEYS:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return ATTENDEES
     ticked = draft.get("attendees", [])
     draft["attendees"] = [k for k in ticked if k != key] if key in ticked else [*ticked, key]
     await query.answer()
-    await query.edit_message_reply_markup(_attendee_keyboard(context))
+    await replace_buttons(query, _attendee_keyboard(context))
     return ATTENDEES
 
 
@@ -487,7 +501,7 @@ async def save(update: Update, context: RelaisContext) -> int:
         await query.answer(_("Ce n'est plus possible pour ce rendez-vous."), show_alert=True)
         return _end(context)
     await query.answer(_("C'est fait."))
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     await send_card(update, context, get_case(context.engine, appointment.case_id))
     return _end(context)
 
@@ -505,15 +519,15 @@ def _cancel_button() -> InlineKeyboardButton:
 
 
 async def _worker_appointment(update: Update, context: RelaisContext) -> Appointment | None:
-    value = update.callback_query.data.split(":")[2]
-    appointment = get_appointment(context.engine, int(value)) if value.isdecimal() else None
+    appointment_id = id_in(update.callback_query.data.split(":")[2])
+    appointment = get_appointment(context.engine, appointment_id) if appointment_id else None
     case = get_case(context.engine, appointment.case_id) if appointment else None
     if (
         case is None
         or context.known_member.role is not Role.WORKER
         or not can_see_case(context.known_member, case)
     ):
-        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return None
     return appointment
 
@@ -522,7 +536,7 @@ def handlers() -> list[BaseHandler]:
     typed = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     other = filters.UpdateType.MESSAGE & ~filters.COMMAND
     when_handlers = [
-        CallbackQueryHandler(slot_chosen, pattern=r"^ap:at:"),
+        CallbackQueryHandler(slot_chosen, pattern=rf"^ap:at:{ID}$"),
         CallbackQueryHandler(show_month, pattern=r"^ap:cal:"),
         CallbackQueryHandler(show_day, pattern=r"^ap:day:"),
         CallbackQueryHandler(noop, pattern=r"^ap:noop$"),
@@ -532,8 +546,8 @@ def handlers() -> list[BaseHandler]:
         persistent_flow(
             "appointment",
             entry_points=[
-                CallbackQueryHandler(begin, pattern=r"^ap:new:\d+$"),
-                CallbackQueryHandler(begin_move, pattern=r"^ap:mv:\d+$"),
+                CallbackQueryHandler(begin, pattern=rf"^ap:new:{ID}$"),
+                CallbackQueryHandler(begin_move, pattern=rf"^ap:mv:{ID}$"),
             ],
             states={
                 KIND: [
@@ -561,10 +575,10 @@ def handlers() -> list[BaseHandler]:
             ],
         ),
         CommandHandler(list(permissions.APPOINTMENTS.names), my_appointments),
-        CallbackQueryHandler(list_for_case, pattern=r"^ap:list:\d+$"),
-        CallbackQueryHandler(ask_cancel_reason, pattern=r"^ap:x:\d+$"),
-        CallbackQueryHandler(cancel_with_reason, pattern=r"^ap:xr:"),
-        CallbackQueryHandler(mark_outcome, pattern=r"^ap:[hm]:\d+$"),
+        CallbackQueryHandler(list_for_case, pattern=rf"^ap:list:{ID}$"),
+        CallbackQueryHandler(ask_cancel_reason, pattern=rf"^ap:x:{ID}$"),
+        CallbackQueryHandler(cancel_with_reason, pattern=rf"^ap:xr:{ID}:[0-9]{{1,2}}$"),
+        CallbackQueryHandler(mark_outcome, pattern=rf"^ap:[hm]:{ID}$"),
     ]
 
 

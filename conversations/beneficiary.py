@@ -28,11 +28,13 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
 from bot import permissions
+from bot.access import record_refusal
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, current_language, format_datetime, language_of, set_language, use_language
 from bot.menus import publish_member_commands
 from bot.settings import SUPPORTED_LANGUAGES
 from conversations.cases import load_worker_case
+from conversations.common import ID, refuse_button, replace_text
 from storage.beneficiaries import (
     Consent,
     beneficiary_of,
@@ -131,7 +133,7 @@ async def invite_person(update: Update, context: RelaisContext) -> None:
         now=context.relais.now(),
     )
     if invitation is None:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     await query.answer()
     link = create_deep_linked_url(context.bot.username, invitation.token)
@@ -273,13 +275,15 @@ async def accept(update: Update, context: RelaisContext) -> None:
         await query.answer()
         return
     if enrollment is None:
+        record_refusal(update, context, outcome.value)
         await query.answer(_refusal(outcome), show_alert=True)
         return
     member = enrollment.member
     context.member = member
     note_app_language(context.engine, member, user.language_code)
     await query.answer()
-    await query.edit_message_text(
+    await replace_text(
+        query,
         _("Merci, c'est noté.") + "\n\n" + _("Dans quelle langue voulez-vous lire les messages ?"),
         reply_markup=InlineKeyboardMarkup(
             [
@@ -306,11 +310,11 @@ async def decline(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
     token = (query.data or "").removeprefix("bf:no:")
     if look_up(context.engine, token, context.relais.now()) is None:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     await query.answer()
-    await query.edit_message_text(
-        _("C'est noté : rien n'a été enregistré, et vous ne recevrez aucun message.")
+    await replace_text(
+        query, _("C'est noté : rien n'a été enregistré, et vous ne recevrez aucun message.")
     )
 
 
@@ -321,7 +325,7 @@ async def _own(update: Update, context: RelaisContext) -> Beneficiary | None:
     """The tapping person's consent row, if they agreed and did not withdraw."""
     beneficiary = beneficiary_of(context.engine, context.known_member.id)
     if not consenting(beneficiary):
-        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return None
     return beneficiary
 
@@ -330,7 +334,7 @@ async def choose_language(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
     code = (query.data or "").removeprefix("bf:lang:")
     if code not in SUPPORTED_LANGUAGES:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     if await _own(update, context) is None:
         return
@@ -339,7 +343,8 @@ async def choose_language(update: Update, context: RelaisContext) -> None:
     member.language = code
     set_language(code)
     await query.answer()
-    await query.edit_message_text(
+    await replace_text(
+        query,
         _(
             "À quelles heures pouvez-vous recevoir des messages sans risque ? Relais n'écrira qu'à ces heures-là."
         ),
@@ -382,14 +387,15 @@ async def choose_hours(update: Update, context: RelaisContext) -> None:
     except ValueError:
         start = end = -1
     if (start, end) not in (*SAFE_HOURS, ANY_TIME):
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     beneficiary = await _own(update, context)
     if beneficiary is None:
         return
     set_safe_hours(context.engine, beneficiary.member_id, start, end, context.relais.planner)
     await query.answer()
-    await query.edit_message_text(
+    await replace_text(
+        query,
         _("Voulez-vous que les messages de Relais s'effacent d'eux-mêmes de cette conversation ?"),
         reply_markup=_auto_delete_keyboard(beneficiary),
     )
@@ -413,7 +419,7 @@ async def choose_auto_delete(update: Update, context: RelaisContext) -> None:
     raw = (query.data or "").removeprefix("bf:ad:")
     hours = int(raw) if raw.isdecimal() else -1
     if hours not in AUTO_DELETE_HOURS:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     beneficiary = await _own(update, context)
     if beneficiary is None:
@@ -421,7 +427,7 @@ async def choose_auto_delete(update: Update, context: RelaisContext) -> None:
     set_auto_delete(context.engine, beneficiary.member_id, hours or None)
     beneficiary.auto_delete_hours = hours or None
     await query.answer()
-    await query.edit_message_text(_summary(beneficiary))
+    await replace_text(query, _summary(beneficiary))
 
 
 def _summary(beneficiary: Beneficiary) -> str:
@@ -492,7 +498,7 @@ async def _tell_worker(
 
 def handlers() -> list[BaseHandler]:
     return [
-        CallbackQueryHandler(invite_person, pattern=r"^bn:inv:\d+$"),
+        CallbackQueryHandler(invite_person, pattern=rf"^bn:inv:{ID}$"),
         CallbackQueryHandler(accept, pattern=r"^bf:ok:"),
         CallbackQueryHandler(decline, pattern=r"^bf:no:"),
         CallbackQueryHandler(choose_language, pattern=r"^bf:lang:"),

@@ -16,7 +16,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
 from conversations.cases import apply_move, load_case, send_card
-from conversations.common import abandon, expect_text, persistent_flow
+from conversations.common import ID, abandon, expect_text, persistent_flow, refuse_button
 from domain.statuses import Move
 from domain.when import WhenError, parse_day
 from storage.case_flow import NOTE_MAX, add_note
@@ -31,7 +31,7 @@ async def ask_note(update: Update, context: RelaisContext) -> str | int:
     case = await load_case(update, context)
     if case is None or context.known_member.role is not Role.WORKER:
         if case is not None:
-            await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+            await refuse_button(update, context)
         return ConversationHandler.END
     context.user_data[CASE_KEY] = case.id
     await update.callback_query.answer()
@@ -165,9 +165,9 @@ def handlers() -> list[BaseHandler]:
         persistent_flow(
             "case_input",
             entry_points=[
-                CallbackQueryHandler(ask_note, pattern=r"^cs:n:\d+$"),
+                CallbackQueryHandler(ask_note, pattern=rf"^cs:n:{ID}$"),
                 CallbackQueryHandler(
-                    ask_meeting_day, pattern=rf"^cs:m:\d+:{CaseStatus.CONTRACT_SIGNED.value}$"
+                    ask_meeting_day, pattern=rf"^cs:m:{ID}:{CaseStatus.CONTRACT_SIGNED.value}$"
                 ),
             ],
             states={

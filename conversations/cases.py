@@ -10,10 +10,19 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import permissions
+from bot.access import record_refusal
 from bot.context import RelaisContext
 from bot.i18n import N_, _, ngettext
 from bot.labels import reason_label, status_label
 from conversations.case_card import card_keyboard, card_text
+from conversations.common import (
+    ID,
+    id_in,
+    refuse_button,
+    remove_buttons,
+    replace_buttons,
+    replace_text,
+)
 from domain.statuses import IllegalTransition, Move, reason_choices
 from domain.visibility import can_see_case
 from storage.audit import record_now
@@ -34,21 +43,16 @@ async def show_list(update: Update, context: RelaisContext) -> None:
 
 async def on_list_button(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    try:
-        _cs, _l, scope, status, kind, page = query.data.split(":")
-        filters = (
-            CaseStatus(status) if status != "-" else None,
-            CaseKind(kind) if kind != "-" else None,
-        )
-        page_number = int(page)
-    except ValueError:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
-        return
+    _cs, _l, scope, status, kind, page = query.data.split(":")  # its pattern checked them
     await query.answer()
     text, keyboard = _list(
-        context, mine=scope == "m", status=filters[0], kind=filters[1], page=page_number
+        context,
+        mine=scope == "m",
+        status=CaseStatus(status) if status != "-" else None,
+        kind=CaseKind(kind) if kind != "-" else None,
+        page=int(page),
     )
-    await query.edit_message_text(text, reply_markup=keyboard)
+    await replace_text(query, text, reply_markup=keyboard)
 
 
 async def on_status_filter(update: Update, context: RelaisContext) -> None:
@@ -71,7 +75,7 @@ async def on_status_filter(update: Update, context: RelaisContext) -> None:
         for status in CaseStatus
     ]
     await query.answer()
-    await query.edit_message_reply_markup(InlineKeyboardMarkup(rows))
+    await replace_buttons(query, InlineKeyboardMarkup(rows))
 
 
 def _list(
@@ -177,13 +181,10 @@ async def load_case(update: Update, context: RelaisContext) -> Case | None:
     a case that does not exist, so a forged button learns nothing."""
     query = update.callback_query
     parts = (query.data or "").split(":")
-    case = (
-        get_case(context.engine, int(parts[2]))
-        if len(parts) > 2 and parts[2].isdecimal()
-        else None
-    )
+    case_id = id_in(parts[2]) if len(parts) > 2 else None
+    case = get_case(context.engine, case_id) if case_id else None
     if case is None or not can_see_case(context.known_member, case):
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return None
     return case
 
@@ -192,7 +193,7 @@ async def load_worker_case(update: Update, context: RelaisContext) -> Case | Non
     """The case of the button, for a worker who may see it (buttons are never trusted)."""
     case = await load_case(update, context)
     if case is not None and context.known_member.role is not Role.WORKER:
-        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return None
     return case
 
@@ -322,9 +323,10 @@ async def set_person(update: Update, context: RelaisContext) -> None:
     if case is None:
         return
     _cs, action, _id, person_id = update.callback_query.data.split(":")
-    person = get_member(context.engine, int(person_id)) if person_id.isdecimal() else None
+    person_id = id_in(person_id)
+    person = get_member(context.engine, person_id) if person_id else None
     if person is None or context.known_member.role not in (Role.WORKER, Role.ADMIN):
-        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     role = Role.WORKER if action == "W" else Role.LANDLORD_REFERENT
     await attempt(
@@ -364,30 +366,34 @@ async def attempt(
     try:
         change()
     except IllegalTransition:
+        record_refusal(update, context, "rule")
         await query.answer(
             _("Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour."),
             show_alert=True,
         )
     else:
         await query.answer(_("C'est fait."))
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     await send_card(update, context, get_case(context.engine, case.id))
 
 
 _TARGETS = "|".join(status.value for status in CaseStatus)
+_STATUS = f"({_TARGETS}|-)"
+_KIND = "(" + "|".join(kind.value for kind in CaseKind) + "|-)"
+_PAGE = "[0-9]{1,6}"  # pages of five: far more than there will ever be cases
 
 
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler(list(permissions.CASES.names), show_list),
-        CallbackQueryHandler(on_list_button, pattern=r"^cs:l:"),
-        CallbackQueryHandler(on_status_filter, pattern=r"^cs:s:"),
-        CallbackQueryHandler(show_card, pattern=r"^cs:c:"),
+        CallbackQueryHandler(on_list_button, pattern=rf"^cs:l:[ma]:{_STATUS}:{_KIND}:{_PAGE}$"),
+        CallbackQueryHandler(on_status_filter, pattern=rf"^cs:s:[ma]:{_KIND}$"),
+        CallbackQueryHandler(show_card, pattern=rf"^cs:c:{ID}$"),
         # Only well-formed moves reach the handlers; anything else is a stale button.
-        CallbackQueryHandler(ask_move, pattern=rf"^cs:m:\d+:({_TARGETS}|phase)$"),
-        CallbackQueryHandler(confirm_move, pattern=rf"^cs:y:\d+:({_TARGETS}|phase)$"),
-        CallbackQueryHandler(move_with_reason, pattern=rf"^cs:r:\d+:({_TARGETS}):\d+$"),
-        CallbackQueryHandler(reopen, pattern=r"^cs:o:"),
-        CallbackQueryHandler(choose_person, pattern=r"^cs:[wf]:"),
-        CallbackQueryHandler(set_person, pattern=r"^cs:[WF]:"),
+        CallbackQueryHandler(ask_move, pattern=rf"^cs:m:{ID}:({_TARGETS}|phase)$"),
+        CallbackQueryHandler(confirm_move, pattern=rf"^cs:y:{ID}:({_TARGETS}|phase)$"),
+        CallbackQueryHandler(move_with_reason, pattern=rf"^cs:r:{ID}:({_TARGETS}):{ID}$"),
+        CallbackQueryHandler(reopen, pattern=rf"^cs:o:{ID}$"),
+        CallbackQueryHandler(choose_person, pattern=rf"^cs:[wf]:{ID}$"),
+        CallbackQueryHandler(set_person, pattern=rf"^cs:[WF]:{ID}:{ID}$"),
     ]

@@ -1,14 +1,78 @@
-"""What the flows share: how their state is kept, how they are abandoned."""
+"""What the flows share: how their state is kept, how they are abandoned, how the ids and
+edits of buttons are handled."""
 
+import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
-from telegram import Update
+from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
 from telegram.ext import BaseHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
+from bot import permissions
+from bot.access import record_refusal
 from bot.context import RelaisContext
-from bot.i18n import _
+from bot.i18n import _, current_language
+from storage.cases import case_by_reference
+from storage.models import Case
+
+# An id in callback data: at most 18 digits, so any value fits the databases' 64-bit integers
+# (2**63 - 1 has 19). Buttons are never trusted; a longer number is a forged button.
+ID = r"[0-9]{1,18}"
+
+
+def id_in(text: str) -> int | None:
+    """The id a button's part names, or None when it is not one (see ID)."""
+    return int(text) if re.fullmatch(ID, text) else None
+
+
+async def case_named(
+    update: Update, context: RelaisContext, command: permissions.Command
+) -> Case | None:
+    """The case an admin's command names (`/journal R-2026-0042`), or an example of use."""
+    case = case_by_reference(context.engine, context.args[0]) if context.args else None
+    if case is None:
+        await update.effective_message.reply_text(
+            _("Donnez la référence d'un dossier, par exemple : /{command} R-2026-0042").format(
+                command=command.name(current_language())
+            )
+        )
+    return case
+
+
+async def refuse_button(update: Update, context: RelaisContext) -> None:
+    """A stale, forged or forbidden button: one answer whatever the reason, so a forged
+    button learns nothing (not even whether its case exists); the attempt is audited."""
+    record_refusal(update, context, "stale")
+    await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+
+
+async def remove_buttons(query: CallbackQuery) -> None:
+    await _unless_unchanged(query.edit_message_reply_markup(None))
+
+
+async def replace_buttons(query: CallbackQuery, keyboard: InlineKeyboardMarkup) -> None:
+    await _unless_unchanged(query.edit_message_reply_markup(keyboard))
+
+
+async def replace_text(
+    query: CallbackQuery, text: str, reply_markup: InlineKeyboardMarkup | None = None
+) -> None:
+    await _unless_unchanged(query.edit_message_text(text, reply_markup=reply_markup))
+
+
+async def _unless_unchanged(edit: Awaitable[object]) -> None:
+    """Make an edit; one that changes nothing (the second tap of a double tap) is no error.
+
+    Telegram refuses such an edit with 400 "message is not modified"; the message already
+    shows what was asked, so there is nothing to do.
+    """
+    try:
+        await edit
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
 
 
 def persistent_flow(
@@ -43,7 +107,7 @@ async def abandon(update: Update, context: RelaisContext, *draft_keys: str) -> i
         context.user_data.pop(key, None)
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_reply_markup(None)
+        await remove_buttons(update.callback_query)
     await update.effective_chat.send_message(_("Abandonné : rien n'a changé."))
     return ConversationHandler.END
 

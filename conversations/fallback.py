@@ -6,6 +6,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _
+from conversations.common import refuse_button
 
 
 async def nothing_to_cancel(update: Update, context: RelaisContext) -> None:
@@ -18,15 +19,11 @@ async def not_understood(update: Update, context: RelaisContext) -> None:
     )
 
 
-async def stale_button(update: Update, context: RelaisContext) -> None:
-    await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
-
-
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler(list(permissions.CANCEL.names), nothing_to_cancel),
         MessageHandler(
             filters.ChatType.PRIVATE & filters.ALL & ~filters.UpdateType.EDITED, not_understood
         ),
-        CallbackQueryHandler(stale_button),
+        CallbackQueryHandler(refuse_button),
     ]

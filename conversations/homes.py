@@ -12,10 +12,20 @@ from telegram.ext import (
 )
 
 from bot import permissions
+from bot.access import record_refusal
 from bot.context import RelaisContext
 from bot.i18n import _
 from conversations.cases import load_worker_case, send_card
-from conversations.common import abandon, expect_buttons, expect_text, persistent_flow
+from conversations.common import (
+    ID,
+    abandon,
+    expect_buttons,
+    expect_text,
+    id_in,
+    persistent_flow,
+    refuse_button,
+    remove_buttons,
+)
 from conversations.report_texts import option
 from storage.cases import get_case
 from storage.homes import (
@@ -86,22 +96,23 @@ async def give_home(update: Update, context: RelaisContext) -> None:
     case = await load_worker_case(update, context)
     if case is None:
         return
-    home_id = update.callback_query.data.rpartition(":")[2]
+    home_id = id_in(update.callback_query.data.rpartition(":")[2])
     try:
         assign_home(
             context.engine,
-            int(home_id) if home_id.isdecimal() else 0,
+            home_id or 0,
             case.id,
             context.known_member,
             context.relais.now(),
         )
     except HomeRefused:
+        record_refusal(update, context, "rule")
         await update.callback_query.answer(
             _("Ce logement n'est plus libre, ou pas pour ce dossier."), show_alert=True
         )
         return
     await update.callback_query.answer(_("C'est fait."))
-    await update.callback_query.edit_message_reply_markup(None)
+    await remove_buttons(update.callback_query)
     await send_card(update, context, get_case(context.engine, case.id))
 
 
@@ -112,6 +123,7 @@ async def free_home(update: Update, context: RelaisContext) -> None:
     try:
         release_home(context.engine, case.id, context.known_member, context.relais.now())
     except HomeRefused:
+        record_refusal(update, context, "rule")
         await update.callback_query.answer(
             _("Ce dossier n'a pas de logement réservé."), show_alert=True
         )
@@ -125,7 +137,7 @@ async def free_home(update: Update, context: RelaisContext) -> None:
 
 async def begin(update: Update, context: RelaisContext) -> str | int:
     if context.known_member.role is not Role.ADMIN:
-        await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return ConversationHandler.END
     context.user_data[DRAFT] = {}
     await update.callback_query.answer()
@@ -156,17 +168,17 @@ async def typed(update: Update, context: RelaisContext) -> str | int:
 
 
 async def choose(update: Update, context: RelaisContext) -> str | int:
-    """Size, then QPV, then the kind of support, each with buttons."""
+    """Size, then QPV, then the kind of support, each with buttons (the step is the field)."""
     query = update.callback_query
     _hm, field, value = query.data.split(":", 2)
     draft = context.user_data[DRAFT]
     valid = {"size": set(SIZES), "qpv": {"yes", "no"}, "kind": {kind.value for kind in CaseKind}}
     if value not in valid.get(field, set()):
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return {"size": SIZE, "qpv": QPV}.get(field, KIND)
     draft[field] = value
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     if field == "size":
         rows = [
             [
@@ -215,10 +227,14 @@ async def _save(update: Update, context: RelaisContext, draft: dict) -> int:
 def handlers() -> list[BaseHandler]:
     text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     other = filters.UpdateType.MESSAGE & ~filters.COMMAND
-    buttons = [
-        CallbackQueryHandler(choose, pattern=r"^hm:(size|qpv|kind):"),
-        MessageHandler(other, expect_buttons),
-    ]
+
+    def buttons(step: str) -> list[BaseHandler]:
+        """Each step takes its own buttons only: another step's is a stale button."""
+        return [
+            CallbackQueryHandler(choose, pattern=rf"^hm:{step}:"),
+            MessageHandler(other, expect_buttons),
+        ]
+
     return [
         persistent_flow(
             "home",
@@ -226,16 +242,16 @@ def handlers() -> list[BaseHandler]:
             states={
                 LABEL: [MessageHandler(text, typed), MessageHandler(other, expect_text)],
                 COMMUNE: [MessageHandler(text, typed), MessageHandler(other, expect_text)],
-                SIZE: buttons,
-                QPV: buttons,
-                KIND: buttons,
+                SIZE: buttons(SIZE),
+                QPV: buttons(QPV),
+                KIND: buttons(KIND),
             },
             fallbacks=[CommandHandler(list(permissions.CANCEL.names), _abandon)],
         ),
         CommandHandler(list(permissions.HOMES.names), list_homes),
-        CallbackQueryHandler(offer_homes, pattern=r"^hm:pick:\d+$"),
-        CallbackQueryHandler(give_home, pattern=r"^hm:set:"),
-        CallbackQueryHandler(free_home, pattern=r"^hm:free:\d+$"),
+        CallbackQueryHandler(offer_homes, pattern=rf"^hm:pick:{ID}$"),
+        CallbackQueryHandler(give_home, pattern=rf"^hm:set:{ID}:{ID}$"),
+        CallbackQueryHandler(free_home, pattern=rf"^hm:free:{ID}$"),
     ]
 
 

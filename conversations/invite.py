@@ -23,7 +23,15 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_datetime, ngettext
 from bot.labels import role_label
-from conversations.common import expect_buttons, persistent_flow
+from conversations.common import (
+    ID,
+    expect_buttons,
+    id_in,
+    persistent_flow,
+    refuse_button,
+    remove_buttons,
+    replace_text,
+)
 from storage.audit import record_now
 from storage.invitations import create_invitation
 from storage.limits import invitations_created_since
@@ -48,29 +56,30 @@ async def choose_role(update: Update, context: RelaisContext) -> str:
     query = update.callback_query
     role = query.data.removeprefix("inv:role:")
     if role not in {r.value for r in permissions.INVITABLE_ROLES}:
-        return await _stale(update, ROLE)
+        return await _stale(update, context, ROLE)
     context.user_data[DRAFT] = {"role": role}
     await query.answer()
-    await query.edit_message_text(
-        _organisation_question(Role(role)), reply_markup=_organisation_keyboard(context)
+    await replace_text(
+        query, _organisation_question(Role(role)), reply_markup=_organisation_keyboard(context)
     )
     return ORGANISATION
 
 
 async def choose_organisation(update: Update, context: RelaisContext) -> str | int:
     query = update.callback_query
-    organisation = get_organisation(context.engine, int(query.data.removeprefix("inv:org:")))
+    organisation_id = id_in(query.data.removeprefix("inv:org:"))
+    organisation = get_organisation(context.engine, organisation_id) if organisation_id else None
     if organisation is None or "role" not in context.user_data.get(DRAFT, {}):
-        return await _stale(update, ORGANISATION)
+        return await _stale(update, context, ORGANISATION)
     await query.answer()
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     return await _finish(update, context, organisation.id)
 
 
 async def ask_organisation_name(update: Update, context: RelaisContext) -> str:
     query = update.callback_query
     await query.answer()
-    await query.edit_message_text(_name_question(), reply_markup=_back_cancel_keyboard())
+    await replace_text(query, _name_question(), reply_markup=_back_cancel_keyboard())
     return ORGANISATION_NAME
 
 
@@ -93,7 +102,7 @@ async def type_organisation_name(update: Update, context: RelaisContext) -> str 
 async def back_to_role(update: Update, context: RelaisContext) -> str:
     context.user_data[DRAFT] = {}
     await update.callback_query.answer()
-    await update.callback_query.edit_message_text(_role_question(), reply_markup=_role_keyboard())
+    await replace_text(update.callback_query, _role_question(), reply_markup=_role_keyboard())
     return ROLE
 
 
@@ -102,8 +111,10 @@ async def back_to_organisation(update: Update, context: RelaisContext) -> str:
     if role is None:
         return await back_to_role(update, context)
     await update.callback_query.answer()
-    await update.callback_query.edit_message_text(
-        _organisation_question(Role(role)), reply_markup=_organisation_keyboard(context)
+    await replace_text(
+        update.callback_query,
+        _organisation_question(Role(role)),
+        reply_markup=_organisation_keyboard(context),
     )
     return ORGANISATION
 
@@ -113,7 +124,7 @@ async def cancel(update: Update, context: RelaisContext) -> int:
     text = _("Invitation abandonnée : aucun lien n'a été créé.")
     if update.callback_query is not None:
         await update.callback_query.answer()
-        await update.callback_query.edit_message_text(text)
+        await replace_text(update.callback_query, text)
     else:
         await update.effective_message.reply_text(text)
     return ConversationHandler.END
@@ -123,8 +134,8 @@ async def expect_name(update: Update, context: RelaisContext) -> None:
     await update.effective_message.reply_text(_name_retry(), reply_markup=_back_cancel_keyboard())
 
 
-async def _stale(update: Update, state: str) -> str:
-    await update.callback_query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+async def _stale(update: Update, context: RelaisContext, state: str) -> str:
+    await refuse_button(update, context)
     return state
 
 
@@ -246,7 +257,7 @@ def handlers() -> list[BaseHandler]:
                     MessageHandler(anything_else, expect_buttons),
                 ],
                 ORGANISATION: [
-                    CallbackQueryHandler(choose_organisation, pattern=r"^inv:org:\d+$"),
+                    CallbackQueryHandler(choose_organisation, pattern=rf"^inv:org:{ID}$"),
                     CallbackQueryHandler(ask_organisation_name, pattern=r"^inv:neworg$"),
                     CallbackQueryHandler(back_to_role, pattern=r"^inv:back$"),
                     MessageHandler(anything_else, expect_buttons),

@@ -6,18 +6,15 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_datetime
+from conversations.common import case_named
 from storage.audit import case_audit, record_now
-from storage.cases import case_by_reference
 from storage.members import get_member
 
 
 async def show_journal(update: Update, context: RelaisContext) -> None:
     message = update.effective_message
-    case = case_by_reference(context.engine, context.args[0]) if context.args else None
+    case = await case_named(update, context, permissions.JOURNAL)
     if case is None:
-        await message.reply_text(
-            _("Donnez la référence d'un dossier, par exemple : /journal R-2026-0042")
-        )
         return
     admin = context.known_member
     record_now(

@@ -8,6 +8,7 @@ from bot.context import RelaisContext
 from bot.i18n import _, set_language
 from bot.menus import publish_member_commands
 from bot.settings import SUPPORTED_LANGUAGES
+from conversations.common import refuse_button, replace_text
 from storage.members import set_language as store_language
 
 # Each language is named in itself, so a person lost in the wrong language finds theirs.
@@ -30,14 +31,14 @@ async def choose_language(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
     code = (query.data or "").partition(":")[2]
     if code not in SUPPORTED_LANGUAGES:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     member = context.known_member
     store_language(context.engine, member.id, code)
     member.language = code
     set_language(code)
     await query.answer()
-    await query.edit_message_text(_("C'est noté : Relais vous parlera en français."))
+    await replace_text(query, _("C'est noté : Relais vous parlera en français."))
     await publish_member_commands(context.bot, member, context.settings)
 
 

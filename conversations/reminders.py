@@ -19,6 +19,7 @@ from bot.i18n import N_, _, format_date, format_datetime, language_of, use_langu
 from bot.labels import appointment_kind_label, phase_label, status_label
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
+from conversations.common import ID, id_in, refuse_button, remove_buttons
 from domain.reminders import RETRY_LIMIT, next_allowed, retry_delay, review_notices, still_useful
 from storage.appointments import appointments_on, get_appointment, next_appointment
 from storage.case_flow import current_phase
@@ -321,16 +322,17 @@ async def answer_reminder(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
     _rm, answer, reminder_id = query.data.split(":")
     with session_scope(context.engine) as session:
-        reminder = session.get(Reminder, int(reminder_id)) if reminder_id.isdecimal() else None
+        reminder_id = id_in(reminder_id)
+        reminder = session.get(Reminder, reminder_id) if reminder_id else None
     if (
         reminder is None
         or reminder.member_id != context.known_member.id
         or reminder.appointment_id is None
     ):
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return
     await query.answer(_("Merci, c'est noté."))
-    await query.edit_message_reply_markup(None)
+    await remove_buttons(query)
     if answer == "no":
         await _tell_worker_cancelled(context.relais, reminder)
 
@@ -356,4 +358,4 @@ async def _tell_worker_cancelled(application: RelaisApplication, reminder: Remin
 
 
 def handlers() -> list[BaseHandler]:
-    return [CallbackQueryHandler(answer_reminder, pattern=r"^rm:(yes|no):\d+$")]
+    return [CallbackQueryHandler(answer_reminder, pattern=rf"^rm:(yes|no):{ID}$")]

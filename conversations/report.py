@@ -22,7 +22,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _
 from conversations import alerts
-from conversations.common import persistent_flow
+from conversations.common import persistent_flow, refuse_button, remove_buttons, replace_buttons
 from conversations.report_texts import (
     answer_label,
     emergency_numbers,
@@ -87,7 +87,7 @@ async def on_button(update: Update, context: RelaisContext) -> str | int:
         await query.answer()
         return await ask(update, context, draft)
     if key != draft.current:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return FILLING
     if key == REVIEW:
         return await _on_review_button(update, context, draft, operation)
@@ -107,7 +107,7 @@ async def _on_question_button(
     try:
         value = _button_answer(question, operation, draft)
     except InvalidAnswer:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return FILLING
     await query.answer()
     await _close_question(context, draft, value)
@@ -162,7 +162,7 @@ async def cancel(update: Update, context: RelaisContext) -> int:
     if update.callback_query is not None:
         await update.callback_query.answer()
         with suppress(BadRequest):
-            await update.callback_query.edit_message_reply_markup(None)
+            await remove_buttons(update.callback_query)
     await update.effective_chat.send_message(text)
     return ConversationHandler.END
 
@@ -207,14 +207,14 @@ async def _go_back(update: Update, context: RelaisContext, draft: ReportDraft) -
 async def _toggle(update: Update, context: RelaisContext, draft: ReportDraft, value: str) -> str:
     query = update.callback_query
     if value not in QUESTIONS[draft.current].options:
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return FILLING
     selection = list(draft.answers.get(SELECTION) or [])
     selection = [v for v in selection if v != value] if value in selection else [*selection, value]
     draft.answers = {**draft.answers, SELECTION: selection}
     save_draft(context.engine, draft)
     await query.answer()
-    await query.edit_message_reply_markup(_question(context, draft)[1])
+    await replace_buttons(query, _question(context, draft)[1])
     return FILLING
 
 
@@ -238,7 +238,7 @@ async def _on_review_button(
         return await _submit(update, context, draft)
     key = operation.removeprefix("edit:")
     if key not in relevant_answers(draft.answers):
-        await query.answer(_("Ce bouton n'est plus valable."), show_alert=True)
+        await refuse_button(update, context)
         return FILLING
     await query.answer()
     await _strip_keyboard(query.message)

@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
+from domain.retention import cutoffs
 from storage.drafts import discard_draft, drafts_to_remind, expired_drafts, mark_reminded
 from storage.members import get_member
 from storage.models import ReportDraft
@@ -22,15 +23,15 @@ logger = logging.getLogger(__name__)
 async def sweep_drafts(context: RelaisContext) -> None:
     application = context.relais
     now = application.now()
-    settings = application.settings
-    for draft in expired_drafts(application.engine, now - settings.draft_expiry):
+    settings, rules = application.settings, application.programme.retention
+    for draft in expired_drafts(application.engine, cutoffs(now, rules).unfinished_report):
         discard_draft(application.engine, draft.id)
         await _tell_author(
             application,
             draft,
             lambda: _(
                 "Votre signalement inachevé a été supprimé après {days} jours sans réponse. /signaler pour en commencer un autre."
-            ).format(days=settings.draft_expiry_days),
+            ).format(days=rules.unfinished_report_days),
         )
     for draft in drafts_to_remind(application.engine, now - settings.draft_reminder_delay):
         mark_reminded(application.engine, draft.id, now)

@@ -1,4 +1,5 @@
-"""The programme's configurable figures: phase durations and the redirection services.
+"""The programme's configurable figures: phase durations, redirection services, reminder
+times and retention periods.
 
 Read from `programme.toml` (or the file named by PROGRAMME_FILE), checked once at start.
 """
@@ -7,9 +8,13 @@ import tomllib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import TypeVar
 
 from domain.reminders import ReminderRules
+from domain.retention import RetentionRules
 from storage.models import CaseKind
+
+Rules = TypeVar("Rules", ReminderRules, RetentionRules)
 
 DEFAULT_FILE = Path(__file__).with_name("programme.toml")
 DAYS_PER_MONTH = 30  # a month of support is counted as 30 days, as the programme sheet does
@@ -37,6 +42,7 @@ class Programme:
     phases: dict[CaseKind, tuple[Phase, ...]]
     redirection_services: tuple[str, ...]
     reminders: ReminderRules = field(default_factory=ReminderRules)
+    retention: RetentionRules = field(default_factory=RetentionRules)
 
     def phase(self, kind: CaseKind, key: str) -> Phase:
         return next(phase for phase in self.phases[kind] if phase.key == key)
@@ -63,19 +69,25 @@ def load_programme(path: Path = DEFAULT_FILE) -> Programme:
         raise ProgrammeError(f"{path}: {missing} is missing") from None
     if not services:
         raise ProgrammeError(f"{path}: redirection.services is empty")
-    return Programme(phases, services, _reminder_rules(data.get("reminders", {}), path))
+    return Programme(
+        phases,
+        services,
+        _rules(ReminderRules, "reminders", data, path),
+        _rules(RetentionRules, "retention", data, path),
+    )
 
 
-def _reminder_rules(table: dict[str, object], path: Path) -> ReminderRules:
-    values = dict(table)
+def _rules(kind: type[Rules], section: str, data: dict, path: Path) -> Rules:
+    values = dict(data.get(section, {}))
     try:
-        values["phase_checkpoint_days"] = tuple(values.get("phase_checkpoint_days", (14, 1)))
-        values["quarterly_reviews"] = tuple(
-            date.fromisoformat(str(day)) for day in values.get("quarterly_reviews", ())
-        )
-        return ReminderRules(**values)
+        if section == "reminders":
+            values["phase_checkpoint_days"] = tuple(values.get("phase_checkpoint_days", (14, 1)))
+            values["quarterly_reviews"] = tuple(
+                date.fromisoformat(str(day)) for day in values.get("quarterly_reviews", ())
+            )
+        return kind(**values)
     except (TypeError, ValueError) as error:
-        raise ProgrammeError(f"{path}: [reminders] {error}") from None
+        raise ProgrammeError(f"{path}: [{section}] {error}") from None
 
 
 def _phase(table: dict[str, dict[str, int]], key: str) -> Phase:

@@ -114,6 +114,20 @@ def previous_question(answers: dict[str, object], current: str) -> str | None:
     return keys[position - 1] if position > 0 else None
 
 
+# What a report's answer may be kept as after anonymisation: a value of a fixed list or a
+# count. Typed texts (names, communes typed by hand, notes) and phone numbers are not.
+_ANONYMOUS_INPUTS = frozenset({Input.CHOICE, Input.COUNT, Input.MULTI, Input.SITE})
+
+
+def anonymous_answers(answers: dict[str, object]) -> dict[str, object]:
+    """The answers the figures count, without anything that could name the person."""
+    return {
+        key: value
+        for key, value in answers.items()
+        if key in QUESTIONS and QUESTIONS[key].input in _ANONYMOUS_INPUTS
+    }
+
+
 def relevant_answers(answers: dict[str, object]) -> dict[str, object]:
     """The answers on the current path (an edited type leaves the other branch's behind)."""
     return {key: answers[key] for key in path(answers) if key in answers}

@@ -7,7 +7,7 @@ rather than silently moved.
 """
 
 import re
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -22,6 +22,12 @@ class WhenProblem(StrEnum):
     NO_TIME = "no_time"
     PAST = "past"
     NONEXISTENT = "nonexistent"  # e.g. 02:30 on the last Sunday of March
+    TOO_FAR = "too_far"
+
+
+# Nothing in the programme is planned further ahead (its whole support lasts 18 months);
+# a date beyond is a typing slip or a forged button.
+HORIZON = timedelta(days=2 * 365)
 
 
 class WhenError(ValueError):
@@ -46,9 +52,22 @@ def future_local(day: date, at: time, now: datetime, zone: ZoneInfo) -> datetime
     local = datetime.combine(day, at, tzinfo=zone)
     if not exists(local):
         raise WhenError(WhenProblem.NONEXISTENT)
-    if local <= now:
+    return _within_horizon(local, now)
+
+
+def slot_at(minutes: int, now: datetime) -> datetime:
+    """The moment a calendar button names (minutes since the epoch, UTC)."""
+    if minutes * 60 > (now + HORIZON).timestamp():
+        raise WhenError(WhenProblem.TOO_FAR)
+    return _within_horizon(datetime.fromtimestamp(minutes * 60, tz=UTC), now)
+
+
+def _within_horizon(moment: datetime, now: datetime) -> datetime:
+    if moment <= now:
         raise WhenError(WhenProblem.PAST)
-    return local
+    if moment > now + HORIZON:
+        raise WhenError(WhenProblem.TOO_FAR)
+    return moment
 
 
 def exists(local: datetime) -> bool:

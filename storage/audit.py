@@ -8,7 +8,7 @@ hold a personal value (a field name, an action, a reference: not what someone ty
 import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, delete, event, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -97,13 +97,43 @@ def case_audit(engine: Engine, case_id: int, limit: int = 30) -> list[AuditEntry
 
 def verify_chain(engine: Engine) -> int | None:
     """The id of the first entry that was changed, or whose predecessor vanished; None if intact."""
-    previous = GENESIS
     with session_scope(engine) as session:
+        previous = _chain_start(session)
         for entry in session.exec(select(AuditEntry).order_by(col(AuditEntry.id))):
             if entry.previous_hash != previous or entry.hash != _digest(entry):
                 return entry.id
             previous = entry.hash
     return None
+
+
+def prune_audit(engine: Engine, before: datetime, now: datetime) -> int:
+    """Delete audit entries older than the period, and say so in the trail itself.
+
+    The chain stays verifiable: the entry written names the last deleted one's hash, which
+    the first kept entry chains to (storage.audit.verify_chain starts from it).
+    """
+    with session_scope(engine) as session:
+        last_old = session.exec(
+            select(AuditEntry).where(AuditEntry.at < before).order_by(col(AuditEntry.id).desc())
+        ).first()
+        if last_old is None:
+            return 0
+        result = session.execute(delete(AuditEntry).where(col(AuditEntry.id) <= last_old.id))
+        record(session, "audit.pruned", now, detail=f"{PRUNED_UP_TO}{last_old.hash}")
+        return result.rowcount
+
+
+PRUNED_UP_TO = "through="
+
+
+def _chain_start(session: Session) -> str:
+    """Where the chain starts: nothing, or the last entry the latest prune deleted."""
+    pruned = session.exec(
+        select(AuditEntry)
+        .where(AuditEntry.action == "audit.pruned")
+        .order_by(col(AuditEntry.id).desc())
+    ).first()
+    return pruned.detail.removeprefix(PRUNED_UP_TO) if pruned and pruned.detail else GENESIS
 
 
 def _case_event_detail(event: CaseEvent) -> str | None:

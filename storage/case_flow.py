@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from domain.programme import Phase, Programme
 from domain.statuses import IllegalTransition, Move, check_move, check_reopen
+from storage.audit import record
 from storage.database import session_scope
 from storage.homes import release_in
 from storage.models import (
@@ -246,3 +247,54 @@ def notes_of(engine: Engine, case_id: int, limit: int = 5) -> list[CaseNote]:
             select(CaseNote).where(CaseNote.case_id == case_id).order_by(col(CaseNote.id).desc())
         )
         return list(session.exec(query.limit(limit)))
+
+
+class HandOverRefused(ValueError):
+    """A worker with open cases leaves only with an active colleague to take them."""
+
+
+def deactivate_member(
+    engine: Engine, leaving_id: int, successor: Member | None, actor: Member, now: datetime
+) -> list[Case]:
+    """A member who leaves: their access closes, their cases stay and are handed over, in one
+    transaction. A worker's open cases go to `successor`; a landlord referent's open cases
+    keep going without a referent (one can be attached from the card). Returns the cases
+    handed to the successor."""
+    with session_scope(engine) as session:
+        leaving = session.exec(
+            select(Member).where(Member.id == leaving_id).with_for_update()
+        ).one()
+        held = list(
+            session.exec(
+                select(Case)
+                .where(Case.assigned_worker_id == leaving_id, Case.status != CaseStatus.CLOSED)
+                .order_by(Case.id)
+                .with_for_update()
+            )
+        )
+        if held and (
+            successor is None
+            or successor.role is not Role.WORKER
+            or not successor.active
+            or successor.id == leaving_id
+        ):
+            raise HandOverRefused(leaving_id)
+        for case in held:
+            case.assigned_worker_id = successor.id
+            session.add(CaseEvent(case_id=case.id, at=now, actor_member_id=actor.id,
+                                  kind="reassigned", reason=successor.display_name))  # fmt: skip
+        referred = session.exec(
+            select(Case).where(
+                Case.landlord_referent_id == leaving_id, Case.status != CaseStatus.CLOSED
+            )
+        )
+        for case in referred:
+            case.landlord_referent_id = None
+            session.add(CaseEvent(case_id=case.id, at=now, actor_member_id=actor.id,
+                                  kind="referent", reason="—"))  # fmt: skip
+        leaving.active = False
+        cancel_pending(session, member_id=leaving_id)
+        record(
+            session, "member.deactivated", now, member_id=actor.id, detail=f"member {leaving_id}"
+        )
+        return held

@@ -172,6 +172,8 @@ class Case(SQLModel, table=True):
     decline_reason: str | None = Field(default=None, max_length=32)
     outcome: str | None = Field(default=None, max_length=32)
     contract_meeting_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Set when its personal values were erased (storage.retention): the figures stay.
+    anonymised_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     beneficiary_consent: bool = False
 
 

@@ -66,15 +66,26 @@ SITES = (
 @pytest.fixture
 async def intake(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
     """Relais with the landlord's sites and the Montjoie team's group chat."""
+    async for relais in _intake(fake_api, tmp_path, f"sqlite:///{tmp_path / 'relais.sqlite3'}"):
+        yield relais
+
+
+@pytest.fixture
+async def intake_on(
+    fake_api: FakeBotAPI, tmp_path: Path, database_url: str
+) -> AsyncIterator[RelaisUnderTest]:
+    """The same, on SQLite and on PostgreSQL."""
+    async for relais in _intake(fake_api, tmp_path, database_url):
+        yield relais
+
+
+async def _intake(
+    fake_api: FakeBotAPI, tmp_path: Path, database_url: str
+) -> AsyncIterator[RelaisUnderTest]:
     sites = tmp_path / "sites.csv"
     sites.write_text(SITES, encoding="utf-8")
     team = fake_api.add_group("Équipe Montjoie")
-    settings = settings_for(
-        fake_api,
-        f"sqlite:///{tmp_path / 'relais.sqlite3'}",
-        sites_file=sites,
-        alert_chat_id=team.id,
-    )
+    settings = settings_for(fake_api, database_url, sites_file=sites, alert_chat_id=team.id)
     relais = RelaisUnderTest(fake_api, settings)
     relais.team_chat = team
     await relais.start()

@@ -16,7 +16,7 @@ from tornado.httputil import HTTPServerRequest
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
-from tests.fakebotapi.world import JSON, POLL_CONFLICT, Params, Reply, TelegramWorld
+from tests.fakebotapi.world import FILE_NAME, JSON, POLL_CONFLICT, Params, Reply, TelegramWorld
 
 # Parameters kept as strings: PTB sends every str raw (only other types are JSON-encoded),
 # so decoding these as JSON would turn a text "123" into a number.
@@ -181,6 +181,7 @@ def request_params(request: HTTPServerRequest) -> JSON:
     }
     for name, files in request.files.items():
         params[name] = files[0].body
+        params[f"{name}{FILE_NAME}"] = files[0].filename
     return params
 
 

@@ -19,6 +19,7 @@ from tests.fakebotapi.formatting import Entity, EntityParseError, parse_html, tr
 Params = Mapping[str, Any]
 JSON = dict[str, Any]
 
+FILE_NAME = ":filename"  # an uploaded file's name travels as "<field>:filename"
 MEDIA_KINDS = ("sticker", "photo", "voice", "video", "document", "location", "contact")
 FAULT_KINDS = ("429", "500", "502", "403", "timeout")
 DELETE_WINDOW = 48 * 3600
@@ -152,7 +153,7 @@ class MessageRecord:
     entities: list[Entity] = field(default_factory=list)
     reply_markup: JSON | None = None
     media: Any = None
-    photo: bytes | None = None
+    photo: bytes | None = None  # a photo's or a document's content
     reply_to: int | None = None
     edit_date: int | None = None
     edit_count: int = 0
@@ -299,6 +300,7 @@ class TelegramWorld:
             "logOut": self._accept,
             "sendMessage": self._send_message,
             "sendPhoto": self._send_photo,
+            "sendDocument": self._send_document,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
@@ -689,24 +691,39 @@ class TelegramWorld:
 
     def _send_photo(self, params: Params) -> JSON:
         chat = self._target_chat(params)
-        content = self._photo_content(params.get("photo"))
+        content = self._file_content(params.get("photo"), "photo")
         formatted = _formatted(params, "caption")
         if len(formatted.text) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
         media = self._photo(content)
         return self._bot_post(chat, params, formatted, kind="photo", media=media, photo=content)
 
-    def _photo_content(self, photo: Any) -> bytes | None:
+    def _send_document(self, params: Params) -> JSON:
+        chat = self._target_chat(params)
+        content = self._file_content(params.get("document"), "document")
+        formatted = _formatted(params, "caption")
+        if len(formatted.text) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        file_id = self._new_file(content)
+        media = {
+            "file_id": file_id,
+            "file_unique_id": f"{file_id}u",
+            "file_name": params.get(f"document{FILE_NAME}") or "document",
+            "file_size": len(content or b""),
+        }
+        return self._bot_post(chat, params, formatted, kind="document", media=media, photo=content)
+
+    def _file_content(self, value: Any, what: str) -> bytes | None:
         """Uploaded bytes, or a file_id we issued, or an http(s) URL (not fetched)."""
-        if isinstance(photo, bytes):
-            if not photo:
+        if isinstance(value, bytes):
+            if not value:
                 raise ApiError(400, "Bad Request: file must be non-empty")
-            return photo
-        if photo is None:
-            raise ApiError(400, "Bad Request: there is no photo in the request")
-        if str(photo) in self._files:
-            return self._files[str(photo)]
-        if str(photo).startswith(("http://", "https://")):
+            return value
+        if value is None:
+            raise ApiError(400, f"Bad Request: there is no {what} in the request")
+        if str(value) in self._files:
+            return self._files[str(value)]
+        if str(value).startswith(("http://", "https://")):
             return None
         raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
 

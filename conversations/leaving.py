@@ -1,0 +1,156 @@
+"""/desactiver: an admin closes the access of a member who leaves; their cases stay.
+
+1. The admin picks the member (`mb:off:<id>`).
+2. A worker holding open cases: the admin picks the colleague who takes them
+   (`mb:to:<id>:<colleague id>`); anyone else: the admin confirms (`mb:ok:<id>`).
+3. storage.case_flow.deactivate_member does it in one transaction; the colleague is told.
+Buttons are never trusted: each tap checks the member and the colleague again.
+"""
+
+import logging
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
+
+from bot import permissions
+from bot.context import RelaisContext
+from bot.i18n import _, language_of, ngettext, use_language
+from bot.labels import role_label
+from conversations.common import ID, refuse_button, remove_buttons, replace_text
+from storage.case_flow import HandOverRefused, deactivate_member
+from storage.cases import open_cases
+from storage.members import active_members, get_member
+from storage.models import Member, Role
+
+logger = logging.getLogger(__name__)
+
+STAFF_ROLES = tuple(role for role in Role if role is not Role.BENEFICIARY)
+
+
+async def choose_member(update: Update, context: RelaisContext) -> None:
+    me = context.known_member
+    people = [
+        person
+        for role in STAFF_ROLES
+        for person in active_members(context.engine, role)
+        if person.id != me.id
+    ]
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{person.display_name} · {role_label(person.role)}",
+                callback_data=f"mb:off:{person.id}",
+            )
+        ]
+        for person in people
+    ]
+    await update.effective_message.reply_text(
+        _("Qui quitte Relais ? Ses dossiers resteront, confiés à un collègue.")
+        if rows
+        else _("Personne d'autre n'a accès à Relais."),
+        reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+    )
+
+
+async def chosen(update: Update, context: RelaisContext) -> None:
+    leaving = await _leaving(update, context)
+    if leaving is None:
+        return
+    held = [case for case in open_cases(context.engine) if case.assigned_worker_id == leaving.id]
+    query = update.callback_query
+    await query.answer()
+    if not held:
+        await replace_text(
+            query,
+            _("Fermer l'accès de {name} à Relais ?").format(name=leaving.display_name),
+            reply_markup=InlineKeyboardMarkup(
+                [[InlineKeyboardButton(_("Fermer l'accès"), callback_data=f"mb:ok:{leaving.id}")]]
+            ),
+        )
+        return
+    colleagues = [
+        worker for worker in active_members(context.engine, Role.WORKER) if worker.id != leaving.id
+    ]
+    text = ngettext(
+        "{name} suit {count} dossier en cours. Qui le reprend ?",
+        "{name} suit {count} dossiers en cours. Qui les reprend ?",
+        len(held),
+    ).format(name=leaving.display_name, count=len(held))
+    if not colleagues:
+        text += "\n" + _(
+            "Aucun autre travailleur social ne peut les reprendre : invitez d'abord son "
+            "successeur (/inviter)."
+        )
+    rows = [
+        [
+            InlineKeyboardButton(
+                worker.display_name, callback_data=f"mb:to:{leaving.id}:{worker.id}"
+            )
+        ]
+        for worker in colleagues
+    ]
+    await replace_text(query, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
+
+
+async def confirmed(update: Update, context: RelaisContext) -> None:
+    leaving = await _leaving(update, context)
+    if leaving is None:
+        return
+    parts = update.callback_query.data.split(":")
+    successor = get_member(context.engine, int(parts[3])) if len(parts) == 4 else None
+    try:
+        handed = deactivate_member(
+            context.engine, leaving.id, successor, context.known_member, context.relais.now()
+        )
+    except HandOverRefused:
+        await refuse_button(update, context)
+        return
+    query = update.callback_query
+    await query.answer(_("C'est fait."))
+    await remove_buttons(query)
+    done = _("L'accès de {name} est fermé.").format(name=leaving.display_name)
+    if handed:
+        done += " " + ngettext(
+            "Son dossier en cours est confié à {other}.",
+            "Ses {count} dossiers en cours sont confiés à {other}.",
+            len(handed),
+        ).format(count=len(handed), other=successor.display_name)
+    await update.effective_chat.send_message(done)
+    if handed:
+        await _tell_successor(context, successor, leaving, [case.reference for case in handed])
+
+
+async def _leaving(update: Update, context: RelaisContext) -> Member | None:
+    """The member the button names, if still active and not the admin themself."""
+    member = get_member(context.engine, int(update.callback_query.data.split(":")[2]))
+    if (
+        member is None
+        or not member.active
+        or member.role is Role.BENEFICIARY
+        or member.id == context.known_member.id
+    ):
+        await refuse_button(update, context)
+        return None
+    return member
+
+
+async def _tell_successor(
+    context: RelaisContext, successor: Member, leaving: Member, references: list[str]
+) -> None:
+    with use_language(language_of(successor, context.settings.default_language)):
+        text = _("{name} a quitté Relais : ces dossiers vous sont confiés : {references}.").format(
+            name=leaving.display_name, references=", ".join(references)
+        )
+    try:
+        await context.bot.send_message(successor.telegram_id, text)
+    except TelegramError as error:
+        logger.warning("Successor %s not told: %s", successor.id, type(error).__name__)
+
+
+def handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler(list(permissions.DEACTIVATE.names), choose_member),
+        CallbackQueryHandler(chosen, pattern=rf"^mb:off:{ID}$"),
+        CallbackQueryHandler(confirmed, pattern=rf"^mb:(ok:{ID}|to:{ID}:{ID})$"),
+    ]

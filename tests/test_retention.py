@@ -1,0 +1,166 @@
+"""Retention: what has been kept long enough goes, by the daily job, on a moved clock.
+
+The periods are the programme file's [retention] section (CNIL defaults): a closed case is
+anonymised 2 years after its last contact, a sent reminder's text is dropped after 30 days,
+the audit trail keeps 12 months (and stays verifiable after a prune).
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from domain.programme import DEFAULT_FILE, ProgrammeError, load_programme
+from domain.retention import RetentionRules
+from storage.audit import prune_audit, record, verify_chain
+from storage.database import session_scope
+from storage.models import (
+    Appointment,
+    AuditEntry,
+    Beneficiary,
+    Case,
+    CaseNote,
+    Member,
+    Reminder,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+    SentMessage,
+)
+from storage.retention import drop_sent_reminder_payloads
+from tests.harness import Person, RelaisUnderTest
+from tests.test_beneficiary import a_violence_case, enrolled_person, freeze_clock
+from tests.test_case_follow_up import move, open_card
+from tests.test_cases_storage import T0, enrolled
+
+STRANGER = "Bonjour ! Relais est réservé aux équipes"
+
+
+def the_case(relais: RelaisUnderTest, case_id: int) -> Case:
+    with session_scope(relais.app.engine) as session:
+        return session.get(Case, case_id)
+
+
+async def a_closed_case_with_its_person(intake: RelaisUnderTest) -> tuple[Person, Person, Case]:
+    """Inès follows a violence victim, Sam, who enrolled; she writes a note, plans a meeting,
+    then the support ends."""
+    ines, case_id = await a_violence_case(intake)
+    reference = the_case(intake, case_id).reference
+    sam = await enrolled_person(intake, ines, reference)
+    await open_card(ines, reference)
+    await ines.tap("Ajouter une note")
+    await ines.send("Premier contact au domicile, tout va bien.")
+    await ines.tap("Rendez-vous")
+    await ines.tap("Nouveau rendez-vous")
+    await ines.tap("suivi")
+    await ines.send("demain 10h")
+    await ines.send("Centre social des Sablons")
+    await ines.tap("Valider")
+    await ines.tap("Enregistrer")
+    await open_card(ines, reference)
+    await move(ines, "clos", reason="arrêt par la personne")
+    return ines, sam, the_case(intake, case_id)
+
+
+async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_figures(
+    intake: RelaisUnderTest,
+) -> None:
+    now = freeze_clock(intake)
+    _ines, sam, case = await a_closed_case_with_its_person(intake)
+    assert case.answers["who"] == "S. B."
+
+    now[0] += timedelta(days=729)
+    await intake.run_job("retention")
+    assert the_case(intake, case.id).anonymised_at is None, "kept until two years have passed"
+
+    now[0] += timedelta(days=2)
+    await intake.run_job("retention")
+    after = the_case(intake, case.id)
+    assert after.anonymised_at is not None
+    assert "who" not in after.answers
+    assert "contact" not in after.answers
+    assert after.answers["kind"] == "violence", "the figures stay"
+    assert (after.kind.value, after.status.value, after.commune) == (
+        "violence",
+        "closed",
+        "Mamers",
+    )
+    assert after.outcome == "ended_by_person"
+    with session_scope(intake.app.engine) as session:
+        assert not session.exec(select(CaseNote).where(CaseNote.case_id == case.id)).all()
+        [appointment] = session.exec(select(Appointment).where(Appointment.case_id == case.id))
+        assert appointment.place == ""
+        person = session.exec(
+            select(Member).join(Beneficiary).where(Beneficiary.case_id == case.id)
+        ).one()
+        assert person.display_name == "—"
+        assert not person.active
+        assert person.telegram_id < 0, "the person's Telegram account is forgotten"
+        assert not session.exec(select(SentMessage).where(SentMessage.chat_id == sam.id)).all()
+        actions = session.exec(select(AuditEntry.action).where(AuditEntry.case_id == case.id))
+        assert "case.anonymised" in list(actions)
+
+    await sam.send("/aide")
+    assert sam.last_text.startswith(STRANGER), "the person is a stranger to Relais now"
+
+
+async def test_an_open_case_is_never_anonymised_however_old(intake: RelaisUnderTest) -> None:
+    now = freeze_clock(intake)
+    _ines, case_id = await a_violence_case(intake)
+    now[0] += timedelta(days=5 * 365)
+    await intake.run_job("retention")
+    assert the_case(intake, case_id).answers["who"] == "S. B."
+
+
+def test_sent_reminders_lose_their_text_after_30_days(engine: Engine) -> None:
+    member = enrolled(engine, Role.WORKER, 501)
+    with session_scope(engine) as session:
+        for key, sent_days_ago in (("old", 31), ("recent", 29)):
+            session.add(
+                Reminder(
+                    key=key,
+                    kind=ReminderKind.DAILY_DIGEST,
+                    member_id=member.id,
+                    due_at=T0 - timedelta(days=sent_days_ago),
+                    status=ReminderStatus.SENT,
+                    sent_at=T0 - timedelta(days=sent_days_ago),
+                    payload={"day": "2026-01-01"},
+                )
+            )
+    assert drop_sent_reminder_payloads(engine, T0 - timedelta(days=30)) == 1
+    with session_scope(engine) as session:
+        payloads = {row.key: row.payload for row in session.exec(select(Reminder))}
+    assert payloads == {"old": {}, "recent": {"day": "2026-01-01"}}
+
+
+def test_the_audit_trail_keeps_twelve_months_and_stays_verifiable(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        for days_ago in (400, 380, 300, 10):
+            record(session, "case.viewed", T0 - timedelta(days=days_ago))
+    assert prune_audit(engine, T0 - timedelta(days=365), T0) == 2
+    with session_scope(engine) as session:
+        kept = list(session.exec(select(AuditEntry).order_by(AuditEntry.id)))
+    assert [entry.action for entry in kept] == ["case.viewed", "case.viewed", "audit.pruned"]
+    assert verify_chain(engine) is None, "the chain still verifies after a prune"
+    assert prune_audit(engine, T0 - timedelta(days=365), T0) == 0
+
+    with engine.begin() as connection:  # a later edit is still detected
+        connection.exec_driver_sql(
+            f"UPDATE audit_entry SET action = 'edited' WHERE id = {kept[0].id}"
+        )
+    assert verify_chain(engine) == kept[0].id
+
+
+def test_the_retention_periods_come_from_the_programme_file(tmp_path: Path) -> None:
+    assert load_programme().retention == RetentionRules(
+        closed_case_days=730, unfinished_report_days=7, sent_reminder_days=30, audit_days=365
+    )
+    text = DEFAULT_FILE.read_text(encoding="utf-8")
+    changed = tmp_path / "programme.toml"
+    changed.write_text(text.replace("audit_days = 365", "audit_days = 180"), encoding="utf-8")
+    assert load_programme(changed).retention.audit_days == 180
+    changed.write_text(text.replace("audit_days = 365", "audit_days = 0"), encoding="utf-8")
+    with pytest.raises(ProgrammeError, match=r"\[retention\]"):
+        load_programme(changed)
