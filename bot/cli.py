@@ -25,6 +25,8 @@ DISPATCH_PAUSE_SECONDS = 5
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    if arguments.command == "playground":
+        return _playground(arguments.port)
     try:
         settings = load_settings()
         if arguments.command == "new-key":
@@ -49,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Relais, the Telegram bot.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (the default)")
+    playground = commands.add_parser(
+        "playground", help="try Relais offline in a browser, without a token (README)"
+    )
+    playground.add_argument("--port", type=int, default=8080, help="the page's port on localhost")
     commands.add_parser("new-key", help="print a new encryption key (ENCRYPTION_KEYS)")
     commands.add_parser(
         "rotate-key", help="re-encrypt everything with the first of ENCRYPTION_KEYS (README)"
@@ -64,6 +70,20 @@ def _parser() -> argparse.ArgumentParser:
         help="kind of a new organisation (default: the usual one for the role)",
     )
     return parser
+
+
+def _playground(port: int) -> int:
+    from playground.session import serve  # the offline tooling loads only when asked for
+
+    configure_logging()
+    try:
+        asyncio.run(serve(port))
+    except KeyboardInterrupt:
+        pass
+    except OSError as error:
+        print(f"The playground cannot listen on port {port}: {error.strerror}", file=sys.stderr)
+        return EXIT_CONFIG
+    return 0
 
 
 def _run(settings: Settings) -> int:

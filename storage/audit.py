@@ -56,8 +56,10 @@ def _last_hash(session: Session) -> str:
         # One writer of the chain at a time, or two entries would claim the same predecessor.
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": CHAIN_LOCK})
     with session.no_autoflush:
-        last = session.exec(select(AuditEntry).order_by(col(AuditEntry.id).desc())).first()
-    return last.hash if last else GENESIS
+        last = session.exec(
+            select(AuditEntry.hash).order_by(col(AuditEntry.id).desc()).limit(1)
+        ).first()
+    return last or GENESIS
 
 
 @event.listens_for(OrmSession, "after_transaction_end")
@@ -114,7 +116,10 @@ def prune_audit(engine: Engine, before: datetime, now: datetime) -> int:
     """
     with session_scope(engine) as session:
         last_old = session.exec(
-            select(AuditEntry).where(AuditEntry.at < before).order_by(col(AuditEntry.id).desc())
+            select(AuditEntry)
+            .where(AuditEntry.at < before)
+            .order_by(col(AuditEntry.id).desc())
+            .limit(1)
         ).first()
         if last_old is None:
             return 0
@@ -132,6 +137,7 @@ def _chain_start(session: Session) -> str:
         select(AuditEntry)
         .where(AuditEntry.action == "audit.pruned")
         .order_by(col(AuditEntry.id).desc())
+        .limit(1)
     ).first()
     return pruned.detail.removeprefix(PRUNED_UP_TO) if pruned and pruned.detail else GENESIS
 

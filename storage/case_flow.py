@@ -107,6 +107,8 @@ def reopen_case(engine: Engine, case_id: int, actor: Member, now: datetime) -> C
     with session_scope(engine) as session:
         case = _locked_case(session, case_id)
         check_reopen(case.status, actor.role)
+        if case.anonymised_at is not None:
+            raise IllegalTransition("an anonymised case has nothing left to follow")
         closing = session.exec(
             select(CaseEvent)
             .where(CaseEvent.case_id == case_id, CaseEvent.to_status == CaseStatus.CLOSED)

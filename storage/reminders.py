@@ -164,6 +164,13 @@ def reminders_of_case(engine: Engine, case_id: int, limit: int = 5) -> list[Remi
         return list(session.exec(query.limit(limit)))
 
 
+def next_pending_due(engine: Engine) -> datetime | None:
+    """When the next pending reminder is due (the playground's "next reminder" control)."""
+    with session_scope(engine) as session:
+        query = select(Reminder.due_at).where(Reminder.status == S.PENDING)
+        return session.exec(query.order_by(col(Reminder.due_at)).limit(1)).first()
+
+
 def count_by_status(engine: Engine) -> dict[ReminderStatus, int]:
     with session_scope(engine) as session:
         return {

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
+from playground.fakebotapi import FakeBotAPI
 from tests.databases import (
     POSTGRES_SKIP_REASON,
     POSTGRES_URL,
@@ -14,7 +15,6 @@ from tests.databases import (
     postgres_database,
     sqlite_database,
 )
-from tests.fakebotapi import FakeBotAPI
 from tests.harness import RelaisUnderTest, settings_for
 
 

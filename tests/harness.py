@@ -8,13 +8,11 @@ they send texts and tap buttons, then wait until the bot has fully handled the u
 
 from collections.abc import Iterable
 
-from telegram import Update
-
-from bot.app import build_application
 from bot.context import RelaisApplication
 from bot.settings import Settings
+from playground.fakebotapi import FakeBotAPI
+from playground.offline import start_offline, stop_offline
 from tests.databases import TEST_KEY
-from tests.fakebotapi import FakeBotAPI
 
 
 def settings_for(fake: FakeBotAPI, database_url: str, **overrides: object) -> Settings:
@@ -43,24 +41,12 @@ class RelaisUnderTest:
         return self.application
 
     async def start(self) -> None:
-        """What `Application.run_polling` does, without taking over the event loop."""
-        application = build_application(self.settings)
-        await application.initialize()
-        if application.post_init is not None:
-            await application.post_init(application)
-        await application.updater.start_polling(
-            poll_interval=0, timeout=5, allowed_updates=Update.ALL_TYPES
-        )
-        await application.start()
-        self.application = application
+        self.application = await start_offline(self.settings)
 
     async def stop(self) -> None:
         if self.application is None:
             return
-        await self.application.updater.stop()
-        await self.application.stop()
-        await self.application.shutdown()
-        self.application.engine.dispose()
+        await stop_offline(self.application)
         self.application = None
 
     async def restart(self) -> None:

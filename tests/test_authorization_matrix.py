@@ -41,10 +41,10 @@ from bot import permissions
 from bot.app import FLOWS
 from domain.statuses import allowed_targets, check_reopen
 from domain.visibility import can_see_case
+from playground.fakebotapi import FakeBotAPI
 from storage.beneficiaries import beneficiary_of
 from storage.database import session_scope
 from storage.models import CaseStatus, Reminder, Role
-from tests.fakebotapi import FakeBotAPI
 from tests.harness import RelaisUnderTest
 from tests.world_builder import (
     ACTORS,
@@ -704,6 +704,32 @@ def home_and_invitation_buttons() -> list[Action]:
         ),
         action("inv:back", *INVITE_A_WORKER, press("inv:back"), cleanup=True),
         action("inv:cancel", say("/inviter"), press("inv:cancel")),
+        action(
+            "er:ok (a closed case's person erased)",
+            press(lambda w: f"er:ok:{w.cases['erasable']}"),
+            effect=Effect.DB,
+            table="referral_case",
+            rule=admin_rule,
+            expected=admin_only,
+            missing=lambda w: f"er:ok:{MISSING_ID}",
+        ),
+        action("er:no", press("er:no"), rule=admin_rule, expected=admin_only),
+        action(
+            "mb:off (who leaves)",
+            press(lambda w: f"mb:off:{w.leaving_id}"),
+            rule=admin_rule,
+            expected=admin_only,
+            missing=lambda w: f"mb:off:{MISSING_ID}",
+        ),
+        action(
+            "mb:ok (their access closed)",
+            press(lambda w: f"mb:ok:{w.leaving_id}"),
+            effect=Effect.DB,
+            table="member",
+            rule=admin_rule,
+            expected=admin_only,
+            missing=lambda w: f"mb:ok:{MISSING_ID}",
+        ),
         action(
             "rep:<question> (an answer to the report)",
             *REPORT,

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from playground.fakebotapi import FakeBotAPI
 from storage.cases import submit_report
 from storage.database import session_scope
 from storage.drafts import start_draft
@@ -27,7 +28,6 @@ from tests.databases import (
     migrated_engine,
     postgres_database,
 )
-from tests.fakebotapi import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 

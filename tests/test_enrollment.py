@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from playground.fakebotapi import FakeBotAPI
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
 from storage.models import OrganisationKind, Role
 from storage.types import utcnow
 from tests.databases import TEST_KEY
-from tests.fakebotapi import FakeBotAPI
 from tests.harness import RelaisUnderTest, settings_for
 from tests.stories import enroll, table_rows
 

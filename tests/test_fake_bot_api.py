@@ -36,8 +36,8 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from tests.fakebotapi import FakeBotAPI, User
-from tests.fakebotapi.formatting import EntityParseError, parse_html
+from playground.fakebotapi import FakeBotAPI, User
+from playground.fakebotapi.formatting import EntityParseError, parse_html
 
 
 @pytest.fixture

@@ -7,9 +7,9 @@ import signal
 import sys
 from pathlib import Path
 
+from playground.fakebotapi import FakeBotAPI
 from storage.models import Role
 from tests.databases import TEST_KEY
-from tests.fakebotapi import FakeBotAPI
 from tests.harness import RelaisUnderTest
 from tests.stories import enroll
 

@@ -4,10 +4,14 @@
 
 import json
 
+import pytest
 from sqlmodel import select
 
+from domain.statuses import IllegalTransition
 from storage.audit import verify_chain
+from storage.case_flow import reopen_case
 from storage.database import session_scope
+from storage.members import find_member
 from storage.models import AuditEntry, Case, CaseEvent, Role
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import member
@@ -96,6 +100,9 @@ async def test_an_erasure_request_waits_for_the_end_of_the_support_then_leaves_t
     assert exported["person"][0]["name"] == "—"
     await claire.send(f"/anonymiser {case.reference}")
     assert "sont déjà effacées" in claire.last_text
+    admin = find_member(intake.app.engine, claire.id)
+    with pytest.raises(IllegalTransition):  # an erased case stays closed
+        reopen_case(intake.app.engine, case.id, admin, erased.anonymised_at)
     await sam.send("/aide")
     assert sam.last_text.startswith(STRANGER)
 

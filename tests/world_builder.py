@@ -21,6 +21,7 @@ from telegram.ext import AIORateLimiter
 
 from domain.referral import REVIEW
 from domain.statuses import Intensity, Move, Outcome
+from playground.fakebotapi import FakeBotAPI
 from storage.appointments import schedule
 from storage.beneficiaries import give_consent, invite
 from storage.case_flow import move_case, put_on_case
@@ -42,7 +43,6 @@ from storage.models import (
     Role,
 )
 from storage.reminders import plan
-from tests.fakebotapi import FakeBotAPI
 from tests.harness import Person, RelaisUnderTest, settings_for
 from tests.stories import VIOLENCE_ANSWERS
 
@@ -143,6 +143,7 @@ class World:
     people: dict[str, Person]
     member_ids: dict[str, int]
     colleague_id: int  # a second worker, to hand a case over to
+    leaving_id: int  # a correspondent who leaves (an admin closes their access)
     cases: dict[str, int]
     appointments: dict[str, int]
     homes: dict[str, int]
@@ -218,6 +219,7 @@ async def build_world(relais: RelaisUnderTest) -> World:
     }
     members[DEACTIVATED] = enroll(engine, Role.WORKER, people[DEACTIVATED].id, "Ancien")
     colleague = enroll(engine, Role.WORKER, relais.fake.add_user("Paul").id, "Paul")
+    leaving = enroll(engine, Role.CORRESPONDENT, relais.fake.add_user("Léa").id, "Léa")
     worker, reporter = members["worker"], members["correspondent"]
 
     def addiction(to: CaseStatus) -> Case:
@@ -234,6 +236,7 @@ async def build_world(relais: RelaisUnderTest) -> World:
         "invitable": addiction(CaseStatus.IN_SUPPORT),  # nobody agreed on it yet
         "shared_review": addiction(CaseStatus.SHARED_REVIEW),
         "closed": addiction(CaseStatus.CLOSED),
+        "erasable": addiction(CaseStatus.CLOSED),  # its person asked for erasure
         # Reported by the gendarmerie: the landlord's referent may not see it.
         "gendarmerie": walk(
             relais,
@@ -353,6 +356,7 @@ async def build_world(relais: RelaisUnderTest) -> World:
         people=people,
         member_ids={actor: member.id for actor, member in members.items()},
         colleague_id=colleague.id,
+        leaving_id=leaving.id,
         cases={key: case.id for key, case in cases.items()},
         appointments=appointments,
         homes=homes,

@@ -8,7 +8,7 @@ letting tests act on the shared `TelegramWorld` state between the bot's requests
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from tornado.httpserver import HTTPServer
@@ -16,7 +16,15 @@ from tornado.httputil import HTTPServerRequest
 from tornado.netutil import bind_sockets
 from tornado.web import Application, RequestHandler
 
-from tests.fakebotapi.world import FILE_NAME, JSON, POLL_CONFLICT, Params, Reply, TelegramWorld
+from playground.fakebotapi.world import (
+    EPOCH,
+    FILE_NAME,
+    JSON,
+    POLL_CONFLICT,
+    Params,
+    Reply,
+    TelegramWorld,
+)
 
 # Parameters kept as strings: PTB sends every str raw (only other types are JSON-encoded),
 # so decoding these as JSON would turn a text "123" into a number.
@@ -59,8 +67,9 @@ class FakeBotAPI(TelegramWorld):
         token: str = "123456:TEST-TOKEN",
         bot_username: str = "relais_test_bot",
         first_name: str = "Relais",
+        epoch: float = EPOCH,
     ) -> None:
-        super().__init__(token, bot_username, first_name)
+        super().__init__(token, bot_username, first_name, epoch)
         self.port = 0
         self._server: HTTPServer | None = None
         self._closing = False
@@ -73,11 +82,12 @@ class FakeBotAPI(TelegramWorld):
         """What PTB wants as ``base_url``: it appends the token and the method name."""
         return f"http://127.0.0.1:{self.port}/bot"
 
-    async def start(self) -> None:
-        """Listen on a free loopback port, in the running event loop."""
-        sockets = bind_sockets(0, "127.0.0.1")
-        routes = [(r"/bot([^/]*)/([^/]*)", _BotApiHandler, {"fake": self})]
-        self._server = HTTPServer(Application(routes, log_function=_no_access_log))
+    async def start(self, port: int = 0, routes: Sequence[tuple] = ()) -> None:
+        """Listen on a loopback port (0: a free one), in the running event loop; `routes`
+        serve more pages beside the Bot API (the playground's web chat)."""
+        sockets = bind_sockets(port, "127.0.0.1")
+        api = (r"/bot([^/]*)/([^/]*)", _BotApiHandler, {"fake": self})
+        self._server = HTTPServer(Application([api, *routes], log_function=_no_access_log))
         self._server.add_sockets(sockets)
         self.port = sockets[0].getsockname()[1]
         self._closing = False

@@ -5,8 +5,8 @@ tests act on: add users, send texts/media, tap buttons, read what the bot sent, 
 faults. The world itself (`TelegramWorld`, pure state) is reusable without HTTP.
 """
 
-from tests.fakebotapi.server import FakeBotAPI
-from tests.fakebotapi.world import (
+from playground.fakebotapi.server import FakeBotAPI
+from playground.fakebotapi.world import (
     Call,
     CallbackAnswer,
     CallbackQueryRecord,

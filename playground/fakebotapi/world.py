@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from tests.fakebotapi.formatting import Entity, EntityParseError, parse_html, trim, utf16_len
+from playground.fakebotapi.formatting import Entity, EntityParseError, parse_html, trim, utf16_len
 
 Params = Mapping[str, Any]
 JSON = dict[str, Any]
@@ -23,7 +23,7 @@ FILE_NAME = ":filename"  # an uploaded file's name travels as "<field>:filename"
 MEDIA_KINDS = ("sticker", "photo", "voice", "video", "document", "location", "contact")
 FAULT_KINDS = ("429", "500", "502", "403", "timeout")
 DELETE_WINDOW = 48 * 3600
-_EPOCH = 1_750_000_000
+EPOCH = 1_750_000_000
 _PARSE_MODES = ("html", "markdown", "markdownv2")
 _CHAT_ACTIONS = frozenset(
     {
@@ -266,7 +266,9 @@ class TelegramWorld:
         token: str = "123456:TEST-TOKEN",
         bot_username: str = "relais_test_bot",
         first_name: str = "Relais",
+        epoch: float = EPOCH,
     ) -> None:
+        """`epoch`: the clock's start (message dates), fixed for repeatable tests."""
         self.token = token
         self.bot = User(
             id=int(token.split(":")[0]), first_name=first_name, username=bot_username, is_bot=True
@@ -278,7 +280,7 @@ class TelegramWorld:
         self.webhook_secret_token: str | None = None
         self.confirmed_offset = 0
         self.poll_generation = 0
-        self._clock = float(_EPOCH)
+        self._clock = float(epoch)
         self._chats: dict[int, Chat] = {}
         self._updates: list[QueuedUpdate] = []
         self._allowed_updates: list[str] = []

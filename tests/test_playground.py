@@ -1,0 +1,117 @@
+"""The offline playground, in a real headless browser: a trainer files a report as the site
+correspondent, takes it as the Montjoie worker, and moves the clock to show a reminder.
+
+Debian's chromium drives the page (Playwright, never a downloaded browser); where it is
+missing the test is skipped with the reason, unless RELAIS_REQUIRE_BROWSER is set (CI).
+"""
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Locator, Page, async_playwright, expect
+
+from playground.session import OpenPlayground, open_playground
+
+CHROMIUM = shutil.which("chromium")
+# Chromium's calls home are refused on a closed network; these flags keep it quiet.
+CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync"]  # fmt: skip
+VIOLENCE = "Victime de violences intrafamiliales"
+
+
+@pytest.fixture
+async def playground(tmp_path: Path) -> AsyncIterator[OpenPlayground]:
+    opened = await open_playground(port=0, data_dir=tmp_path / "data")
+    yield opened
+    await opened.close()
+
+
+@pytest.fixture
+async def page() -> AsyncIterator[Page]:
+    if CHROMIUM is None:
+        if os.environ.get("RELAIS_REQUIRE_BROWSER"):
+            pytest.fail("RELAIS_REQUIRE_BROWSER is set but chromium is not installed")
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        yield await browser.new_page(viewport={"width": 2300, "height": 1000})
+        await browser.close()
+
+
+def pane(page: Page, name: str) -> Locator:
+    return page.locator(".pane", has=page.locator("h2 .name", has_text=name))
+
+
+async def say(person: Locator, text: str) -> None:
+    """Type and send, then wait for the bot's answer (a person reads it before going on)."""
+    sent = await person.locator(".msg").count()
+    await person.locator("input").fill(text)
+    await person.locator("input").press("Enter")
+    await expect(person.locator(".msg").nth(sent + 1)).to_be_attached()  # after its own
+
+
+async def tap(person: Locator, label: str, *, new_message: bool = True) -> None:
+    """Tap a button of the latest message, then wait for the bot's next message."""
+    shown = await person.locator(".msg").count()
+    latest = person.locator(".msg").last
+    await latest.get_by_role("button", name=label, exact=True).click()
+    if new_message:
+        await expect(person.locator(".msg").nth(shown)).to_be_attached()
+
+
+async def test_a_trainer_files_a_report_as_the_correspondent_and_takes_it_as_the_worker(
+    playground: OpenPlayground, page: Page, tmp_path: Path
+) -> None:
+    await page.goto(playground.url)
+    lea, ines = pane(page, "Léa Martin"), pane(page, "Inès Durand")
+    await expect(lea.locator(".msg").last).to_contain_text("Bonjour Léa Martin")
+
+    await say(lea, "/signaler")
+    await tap(lea, VIOLENCE)
+    await tap(lea, "Oui")
+    await expect(lea.locator(".msg", has_text="17").first).to_be_visible()  # emergency numbers
+    await say(lea, "S. B.")
+    await say(lea, "Mamers")
+    await tap(lea, "Non")
+    await tap(lea, "Oui")
+    await tap(lea, "Seulement par moi")
+    await tap(lea, "Envoyer")
+    await expect(lea.locator(".msg").last).to_contain_text("R-")
+
+    alert = ines.locator(".msg", has_text="URGENT — nouveau signalement").last
+    await expect(alert).to_be_visible()
+    await alert.locator("button", has_text="Je prends").click()
+    await expect(ines.locator(".answers")).to_contain_text("vous est attribué")
+    await expect(lea.locator(".msg").last).to_contain_text("a été pris en charge")
+
+    # Sam's appointment is tomorrow at 10:00; its reminders wait for Sam's safe hours.
+    sam, claire = pane(page, "Sam"), pane(page, "Claire Petit")
+    reminder = sam.locator(".msg", has_text="Rappel : rendez-vous")
+    for _press in range(4):
+        await page.locator("#next-reminder").click()
+        if await reminder.count():
+            break
+    await expect(reminder.first).to_be_visible()
+    # …and the other report, that nobody took, was escalated on the way.
+    await expect(claire.locator(".msg").last).to_contain_text("toujours pas été pris en charge")
+
+    shot = tmp_path / "playground.png"
+    await page.screenshot(path=shot, full_page=True)
+    assert shot.read_bytes().startswith(b"\x89PNG")
+
+
+async def test_the_page_speaks_english_and_shows_edits(
+    playground: OpenPlayground, page: Page
+) -> None:
+    await page.goto(playground.url)
+    await page.select_option("#ui-language", "en")
+    await expect(page.locator("header h1")).to_have_text("Relais — playground")
+    paul = pane(page, "Paul Bernard")
+    await expect(paul.locator(".msg").last).to_contain_text("Hello Paul Bernard")
+    await say(paul, "/language")
+    await tap(paul, "Français", new_message=False)
+    await expect(paul.locator(".msg").last).to_contain_text("edited")
