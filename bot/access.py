@@ -23,6 +23,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, resolve_language, set_language
 from bot.throttle import Verdict, throttle_of
+from bot.update_log import IGNORED, REFUSED, THROTTLED, describe, set_outcome
 from storage.audit import record_now
 from storage.members import find_member, note_app_language
 from storage.models import Member
@@ -33,11 +34,13 @@ logger = logging.getLogger(__name__)
 async def gate(update: Update, context: RelaisContext) -> None:
     user = update.effective_user
     if user is None or user.is_bot:
+        set_outcome(IGNORED)
         raise ApplicationHandlerStop
     chat = update.effective_chat
     private = chat is None or chat.type == "private"
     if not private and update.callback_query is None:
         # Relais talks in private chats; messages in groups are not meant for it.
+        set_outcome(IGNORED)
         raise ApplicationHandlerStop
     verdict = throttle_of(context.relais).hit(user.id)
     if verdict is not Verdict.ALLOW:
@@ -81,6 +84,7 @@ async def _slow_down(update: Update, context: RelaisContext, verdict: Verdict) -
 
     Nothing is written for a stranger but the audit line, which names nobody.
     """
+    set_outcome(THROTTLED)
     if verdict is Verdict.WARN:
         member = find_member(context.engine, update.effective_user.id)
         record_now(
@@ -164,32 +168,15 @@ def _refusal_text(update: Update) -> str:
 
 def record_refusal(update: Update, context: RelaisContext, reason: str) -> None:
     """Audit a refused attempt: the reason, and what was tried (by name, not its content)."""
+    set_outcome(REFUSED)
     member = context.member
     record_now(
         context.engine,
         "refused",
         context.relais.now(),
         member_id=member.id if member else None,
-        detail=f"{reason}: {_attempted(update)}",
+        detail=f"{reason}: {describe(update)}",
     )
-
-
-def _attempted(update: Update) -> str:
-    """The command or the button's flow and action; anything not ours is only "unknown"."""
-    if update.callback_query is not None:
-        prefix, _sep, rest = (update.callback_query.data or "").partition(":")
-        action = rest.partition(":")[0]
-        if prefix not in permissions.BUTTONS:
-            return "unknown button"
-        if action.isascii() and action.isalpha() and len(action) <= 8:
-            return f"button {prefix}:{action}"
-        return f"button {prefix}"
-    message = update.effective_message
-    name = _command_name(message.text) if message and message.text else None
-    command = permissions.command_named(name) if name else None
-    if command is not None:
-        return f"command {command.fr}"
-    return "unknown command" if name else "message"
 
 
 async def _refuse(update: Update, context: RelaisContext, reason: str, text: str) -> None:

@@ -12,6 +12,7 @@ from bot.errors import on_error
 from bot.i18n import compile_catalogs
 from bot.menus import publish_default_commands
 from bot.settings import Settings, require_encryption_keys
+from bot.update_log import JsonLines
 from conversations import (
     alerts,
     appointments,
@@ -138,10 +139,15 @@ async def _on_startup(application: Application) -> None:
     await publish_default_commands(application.bot, application.settings)
 
 
-def configure_logging() -> None:
-    logging.basicConfig(
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=logging.INFO
+def configure_logging(json_lines: bool = False) -> None:
+    """Log lines as text, or (LOG_FORMAT=json) one JSON object per line."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        JsonLines()
+        if json_lines
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
+    logging.basicConfig(handlers=[handler], level=logging.INFO)
     # httpx logs every request URL at INFO, and Bot API URLs contain the bot token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     # PTB logs whole updates (what people typed) at DEBUG: never let that reach a log file.

@@ -4,16 +4,19 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from telegram import Bot, Update
 from telegram.helpers import create_deep_linked_url
 
 from bot.app import build_application, configure_logging, prepare_database
+from bot.operations import BackupError, backup, health
 from bot.permissions import usual_organisation_kind
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import Settings, SettingsError, load_settings, webhook_options
 from conversations.reminders import dispatch_due
 from domain.programme import ProgrammeError
 from storage.crypto import EncryptionKeyError, new_key, rotate
+from storage.database import SchemaTooNew, schema_revision
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
 from storage.models import OrganisationKind, Role
@@ -38,19 +41,49 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if arguments.command == "invite":
             return asyncio.run(_invite(settings, arguments))
+        if arguments.command == "check":
+            checks = asyncio.run(health(settings))
+            print("\n".join(str(check) for check in checks))
+            return 0 if all(check.ok for check in checks) else 1
+        if arguments.command == "backup":
+            pages = backup(settings, arguments.path)
+            print(f"Backup written to {arguments.path} ({pages} pages).")
+            return 0
+        if arguments.command == "migrate":
+            engine = prepare_database(settings)
+            print(f"The database's schema is at {schema_revision(engine)}.")
+            return 0
         if arguments.command == "dispatch":
-            configure_logging()
+            configure_logging(settings.log_format == "json")
             return asyncio.run(_dispatch(settings, once=arguments.once))
-        return _run(settings)
-    except (SettingsError, SitesFileError, ProgrammeError, EncryptionKeyError) as error:
+        return _run(settings, webhook=arguments.webhook)
+    except (
+        SettingsError,
+        SitesFileError,
+        ProgrammeError,
+        EncryptionKeyError,
+        SchemaTooNew,
+        BackupError,
+    ) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="Relais, the Telegram bot.")
+    parser.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on WEBHOOK_URL instead of polling (README, Operations)",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser("check", help="is the database, its schema, the key, the Bot API fine?")
+    backup_command = commands.add_parser(
+        "backup", help="copy the SQLite database consistently, even while the bot runs"
+    )
+    backup_command.add_argument("path", type=Path, help="the backup file to write")
+    commands.add_parser("migrate", help="bring the database's schema up to date")
     playground = commands.add_parser(
         "playground", help="try Relais offline in a browser, without a token (README)"
     )
@@ -86,11 +119,15 @@ def _playground(port: int) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, *, webhook: bool) -> int:
     settings.require_token()
-    configure_logging()
+    options = webhook_options(settings) if webhook else None
+    configure_logging(settings.log_format == "json")
     application = build_application(settings)
-    application.run_polling(allowed_updates=Update.ALL_TYPES)
+    if options is not None:
+        application.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
 
 

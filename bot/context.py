@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.ext import Application, CallbackContext, ExtBot
 
 from bot.settings import Settings
+from bot.update_log import logged
 from domain.programme import Programme
 from storage.models import Member
 from storage.reminders import Planner
@@ -20,6 +21,7 @@ class RelaisApplication(Application):
 
     PTB writes its persistence every `update_interval` seconds: a crash would lose up to a
     minute of half-filled forms. Flushing after each update costs one small write per update.
+    Each update also gets its log line (bot.update_log).
     """
 
     settings: Settings
@@ -37,7 +39,7 @@ class RelaisApplication(Application):
         return Planner(self.programme.reminders, self.settings.zone)
 
     async def process_update(self, update: object) -> None:
-        await super().process_update(update)
+        await logged(update, super().process_update(update))
         if self.persistence is not None and isinstance(update, Update):
             await self.update_persistence()
 

@@ -8,6 +8,7 @@ from telegram.error import TelegramError
 
 from bot.context import RelaisContext
 from bot.i18n import _, language_of, use_language
+from bot.update_log import FAILED, set_outcome
 from storage.members import active_members
 from storage.models import Role
 
@@ -28,6 +29,7 @@ async def on_error(update: object, context: RelaisContext) -> None:
     error = context.error
     if error is None:
         return
+    set_outcome(FAILED)
     if not isinstance(update, Update):
         logger.warning("Bot API or background error: %s", describe(error))
         return

@@ -4,8 +4,11 @@ Every setting has a default that works on a laptop except the bot token, which o
 Telegram's @BotFather can give; `require_token` says so in one line.
 """
 
+import re
 from datetime import timedelta
 from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -43,6 +46,14 @@ class Settings(BaseSettings):
     # Abuse limits: updates a person may send per minute, invitations an admin may create per hour.
     user_messages_per_minute: int = Field(default=30, ge=1)
     invites_per_admin_per_hour: int = Field(default=10, ge=1)
+    log_format: Literal["text", "json"] = "text"
+    # Webhook mode (python -m bot --webhook): Telegram posts to WEBHOOK_URL (https, behind a
+    # reverse proxy) which forwards to WEBHOOK_LISTEN:WEBHOOK_PORT; WEBHOOK_SECRET is checked
+    # on every request.
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
 
     @field_validator("timezone")
     @classmethod
@@ -76,6 +87,22 @@ class Settings(BaseSettings):
             )
         return value or None
 
+    @field_validator("webhook_url")
+    @classmethod
+    def _https_url(cls, value: str | None) -> str | None:
+        if value and not value.startswith("https://"):
+            raise ValueError("must start with https:// (Telegram only posts to HTTPS)")
+        return value or None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not re.fullmatch(
+            r"[A-Za-z0-9_-]{1,256}", value.get_secret_value()
+        ):
+            raise ValueError("1 to 256 characters among A-Z, a-z, 0-9, _ and - (Telegram's rule)")
+        return value
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -103,6 +130,21 @@ class Settings(BaseSettings):
                 "(/newbot), then put TELEGRAM_BOT_TOKEN=<token> in the environment or in .env."
             )
         return self.telegram_bot_token.get_secret_value()
+
+
+def webhook_options(settings: Settings) -> dict[str, object]:
+    """What PTB's run_webhook / start_webhook need, or a one-line SettingsError."""
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        raise SettingsError(
+            "--webhook needs WEBHOOK_URL (https://…) and WEBHOOK_SECRET (README, Operations)."
+        )
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.strip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": settings.webhook_secret.get_secret_value(),
+    }
 
 
 def require_encryption_keys(settings: Settings) -> list[str]:

@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
@@ -51,9 +52,27 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+class SchemaTooNew(RuntimeError):
+    """The database was migrated by a newer Relais: this code must not touch it."""
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (run at every start)."""
-    command.upgrade(alembic_config(engine), "head")
+    """Bring the schema to the newest revision (run at every start); refuse a newer one."""
+    config = alembic_config(engine)
+    current = schema_revision(engine)
+    if current is not None and not _known(config, current):
+        raise SchemaTooNew(
+            f"The database's schema ({current}) is newer than this Relais knows "
+            f"({head_revision(engine)}): install the newer Relais, or restore a backup."
+        )
+    command.upgrade(config, "head")
+
+
+def _known(config: Config, revision: str) -> bool:
+    try:
+        return ScriptDirectory.from_config(config).get_revision(revision) is not None
+    except CommandError:
+        return False
 
 
 def schema_revision(engine: Engine) -> str | None:

@@ -1,8 +1,12 @@
 """`python -m bot` as a person runs it on a server: clear words, no traceback."""
 
+import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -64,3 +68,34 @@ def test_by_default_the_database_is_a_sqlite_file_in_a_data_folder_that_is_creat
     assert settings.database_url == "sqlite:///data/relais.sqlite3"
     upgrade(make_engine(settings.database_url))
     assert (tmp_path / "data" / "relais.sqlite3").is_file()
+
+
+def test_the_playground_command_serves_the_page_without_a_token_and_stops_on_ctrl_c(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "playground", "--port", str(port)],
+        cwd=tmp_path,
+        env=env | {"PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert f"http://127.0.0.1:{port}/" in process.stdout.readline()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=10) as answer:
+            state = json.load(answer)
+        assert [pane["name"] for pane in state["panes"]][:3] == [
+            "Léa Martin", "Adjudant Morel", "Inès Durand"
+        ]  # fmt: skip
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as answer:
+            assert b"Relais" in answer.read()
+        assert (tmp_path / "data" / "playground.sqlite3").exists(), "a database of its own"
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=30) == 0

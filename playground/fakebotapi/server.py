@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import httpx
 from tornado.httpserver import HTTPServer
 from tornado.httputil import HTTPServerRequest
 from tornado.netutil import bind_sockets
@@ -121,6 +122,23 @@ class FakeBotAPI(TelegramWorld):
             "is the bot polling this server?)"
         )
         await self.wait_for(lambda: self.confirmed_offset > update_id, timeout, what)
+
+    async def deliver_to_webhook(self, address: str, secret: str | None) -> list[int]:
+        """Post the queued updates to `address`, as Telegram posts them to WEBHOOK_URL and a
+        reverse proxy forwards them, with `secret` in X-Telegram-Bot-Api-Secret-Token.
+
+        Returns each update's HTTP status; an update answered 200 leaves the queue, any
+        other stays (Telegram would try it again).
+        """
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        statuses = []
+        async with httpx.AsyncClient(timeout=10) as client:
+            for update in list(self._updates):
+                answer = await client.post(address, json=update.to_api(), headers=headers)
+                statuses.append(answer.status_code)
+                if answer.status_code == 200:
+                    self._confirm(update.update_id + 1)
+        return statuses
 
     async def respond(self, token: str, method: str, params: Params) -> Reply:
         """Answer one HTTP request, long polling and held (timeout fault) answers included."""

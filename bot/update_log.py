@@ -1,0 +1,83 @@
+"""One log line per update: its id, what it asked for, how long it took, how it ended.
+
+Never what anyone typed: "what" is the command's name, or the button's flow and action, or
+just "message". The outcome is set by whoever ends the update early (the gate refuses or
+throttles, the error handler) in a context variable the update's task shares.
+"""
+
+import json
+import logging
+import time
+from collections.abc import Awaitable
+from contextvars import ContextVar
+
+from telegram import Update
+
+from bot import permissions
+
+logger = logging.getLogger("relais.updates")
+
+OK, REFUSED, THROTTLED, IGNORED, FAILED = "ok", "refused", "throttled", "ignored", "error"
+_outcome: ContextVar[str] = ContextVar("update_outcome", default=OK)
+
+
+def set_outcome(outcome: str) -> None:
+    _outcome.set(outcome)
+
+
+async def logged(update: object, handling: Awaitable[None]) -> None:
+    """Handle the update, then log its line (even when handling raised)."""
+    token = _outcome.set(OK)
+    started = time.perf_counter()
+    try:
+        await handling
+    finally:
+        if isinstance(update, Update):
+            milliseconds = (time.perf_counter() - started) * 1000
+            fields = {
+                "update_id": update.update_id,
+                "handler": describe(update),
+                "ms": round(milliseconds),
+                "outcome": _outcome.get(),
+            }
+            logger.info(
+                "update %(update_id)s %(handler)s %(ms)s ms %(outcome)s", fields, extra=fields
+            )
+        _outcome.reset(token)
+
+
+def describe(update: Update) -> str:
+    """The command or the button's flow and action; anything not ours is only "unknown"."""
+    if update.callback_query is not None:
+        prefix, _sep, rest = (update.callback_query.data or "").partition(":")
+        action = rest.partition(":")[0]
+        if prefix not in permissions.BUTTONS:
+            return "unknown button"
+        if action.isascii() and action.isalpha() and len(action) <= 8:
+            return f"button {prefix}:{action}"
+        return f"button {prefix}"
+    message = update.effective_message
+    text = message.text if message and message.text else ""
+    if not text.startswith("/"):
+        return "edited message" if update.edited_message else "message"
+    name = text.split()[0][1:].split("@")[0].lower()
+    command = permissions.command_named(name)
+    return f"command {command.fr}" if command is not None else "unknown command"
+
+
+class JsonLines(logging.Formatter):
+    """LOG_FORMAT=json: one JSON object per line, with the update's fields when there are."""
+
+    FIELDS = ("update_id", "handler", "ms", "outcome")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "time": self.formatTime(record),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        line |= {field: getattr(record, field) for field in self.FIELDS if hasattr(record, field)}
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
