@@ -21,6 +21,7 @@ from storage.invitations import create_invitation
 from storage.members import ensure_organisation
 from storage.models import OrganisationKind, Role
 from storage.sites import SitesFileError
+from storage.transfer import TransferRefused, copy_database
 
 EXIT_CONFIG = 2
 DISPATCH_PAUSE_SECONDS = 5
@@ -53,6 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             engine = prepare_database(settings)
             print(f"The database's schema is at {schema_revision(engine)}.")
             return 0
+        if arguments.command == "copy-to":
+            copied = copy_database(prepare_database(settings), arguments.url)
+            print(f"{sum(copied.values())} rows copied; now set DATABASE_URL to the new database.")
+            return 0
         if arguments.command == "dispatch":
             configure_logging(settings.log_format == "json")
             return asyncio.run(_dispatch(settings, once=arguments.once))
@@ -64,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         EncryptionKeyError,
         SchemaTooNew,
         BackupError,
+        TransferRefused,
     ) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
@@ -84,6 +90,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     backup_command.add_argument("path", type=Path, help="the backup file to write")
     commands.add_parser("migrate", help="bring the database's schema up to date")
+    copy_to = commands.add_parser(
+        "copy-to", help="copy the whole database into an empty PostgreSQL one (bot stopped)"
+    )
+    copy_to.add_argument("url", help="postgresql://user@host:5432/relais")
     playground = commands.add_parser(
         "playground", help="try Relais offline in a browser, without a token (README)"
     )

@@ -18,12 +18,13 @@ from bot.app import build_application
 from bot.settings import webhook_options
 from bot.update_log import JsonLines
 from playground.fakebotapi import FakeBotAPI
+from storage.audit import verify_chain
 from storage.crypto import check_keys, use_keys
 from storage.database import make_engine, upgrade
 from storage.models import Role
 from tests.databases import TEST_KEY
-from tests.harness import RelaisUnderTest, settings_for
-from tests.stories import enroll, member
+from tests.harness import Person, RelaisUnderTest, settings_for
+from tests.stories import cases, enroll, member, report_a_violence_victim_in_danger
 from tests.test_command_line import ROOT, run_bot
 
 STRANGER = "Bonjour ! Relais est réservé"
@@ -209,3 +210,40 @@ async def test_each_update_gets_one_log_line_without_what_was_typed(
     assert as_json["handler"] == "command aide"
     assert as_json["outcome"] == "ok"
     assert set(as_json) >= {"time", "level", "logger", "message", "update_id", "ms"}
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_sqlite_database_moves_to_postgresql_and_the_bot_goes_on_there(
+    fake_api: FakeBotAPI, tmp_path: Path, database_url: str
+) -> None:
+    sqlite_url = f"sqlite:///{tmp_path / 'relais.sqlite3'}"
+    on_sqlite = RelaisUnderTest(fake_api, settings_for(fake_api, sqlite_url))
+    await on_sqlite.start()
+    ines = await member(on_sqlite, "Inès", Role.WORKER)
+    gendarme = await member(on_sqlite, "Adjudant Morel", Role.GENDARMERIE)
+    await report_a_violence_victim_in_danger(gendarme)
+    await ines.tap("Je prends")
+    [reference] = [case.reference for case in cases(on_sqlite)]
+    await on_sqlite.stop()
+
+    code, out, err = await run_bot_async("copy-to", database_url, cwd=tmp_path,
+                                         DATABASE_URL=sqlite_url, ENCRYPTION_KEYS=TEST_KEY)  # fmt: skip
+    assert code == 0, err
+    assert out.strip().endswith("rows copied; now set DATABASE_URL to the new database.")
+
+    on_postgresql = RelaisUnderTest(fake_api, settings_for(fake_api, database_url))
+    await on_postgresql.start()
+    try:
+        ines, gendarme = Person(on_postgresql, ines.user), Person(on_postgresql, gendarme.user)
+        await ines.send("/dossiers")
+        assert any(label.startswith(reference) for label in ines.buttons())
+        await report_a_violence_victim_in_danger(gendarme)  # new ids follow the copied ones
+        assert sorted(case.reference for case in cases(on_postgresql))[-1].endswith("0002")
+        assert verify_chain(on_postgresql.app.engine) is None, "the audit trail came whole"
+    finally:
+        await on_postgresql.stop()
+
+    code, _out, err = await run_bot_async("copy-to", database_url, cwd=tmp_path,
+                                          DATABASE_URL=sqlite_url, ENCRYPTION_KEYS=TEST_KEY)  # fmt: skip
+    assert code == 2
+    assert "not empty" in err
