@@ -334,7 +334,13 @@ async def set_person(update: Update, context: RelaisContext) -> None:
         context,
         case,
         lambda: put_on_case(
-            context.engine, case.id, person, role, context.known_member, context.relais.now()
+            context.engine,
+            case.id,
+            person,
+            role,
+            context.known_member,
+            context.relais.now(),
+            (context.relais.planner, context.relais.programme),
         ),
     )
 

@@ -100,8 +100,14 @@ async def confirmed(update: Update, context: RelaisContext) -> None:
     parts = update.callback_query.data.split(":")
     successor = get_member(context.engine, int(parts[3])) if len(parts) == 4 else None
     try:
+        relais = context.relais
         handed = deactivate_member(
-            context.engine, leaving.id, successor, context.known_member, context.relais.now()
+            context.engine,
+            leaving.id,
+            successor,
+            context.known_member,
+            relais.now(),
+            (relais.planner, relais.programme),
         )
     except HandOverRefused:
         await refuse_button(update, context)

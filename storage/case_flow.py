@@ -208,9 +208,18 @@ _PEOPLE_ON_A_CASE = {
 
 
 def put_on_case(
-    engine: Engine, case_id: int, person: Member, role: Role, actor: Member, now: datetime
+    engine: Engine,
+    case_id: int,
+    person: Member,
+    role: Role,
+    actor: Member,
+    now: datetime,
+    relais: tuple[Planner, Programme] | None = None,
 ) -> Case:
-    """Hand the case to another worker, or attach its landlord referent (active, of that role)."""
+    """Hand the case to another worker, or attach its landlord referent (active, of that role).
+
+    With `relais` (the planner and the programme), the people now on the case get its
+    reminders: the day's digests of its appointments, its phase checkpoints."""
     if person.role is not role or role not in _PEOPLE_ON_A_CASE or not person.active:
         raise IllegalTransition(
             f"only an active {role.replace('_', ' ')} can be put on a case as such"
@@ -228,7 +237,18 @@ def put_on_case(
                 reason=person.display_name,
             )
         )
+        if relais is not None:
+            _replan(session, case, *relais)
         return case
+
+
+def _replan(session: Session, case: Case, planner: Planner, programme: Programme) -> None:
+    """Reminders follow the people on the case (the last ones' were cancelled with them)."""
+    session.flush()
+    planner.case(session, case.id)
+    phase = _open_phase(session, case.id)
+    if phase is not None:
+        planner.phase(session, case, phase, programme.phase(case.kind, phase.phase).max_days)
 
 
 def add_note(engine: Engine, case_id: int, author: Member, text: str, now: datetime) -> CaseNote:
@@ -256,7 +276,12 @@ class HandOverRefused(ValueError):
 
 
 def deactivate_member(
-    engine: Engine, leaving_id: int, successor: Member | None, actor: Member, now: datetime
+    engine: Engine,
+    leaving_id: int,
+    successor: Member | None,
+    actor: Member,
+    now: datetime,
+    relais: tuple[Planner, Programme] | None = None,
 ) -> list[Case]:
     """A member who leaves: their access closes, their cases stay and are handed over, in one
     transaction. A worker's open cases go to `successor`; a landlord referent's open cases
@@ -296,6 +321,8 @@ def deactivate_member(
                                   kind="referent", reason="—"))  # fmt: skip
         leaving.active = False
         cancel_pending(session, member_id=leaving_id)
+        for case in held if relais is not None else ():
+            _replan(session, case, *relais)
         record(
             session, "member.deactivated", now, member_id=actor.id, detail=f"member {leaving_id}"
         )

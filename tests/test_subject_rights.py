@@ -3,16 +3,26 @@
 /desactiver (a member leaves, their cases stay with a colleague)."""
 
 import json
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from domain.statuses import IllegalTransition
+from storage.appointments import schedule
 from storage.audit import verify_chain
 from storage.case_flow import reopen_case
 from storage.database import session_scope
 from storage.members import find_member
-from storage.models import AuditEntry, Case, CaseEvent, Role
+from storage.models import (
+    AppointmentKind,
+    AuditEntry,
+    Case,
+    CaseEvent,
+    Reminder,
+    ReminderKind,
+    Role,
+)
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import member
 from tests.test_beneficiary import a_violence_case, enrolled_person
@@ -113,6 +123,11 @@ async def test_a_worker_who_leaves_hands_their_cases_to_a_colleague_who_is_told(
     ines, case_id = await a_violence_case(intake)
     paul = await member(intake, "Paul", Role.WORKER)
     claire = await member(intake, "Claire", Role.ADMIN)
+    app = intake.app
+    schedule(app.engine, case_id, find_member(app.engine, ines.id),
+             kind=AppointmentKind.FOLLOW_UP, starts_at=app.now() + timedelta(days=3),
+             place="Locaux de Montjoie", attendees=["worker"], now=app.now(),
+             planner=app.planner)  # fmt: skip
 
     await claire.send("/desactiver")
     await claire.tap(next(label for label in claire.buttons() if label.startswith("Inès")))
@@ -136,6 +151,17 @@ async def test_a_worker_who_leaves_hands_their_cases_to_a_colleague_who_is_told(
         ).one()
     await ines.send("/dossiers")
     assert ines.last_text.startswith("Votre accès à Relais a été fermé.")
+    digests = {
+        reminder.member_id
+        for reminder in pending_reminders(intake)
+        if reminder.kind is ReminderKind.DAILY_DIGEST
+    }
+    assert digests == {find_member(app.engine, paul.id).id}, "the day's digest follows the case"
+
+
+def pending_reminders(relais: RelaisUnderTest) -> list[Reminder]:
+    with session_scope(relais.app.engine) as session:
+        return list(session.exec(select(Reminder).where(Reminder.status == "pending")))
 
 
 async def test_a_member_without_cases_leaves_after_a_confirmation(intake: RelaisUnderTest) -> None:
