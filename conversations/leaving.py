@@ -63,7 +63,7 @@ async def chosen(update: Update, context: RelaisContext) -> None:
     if not held:
         await replace_text(
             query,
-            _("Fermer l'accès de {name} à Relais ?").format(name=leaving.display_name),
+            _("Fermer l'accès à Relais pour {name} ?").format(name=leaving.display_name),
             reply_markup=InlineKeyboardMarkup(
                 [[InlineKeyboardButton(_("Fermer l'accès"), callback_data=f"mb:ok:{leaving.id}")]]
             ),
@@ -115,7 +115,7 @@ async def confirmed(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
     await query.answer(_("C'est fait."))
     await remove_buttons(query)
-    done = _("L'accès de {name} est fermé.").format(name=leaving.display_name)
+    done = _("Accès à Relais fermé pour {name}.").format(name=leaving.display_name)
     if handed:
         done += " " + ngettext(
             "Son dossier en cours est confié à {other}.",

@@ -134,7 +134,10 @@ async def test_a_worker_who_leaves_hands_their_cases_to_a_colleague_who_is_told(
     assert claire.last_text == "Inès suit 1 dossier en cours. Qui le reprend ?"
     assert claire.buttons() == ["Paul"]
     await claire.tap("Paul")
-    assert claire.last_text == "L'accès de Inès est fermé. Son dossier en cours est confié à Paul."
+    assert (
+        claire.last_text
+        == "Accès à Relais fermé pour Inès. Son dossier en cours est confié à Paul."
+    )
     reference = the_case(intake, case_id).reference
     assert (
         paul.last_text == f"Inès a quitté Relais : ces dossiers vous sont confiés : {reference}."
@@ -170,8 +173,8 @@ async def test_a_member_without_cases_leaves_after_a_confirmation(intake: Relais
     await claire.send("/desactiver")
     assert not any(label.startswith("Claire") for label in claire.buttons()), "not oneself"
     await claire.tap(next(label for label in claire.buttons() if label.startswith("Léa")))
-    assert claire.last_text == "Fermer l'accès de Léa à Relais ?"
+    assert claire.last_text == "Fermer l'accès à Relais pour Léa ?"
     await claire.tap("Fermer l'accès")
-    assert claire.last_text == "L'accès de Léa est fermé."
+    assert claire.last_text == "Accès à Relais fermé pour Léa."
     await lea.send("/signaler")
     assert lea.last_text.startswith("Votre accès à Relais a été fermé.")
