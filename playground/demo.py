@@ -50,6 +50,7 @@ PERSONAS = (
     Persona("worker", "Inès Durand", Role.WORKER, "Montjoie"),
     Persona("colleague", "Paul Bernard", Role.WORKER, "Montjoie", language="en"),
     Persona("admin", "Claire Petit", Role.ADMIN, "Sarthe Habitat"),
+    Persona("referent", "Marc Leroy", Role.LANDLORD_REFERENT, "Sarthe Habitat"),
     Persona("beneficiary", "Sam", Role.BENEFICIARY, ""),
 )
 
