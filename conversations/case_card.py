@@ -112,7 +112,7 @@ def _reminder_lines(application: RelaisApplication, case: Case, reader: Member) 
         if reminder.status is ReminderStatus.FAILED and reminder.last_error:
             state = f"{state} ({reminder_error_label(reminder.last_error)})"
         lines.append(
-            _("Rappel : {kind}, {when} — {state}").format(
+            _("⏰ {kind}, {when} — {state}").format(
                 kind=reminder_kind_label(reminder.kind),
                 when=format_datetime(reminder.due_at, zone),
                 state=state,

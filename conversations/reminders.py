@@ -15,7 +15,7 @@ from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, T
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RelaisApplication, RelaisContext
-from bot.i18n import N_, _, format_date, format_datetime, language_of, use_language
+from bot.i18n import N_, _, format_date, format_datetime, language_of, ngettext, use_language
 from bot.labels import appointment_kind_label, phase_label, status_label
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
@@ -195,12 +195,15 @@ def _content(
         return _digest(application, member, reminder), None
     case = get_case(application.engine, reminder.case_id) if reminder.case_id else None
     if reminder.kind is K.PHASE_CHECKPOINT and case is not None:
-        return _(
-            "Dossier {reference} : la phase {phase} atteint sa durée maximale dans {days} jour(s)."
+        days = int(reminder.payload.get("days", 0))
+        return ngettext(
+            "Dossier {reference} : la phase {phase} atteint sa durée maximale dans {days} jour.",
+            "Dossier {reference} : la phase {phase} atteint sa durée maximale dans {days} jours.",
+            days,
         ).format(
             reference=case.reference,
             phase=phase_label(reminder.payload.get("phase", "")),
-            days=reminder.payload.get("days", "?"),
+            days=days,
         ), None
     if reminder.kind is K.QUARTERLY_REVIEW:
         return _review(application, member, reminder), None

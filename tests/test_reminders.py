@@ -258,10 +258,10 @@ async def test_the_case_card_shows_whether_the_person_was_reminded(
     )
     card = story.worker.last_text
     assert (
-        "Rappel : rappel de la veille, 30 novembre 2026 à 18:00 — échoué (la personne a bloqué le bot)"
+        "⏰ rappel de la veille, 30 novembre 2026 à 18:00 — échoué (la personne a bloqué le bot)"
         in card
     )
-    assert "Rappel : rappel 2 h avant, 1 décembre 2026 à 12:00 — prévu" in card
+    assert "⏰ rappel 2 h avant, 1 décembre 2026 à 12:00 — prévu" in card
 
 
 async def test_the_worker_is_told_14_days_and_1_day_before_a_phase_reaches_its_maximum(
@@ -289,12 +289,12 @@ async def test_the_worker_is_told_14_days_and_1_day_before_a_phase_reaches_its_m
     await story.at(start + timedelta(days=76))
     assert (
         worker.last_text
-        == f"Dossier {reference} : la phase urgence atteint sa durée maximale dans 14 jour(s)."
+        == f"Dossier {reference} : la phase urgence atteint sa durée maximale dans 14 jours."
     )
     await story.at(start + timedelta(days=89))
     assert (
         worker.last_text
-        == f"Dossier {reference} : la phase urgence atteint sa durée maximale dans 1 jour(s)."
+        == f"Dossier {reference} : la phase urgence atteint sa durée maximale dans 1 jour."
     )
 
 
