@@ -1,5 +1,7 @@
 """How roles and organisation kinds are named to people, in the reader's language."""
 
+import re
+
 from bot.i18n import N_, _
 from storage.models import (
     AppointmentKind,
@@ -164,3 +166,48 @@ _REMINDER_ERRORS = {
 
 def reminder_error_label(code: str) -> str:
     return _(_REMINDER_ERRORS[code]) if code in _REMINDER_ERRORS else code
+
+
+# What the audit trail's actions are called in /journal (an unknown one shows as it is).
+_AUDIT_ACTIONS = {
+    "case.created": N_("signalement reçu"),
+    "case.taken": N_("dossier pris"),
+    "case.escalated": N_("signalement relancé"),
+    "case.status": N_("statut"),
+    "case.reopened": N_("dossier rouvert"),
+    "case.phase": N_("phase"),
+    "case.note": N_("note"),
+    "case.reassigned": N_("travailleur social"),
+    "case.referent": N_("référent bailleur"),
+    "case.appointment": N_("rendez-vous fixé"),
+    "case.appointment_moved": N_("rendez-vous déplacé"),
+    "case.appointment_cancelled": N_("rendez-vous annulé"),
+    "case.appointment_held": N_("rendez-vous tenu"),
+    "case.appointment_missed": N_("rendez-vous manqué"),
+    "case.consent_given": N_("accord de la personne"),
+    "case.consent_withdrawn": N_("retrait de la personne"),
+    "case.home_assigned": N_("logement attribué"),
+    "case.home_freed": N_("logement libéré"),
+    "case.viewed": N_("fiche consultée"),
+    "case.details_viewed": N_("détails du signalement lus"),
+    "case.exported": N_("données exportées"),
+    "case.anonymised": N_("données personnelles effacées"),
+    "audit.read": N_("journal consulté"),
+}
+_STATUS_CHANGE = re.compile(r"^(\w+|-) -> (\w+|-)")
+_STATUS_VALUES = frozenset(status.value for status in CaseStatus)
+
+
+def audit_label(action: str, detail: str | None) -> str:
+    """An audit entry in words: "statut : reçu → diagnostic" rather than its codes."""
+    label = _(_AUDIT_ACTIONS[action]) if action in _AUDIT_ACTIONS else action
+    if not detail:
+        return label
+    change = _STATUS_CHANGE.match(detail)
+    if change is not None:
+        before, after = (
+            status_label(CaseStatus(value)) if value in _STATUS_VALUES else value
+            for value in change.groups()
+        )
+        detail = f"{before} → {after}" + detail[change.end() :]
+    return f"{label} ({detail})"

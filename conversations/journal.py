@@ -6,6 +6,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_datetime
+from bot.labels import audit_label
 from conversations.common import case_named
 from storage.audit import case_audit, record_now
 from storage.members import get_member
@@ -27,8 +28,9 @@ async def show_journal(update: Update, context: RelaisContext) -> None:
     ]
     for entry in case_audit(context.engine, case.id):
         who = get_member(context.engine, entry.member_id) if entry.member_id else None
-        line = f"• {format_datetime(entry.at, context.settings.zone)} — {who.display_name if who else '—'} — {entry.action}"
-        lines.append(f"{line} ({entry.detail})" if entry.detail else line)
+        when = format_datetime(entry.at, context.settings.zone)
+        name = who.display_name if who else "—"
+        lines.append(f"• {when} — {name} — {audit_label(entry.action, entry.detail)}")
     await message.reply_text("\n".join(lines))
 
 

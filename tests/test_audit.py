@@ -56,7 +56,8 @@ async def test_viewing_changing_and_inviting_are_audited_and_an_admin_reads_the_
     assert nadia.last_text.startswith(
         f"Journal du dossier {case.reference} (le plus récent d'abord) :"
     )
-    assert "Inès — case.status (received -> diagnostic)" in nadia.last_text
+    assert "Inès — statut (reçu → diagnostic)" in nadia.last_text
+    assert "Inès — note" in nadia.last_text
     await ines.send(f"/journal {case.reference}")
     assert ines.last_text.startswith("Cette action n'est pas ouverte à votre rôle.")
     with session_scope(intake.app.engine) as session:
