@@ -1,4 +1,5 @@
-"""Dates and times typed the French way: "12/03 14h30", "mardi 9h", "demain 10h".
+"""Dates and times typed the French way: "12/03 14h30", "mardi 9h", "demain 10h" (and the
+English way: "tuesday 9am", "12/03 2:30 pm").
 
 dateparser reads the words; two habits of French writing are made explicit first, because
 it misreads them ("9h" as the 9th, "10h" as ten hours from now). Times are local to the
@@ -14,6 +15,8 @@ from zoneinfo import ZoneInfo
 import dateparser
 
 _HOUR = re.compile(r"\b(\d{1,2})\s*[hH:]\s*(\d{2})?\b")
+# English readers write "9am", "2:30 pm": made 24-hour before anything else.
+_AM_PM = re.compile(r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?m\.?(?!\w)", re.IGNORECASE)
 _SETTINGS = {"PREFER_DATES_FROM": "future", "DATE_ORDER": "DMY", "RETURN_AS_TIMEZONE_AWARE": False}
 
 
@@ -38,6 +41,7 @@ class WhenError(ValueError):
 
 def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     """A future local date and time from French words, as an aware datetime in `zone`."""
+    text = _AM_PM.sub(_twenty_four_hour, text)
     if not _HOUR.search(text):
         raise WhenError(WhenProblem.NO_TIME if _parse(text, now, zone) else WhenProblem.UNREADABLE)
     normalised = _HOUR.sub(lambda m: f"{int(m.group(1)):02d}:{m.group(2) or '00'}", text)
@@ -45,6 +49,13 @@ def parse_when(text: str, now: datetime, zone: ZoneInfo) -> datetime:
     if naive is None:
         raise WhenError(WhenProblem.UNREADABLE)
     return future_local(naive.date(), naive.time(), now, zone)
+
+
+def _twenty_four_hour(match: re.Match[str]) -> str:
+    hour, minutes, half = int(match.group(1)), match.group(2) or "00", match.group(3).lower()
+    if not 1 <= hour <= 12:
+        return match.group(0)  # "13pm" is no time: left for the reader to refuse
+    return f"{hour % 12 + (12 if half == 'p' else 0)}:{minutes}"
 
 
 def future_local(day: date, at: time, now: datetime, zone: ZoneInfo) -> datetime:

@@ -399,6 +399,11 @@ def test_the_phases_follow_one_another_and_end_after_the_last(
         ("14h30", datetime(2027, 3, 4, 14, 30, tzinfo=PARIS)),
         ("le 3 décembre à 9h15", datetime(2027, 12, 3, 9, 15, tzinfo=PARIS)),
         ("9:45", datetime(2027, 3, 5, 9, 45, tzinfo=PARIS)),
+        # An English reader's hours
+        ("tuesday 9am", datetime(2027, 3, 9, 9, 0, tzinfo=PARIS)),
+        ("12/03 2:30 pm", datetime(2027, 3, 12, 14, 30, tzinfo=PARIS)),
+        ("tomorrow 12 a.m.", datetime(2027, 3, 5, 0, 0, tzinfo=PARIS)),
+        ("tomorrow 12pm", datetime(2027, 3, 5, 12, 0, tzinfo=PARIS)),
     ],
 )
 def test_a_date_and_time_typed_in_french_is_read_in_paris_time(
