@@ -1,4 +1,6 @@
-"""What a case card asks to be typed: a worker's note, the signed contract's meeting date."""
+"""What a case card asks to be typed: a worker's note, the signed contract's meeting date,
+and the optional free note that goes with a refusal, a redirection or a closing (its reason
+is always one of a fixed list; the note says what the list cannot)."""
 
 from datetime import datetime, time
 
@@ -15,16 +17,27 @@ from telegram.ext import (
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
-from conversations.cases import apply_move, load_case, send_card
-from conversations.common import ID, abandon, expect_text, persistent_flow, refuse_button
-from domain.statuses import Move
+from bot.labels import reason_label, status_label
+from conversations.cases import apply_move, attempt, load_case, send_card
+from conversations.common import (
+    ID,
+    abandon,
+    expect_text,
+    persistent_flow,
+    refuse_button,
+    remove_buttons,
+)
+from domain.statuses import IllegalTransition, Move, check_move, reason_choices
 from domain.when import WhenError, parse_day
 from storage.case_flow import NOTE_MAX, add_note
 from storage.cases import get_case
 from storage.models import CaseStatus, Role
 
-NOTE, MEETING_DAY, CONSENT = "note", "meeting_day", "consent"
-CASE_KEY, DAY_KEY = "case_input_case", "case_input_day"
+NOTE, MEETING_DAY, CONSENT, MOVE_NOTE = "note", "meeting_day", "consent", "move_note"
+CASE_KEY, DAY_KEY, MOVE_KEY = "case_input_case", "case_input_day", "case_input_move"
+# The moves whose fixed-list reason may come with a free note (DOMAIN: refusal, redirection,
+# cancellation); an acceptance's reason is its intensity, nothing to add.
+NOTED_MOVES = (CaseStatus.DECLINED, CaseStatus.REDIRECTED, CaseStatus.CLOSED)
 
 
 async def ask_note(update: Update, context: RelaisContext) -> str | int:
@@ -143,19 +156,97 @@ async def record_contract(update: Update, context: RelaisContext) -> int:
     return ConversationHandler.END
 
 
+async def ask_move_note(update: Update, context: RelaisContext) -> str | int:
+    """A reason was chosen: ask for an optional note before making the move."""
+    case = await load_case(update, context)
+    if case is None:
+        return ConversationHandler.END
+    _cs, _r, _id, target, index = update.callback_query.data.split(":")
+    services = context.relais.programme.redirection_services
+    choices = reason_choices(CaseStatus(target), services) or []
+    if int(index) >= len(choices):
+        await refuse_button(update, context)
+        return ConversationHandler.END
+    move = Move(CaseStatus(target), reason=choices[int(index)])
+    try:
+        check_move(case.status, context.known_member.role, move, services)
+    except IllegalTransition:
+        # Refused now, as the move itself would be, rather than after the note.
+        await attempt(
+            update,
+            context,
+            case,
+            lambda: check_move(case.status, context.known_member.role, move, services),
+        )
+        return ConversationHandler.END
+    context.user_data[CASE_KEY] = case.id
+    context.user_data[MOVE_KEY] = [target, move.reason]
+    await update.callback_query.answer()
+    await remove_buttons(update.callback_query)
+    await update.effective_chat.send_message(
+        _(
+            "{reference} → {status} ({reason}). Une précision à garder avec cette décision ? "
+            "Tapez-la, ou touchez « Passer »."
+        ).format(
+            reference=case.reference,
+            status=status_label(move.target),
+            reason=reason_label(move.reason),
+        ),
+        reply_markup=InlineKeyboardMarkup(
+            [
+                [InlineKeyboardButton(_("Passer"), callback_data="ci:skip")],
+                [_cancel_button()],
+            ]
+        ),
+    )
+    return MOVE_NOTE
+
+
+async def move_with_note(update: Update, context: RelaisContext) -> str | int:
+    text = (update.effective_message.text or "").strip()
+    if len(text) > NOTE_MAX:
+        await update.effective_message.reply_text(
+            _("Une note fait de 1 à {limit} caractères : raccourcissez-la, ou /annuler.").format(
+                limit=NOTE_MAX
+            )
+        )
+        return MOVE_NOTE
+    return await _make_move(update, context, text or None)
+
+
+async def move_without_note(update: Update, context: RelaisContext) -> int:
+    return await _make_move(update, context, None)  # the move answers the button
+
+
+async def _make_move(update: Update, context: RelaisContext, note: str | None) -> int:
+    case = get_case(context.engine, context.user_data.get(CASE_KEY, 0))
+    chosen = context.user_data.get(MOVE_KEY)
+    if case is None or not chosen:
+        return await _lost(update, context)
+    target, reason = chosen
+    _forget(context)
+    await apply_move(update, context, case, Move(CaseStatus(target), reason=reason, note=note))
+    return ConversationHandler.END
+
+
 async def _lost(update: Update, context: RelaisContext) -> int:
     _forget(context)
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     await update.effective_chat.send_message(_("Ce dossier n'est plus disponible."))
     return ConversationHandler.END
 
 
 def _forget(context: RelaisContext) -> None:
-    context.user_data.pop(CASE_KEY, None)
-    context.user_data.pop(DAY_KEY, None)
+    for key in (CASE_KEY, DAY_KEY, MOVE_KEY):
+        context.user_data.pop(key, None)
 
 
 def _cancel_button() -> InlineKeyboardButton:
     return InlineKeyboardButton(_("Annuler"), callback_data="ci:cancel")
+
+
+_NOTED = "|".join(status.value for status in NOTED_MOVES)
 
 
 def handlers() -> list[BaseHandler]:
@@ -169,6 +260,9 @@ def handlers() -> list[BaseHandler]:
                 CallbackQueryHandler(
                     ask_meeting_day, pattern=rf"^cs:m:{ID}:{CaseStatus.CONTRACT_SIGNED.value}$"
                 ),
+                CallbackQueryHandler(
+                    ask_move_note, pattern=rf"^cs:r:{ID}:({_NOTED}):[0-9]{{1,3}}$"
+                ),
             ],
             states={
                 NOTE: [MessageHandler(typed, save_note), MessageHandler(other, expect_text)],
@@ -178,6 +272,11 @@ def handlers() -> list[BaseHandler]:
                     MessageHandler(other, expect_text),
                 ],
                 CONSENT: [CallbackQueryHandler(record_contract, pattern=r"^ci:consent$")],
+                MOVE_NOTE: [
+                    CallbackQueryHandler(move_without_note, pattern=r"^ci:skip$"),
+                    MessageHandler(typed, move_with_note),
+                    MessageHandler(other, expect_text),
+                ],
             },
             fallbacks=[
                 CommandHandler(list(permissions.CANCEL.names), _abandon),
@@ -188,4 +287,4 @@ def handlers() -> list[BaseHandler]:
 
 
 async def _abandon(update: Update, context: RelaisContext) -> int:
-    return await abandon(update, context, CASE_KEY, DAY_KEY)
+    return await abandon(update, context, CASE_KEY, DAY_KEY, MOVE_KEY)

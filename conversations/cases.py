@@ -367,19 +367,24 @@ async def apply_move(update: Update, context: RelaisContext, case: Case, move: M
 async def attempt(
     update: Update, context: RelaisContext, case: Case, change: Callable[[], object]
 ) -> None:
-    """Make the change, then show the card as it now is; a refused change changes nothing."""
+    """Make the change, then show the card as it now is; a refused change changes nothing.
+
+    From a button (its answer is a pop-up) or from a typed text (a move's note: a message)."""
     query = update.callback_query
     try:
         change()
     except IllegalTransition:
         record_refusal(update, context, "rule")
-        await query.answer(
-            _("Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour."),
-            show_alert=True,
-        )
+        refused = _("Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour.")
+        if query is None:
+            await update.effective_chat.send_message(refused)
+        else:
+            await query.answer(refused, show_alert=True)
     else:
-        await query.answer(_("C'est fait."))
-    await remove_buttons(query)
+        if query is not None:
+            await query.answer(_("C'est fait."))
+    if query is not None:
+        await remove_buttons(query)
     await send_card(update, context, get_case(context.engine, case.id))
 
 

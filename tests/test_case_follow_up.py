@@ -24,9 +24,16 @@ async def open_card(person: Person, reference: str) -> None:
     await person.tap(label)
 
 
-async def move(person: Person, status: str, *, reason: str | None = None) -> None:
+NOTED = ("refusé", "réorienté", "clos")  # a free note may go with their reason
+
+
+async def move(
+    person: Person, status: str, *, reason: str | None = None, note: str | None = None
+) -> None:
     await person.tap(f"→ {status}")
     await person.tap(reason or "Confirmer")
+    if status in NOTED:
+        await (person.send(note) if note else person.tap("Passer"))
 
 
 async def test_an_addiction_case_goes_from_received_to_closed_through_every_status(

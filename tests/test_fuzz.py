@@ -203,7 +203,7 @@ async def build_crowd(relais: RelaisUnderTest) -> Crowd:
     world = await build_world(relais)
     app, fake = relais.app, relais.fake
     named = {
-        role: [_member(relais, role, f"{role.value} {n}") for n in range(1, 10)]
+        role: [_member(relais, role, f"{role.value} {n}") for n in range(1, 11)]
         for role in (Role.WORKER, Role.ADMIN)
     }
     reporters = [
@@ -262,6 +262,8 @@ async def build_crowd(relais: RelaisUnderTest) -> Crowd:
         (w[6], (press(f"cs:n:{case['received']}"),)),
         (w[7], (press(f"cs:m:{case['accepted']}:contract_signed"),)),
         (w[8], (press(f"cs:m:{case['accepted']}:contract_signed"), press("ci:day:1"))),
+        # a decision's reason chosen, its optional note asked
+        (w[9], (press(f"cs:r:{case['commission']}:declined:0"),)),
         # a new reserved home: name, commune, size, QPV, kind
         (a[3], new_home[:1]),
         (a[4], new_home[:2]),
@@ -484,6 +486,7 @@ class Fuzzer:
                 f"cs:n:{case}",
                 f"ci:day:{rng.randint(0, 1)}",
                 "ci:consent",
+                "ci:skip",
                 "ci:cancel",
                 f"take:{case}",
                 f"view:{case}",

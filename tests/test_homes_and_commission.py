@@ -1,7 +1,10 @@
 """The commission decides the waiting cases; reserved homes are given at move-in and freed."""
 
+from sqlmodel import select
+
+from storage.database import session_scope
 from storage.homes import homes
-from storage.models import Role
+from storage.models import CaseEvent, CaseStatus, Role
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import answer_addiction_report, cases, member
 from tests.test_case_follow_up import move, open_card
@@ -45,8 +48,16 @@ async def test_the_commission_lists_the_waiting_cases_and_records_its_decision(
     )
     await helene.tap("Refuser")
     await helene.tap("refus de la personne")
+    assert helene.last_text.endswith("Tapez-la, ou touchez « Passer ».")
+    await helene.send("Elle préfère rester chez sa sœur pour l'instant.")
     assert "Statut : refusé" in helene.last_text
     assert "Motif du refus : refus de la personne" in helene.last_text
+    with session_scope(intake.app.engine) as session:
+        decision = session.exec(
+            select(CaseEvent).where(CaseEvent.to_status == CaseStatus.DECLINED)
+        ).one()
+    assert decision.reason == "refused_by_person", "the reason, from the fixed list"
+    assert decision.note == "Elle préfère rester chez sa sœur pour l'instant."
     await helene.send("/commission")
     assert helene.last_text == "Aucun dossier n'attend la commission."
 
