@@ -103,9 +103,9 @@ BUTTONS: dict[str, frozenset[Role]] = {
     "rm": frozenset({Role.BENEFICIARY}),
     "hm": frozenset({Role.WORKER, Role.ADMIN}),
     "bn": WORKERS,  # invite the person of a case
-    "bf": BENEFICIARIES,
-    "er": ADMINS,
-    "mb": ADMINS,  # close a member's access  # erase the personal data of a case  # the person's own choices (language, safe hours, auto-delete)
+    "bf": BENEFICIARIES,  # the person's own choices (language, safe hours, auto-delete)
+    "er": ADMINS,  # erase the personal data of a case
+    "mb": ADMINS,  # close a member's access
 }
 
 # The only buttons tapped in a group chat that Relais acts on: the team chat's new-case alerts
