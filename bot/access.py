@@ -128,13 +128,7 @@ def _opens_invitation(update: Update) -> bool:
     if message is None or not message.text:
         return False
     parts = message.text.split()
-    return len(parts) == 2 and _command_name(message.text) == "start"
-
-
-def _command_name(text: str) -> str | None:
-    if not text.startswith("/"):
-        return None
-    return text.split()[0][1:].split("@")[0].lower()
+    return len(parts) == 2 and permissions.command_name(message.text) == "start"
 
 
 def _allowed(update: Update, member: Member, *, private: bool) -> bool:
@@ -142,7 +136,7 @@ def _allowed(update: Update, member: Member, *, private: bool) -> bool:
         data = update.callback_query.data or ""
         return permissions.button_allowed(data, member.role, private=private)
     message = update.effective_message
-    name = _command_name(message.text) if message and message.text else None
+    name = permissions.command_name(message.text if message else None)
     if name is None:
         return True  # plain answers inside a flow whose entry was already checked
     return permissions.command_allowed(name, member.role)
@@ -158,7 +152,7 @@ def _stranger_text() -> str:
 
 def _refusal_text(update: Update) -> str:
     message = update.effective_message
-    name = _command_name(message.text) if message and message.text else None
+    name = permissions.command_name(message.text if message else None)
     if name is not None and permissions.command_named(name) is None:
         return _("Je ne connais pas cette commande. /aide liste ce que vous pouvez faire.")
     if update.callback_query is not None:

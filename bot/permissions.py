@@ -139,6 +139,13 @@ _USUAL_ORGANISATION = {
 }
 
 
+def command_name(text: str | None) -> str | None:
+    """The command a message starts with ("/Aide@relais_bot x" → "aide"), or None."""
+    if not text or not text.startswith("/"):
+        return None
+    return text.split()[0][1:].split("@")[0].lower()
+
+
 def command_named(name: str) -> Command | None:
     return _BY_NAME.get(name.lower())
 

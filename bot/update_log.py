@@ -57,10 +57,9 @@ def describe(update: Update) -> str:
             return f"button {prefix}:{action}"
         return f"button {prefix}"
     message = update.effective_message
-    text = message.text if message and message.text else ""
-    if not text.startswith("/"):
+    name = permissions.command_name(message.text if message else None)
+    if name is None:
         return "edited message" if update.edited_message else "message"
-    name = text.split()[0][1:].split("@")[0].lower()
     command = permissions.command_named(name)
     return f"command {command.fr}" if command is not None else "unknown command"
 
