@@ -163,9 +163,7 @@ async def _invite(settings: Settings, arguments: argparse.Namespace) -> int:
     engine = prepare_database(settings)
     organisation = ensure_organisation(engine, arguments.org, kind)
     # The link names the bot, which only the Bot API knows: ask it before creating anything.
-    async with Bot(
-        token, base_url=settings.telegram_api_base_url or "https://api.telegram.org/bot"
-    ) as bot:
+    async with Bot(token, base_url=settings.bot_api_base_url) as bot:
         username = bot.username
     invitation = create_invitation(
         engine, role=role, organisation_id=organisation.id, ttl=settings.invite_ttl

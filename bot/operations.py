@@ -9,7 +9,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
@@ -18,8 +18,6 @@ from telegram.error import TelegramError
 from bot.settings import Settings, require_encryption_keys
 from storage.crypto import EncryptionKeyError, check_keys, use_keys
 from storage.database import head_revision, make_engine, schema_revision
-
-TELEGRAM = "https://api.telegram.org/bot"
 
 
 @dataclass(frozen=True)
@@ -65,7 +63,7 @@ def _database_checks(settings: Settings) -> list[Check]:
         engine.dispose()
 
 
-def _key_check(settings: Settings, engine: object) -> Check:
+def _key_check(settings: Settings, engine: Engine) -> Check:
     try:
         use_keys(require_encryption_keys(settings))
         check_keys(engine)
@@ -79,7 +77,7 @@ async def _bot_api_check(settings: Settings) -> Check:
         return Check("Bot API", False, "TELEGRAM_BOT_TOKEN is not set")
     token = settings.telegram_bot_token.get_secret_value()
     try:
-        async with Bot(token, base_url=settings.telegram_api_base_url or TELEGRAM) as bot:
+        async with Bot(token, base_url=settings.bot_api_base_url) as bot:
             return Check("Bot API", True, f"reachable, the bot is @{bot.username}")
     except TelegramError as error:
         return Check("Bot API", False, f"unreachable ({type(error).__name__})")

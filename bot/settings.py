@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def bot_api_base_url(self) -> str:
+        """Where the Bot API is: Telegram's, unless TELEGRAM_API_BASE_URL names another."""
+        return self.telegram_api_base_url or "https://api.telegram.org/bot"
+
+    @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
