@@ -18,7 +18,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
 from bot.labels import reason_label, status_label
-from conversations.cases import apply_move, attempt, load_case, send_card
+from conversations.cases import apply_move, load_case, reason_move, refuse_move, send_card
 from conversations.common import (
     ID,
     abandon,
@@ -27,7 +27,7 @@ from conversations.common import (
     refuse_button,
     remove_buttons,
 )
-from domain.statuses import IllegalTransition, Move, check_move, reason_choices
+from domain.statuses import IllegalTransition, Move, check_move
 from domain.when import WhenError, parse_day
 from storage.case_flow import NOTE_MAX, add_note
 from storage.cases import get_case
@@ -161,26 +161,18 @@ async def ask_move_note(update: Update, context: RelaisContext) -> str | int:
     case = await load_case(update, context)
     if case is None:
         return ConversationHandler.END
-    _cs, _r, _id, target, index = update.callback_query.data.split(":")
-    services = context.relais.programme.redirection_services
-    choices = reason_choices(CaseStatus(target), services) or []
-    if int(index) >= len(choices):
+    programme = context.relais.programme
+    move = reason_move(update.callback_query.data, programme)
+    if move.reason is None:
         await refuse_button(update, context)
         return ConversationHandler.END
-    move = Move(CaseStatus(target), reason=choices[int(index)])
     try:
-        check_move(case.status, context.known_member.role, move, services)
+        check_move(case.status, context.known_member.role, move, programme.redirection_services)
     except IllegalTransition:
-        # Refused now, as the move itself would be, rather than after the note.
-        await attempt(
-            update,
-            context,
-            case,
-            lambda: check_move(case.status, context.known_member.role, move, services),
-        )
+        await refuse_move(update, context, case)  # now, as the move would be, not after the note
         return ConversationHandler.END
     context.user_data[CASE_KEY] = case.id
-    context.user_data[MOVE_KEY] = [target, move.reason]
+    context.user_data[MOVE_KEY] = [move.target.value, move.reason]
     await update.callback_query.answer()
     await remove_buttons(update.callback_query)
     await update.effective_chat.send_message(

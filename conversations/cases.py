@@ -23,6 +23,7 @@ from conversations.common import (
     replace_buttons,
     replace_text,
 )
+from domain.programme import Programme
 from domain.statuses import IllegalTransition, Move, reason_choices
 from domain.visibility import can_see_case
 from storage.audit import record_now
@@ -272,13 +273,17 @@ async def move_with_reason(update: Update, context: RelaisContext) -> None:
     case = await load_case(update, context)
     if case is None:
         return
-    _cs, _r, _id, target, index = update.callback_query.data.split(":")
-    choices = (
-        reason_choices(CaseStatus(target), context.relais.programme.redirection_services) or []
-    )
-    reason = choices[int(index)] if index.isdecimal() and int(index) < len(choices) else None
-    move = Move(CaseStatus(target), reason=reason)
+    move = reason_move(update.callback_query.data, context.relais.programme)
     await apply_move(update, context, case, move)
+
+
+def reason_move(data: str, programme: Programme) -> Move:
+    """The move a reason button names (`cs:r:<case>:<status>:<index>`); an index off the
+    status's fixed list gives a move without a reason, which the rules refuse."""
+    _cs, _r, _id, target, index = data.split(":")
+    choices = reason_choices(CaseStatus(target), programme.redirection_services) or []
+    reason = choices[int(index)] if int(index) < len(choices) else None
+    return Move(CaseStatus(target), reason=reason)
 
 
 async def reopen(update: Update, context: RelaisContext) -> None:
@@ -370,21 +375,31 @@ async def attempt(
     """Make the change, then show the card as it now is; a refused change changes nothing.
 
     From a button (its answer is a pop-up) or from a typed text (a move's note: a message)."""
-    query = update.callback_query
     try:
         change()
     except IllegalTransition:
-        record_refusal(update, context, "rule")
-        refused = _("Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour.")
-        if query is None:
-            await update.effective_chat.send_message(refused)
-        else:
-            await query.answer(refused, show_alert=True)
+        await refuse_move(update, context, case)
+        return
+    if update.callback_query is not None:
+        await update.callback_query.answer(_("C'est fait."))
+    await _card_again(update, context, case)
+
+
+async def refuse_move(update: Update, context: RelaisContext, case: Case) -> None:
+    """A change the rules refuse: said, audited, and the card shown as the case still is."""
+    record_refusal(update, context, "rule")
+    refused = _("Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour.")
+    if update.callback_query is None:
+        await update.effective_chat.send_message(refused)
     else:
-        if query is not None:
-            await query.answer(_("C'est fait."))
-    if query is not None:
-        await remove_buttons(query)
+        await update.callback_query.answer(refused, show_alert=True)
+    await _card_again(update, context, case)
+
+
+async def _card_again(update: Update, context: RelaisContext, case: Case) -> None:
+    """The tapped message loses its buttons; the card, read again, comes below."""
+    if update.callback_query is not None:
+        await remove_buttons(update.callback_query)
     await send_card(update, context, get_case(context.engine, case.id))
 
 
