@@ -57,7 +57,7 @@ async def chosen(update: Update, context: RelaisContext) -> None:
     leaving = await _leaving(update, context)
     if leaving is None:
         return
-    held = [case for case in open_cases(context.engine) if case.assigned_worker_id == leaving.id]
+    held = open_cases(context.engine, leaving.id)
     query = update.callback_query
     await query.answer()
     if not held:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from domain.programme import Phase, Programme
 from domain.statuses import IllegalTransition, Move, check_move, check_reopen
 from storage.audit import record
+from storage.cases import open_cases_query
 from storage.database import session_scope
 from storage.homes import release_in
 from storage.models import (
@@ -291,14 +292,7 @@ def deactivate_member(
         leaving = session.exec(
             select(Member).where(Member.id == leaving_id).with_for_update()
         ).one()
-        held = list(
-            session.exec(
-                select(Case)
-                .where(Case.assigned_worker_id == leaving_id, Case.status != CaseStatus.CLOSED)
-                .order_by(Case.id)
-                .with_for_update()
-            )
-        )
+        held = list(session.exec(open_cases_query(leaving_id).with_for_update()))
         if held and (
             successor is None
             or successor.role is not Role.WORKER

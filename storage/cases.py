@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import Engine, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.referral import is_urgent
 from storage.database import session_scope
@@ -229,10 +230,17 @@ def cases_in_status(engine: Engine, status: CaseStatus) -> list[Case]:
         return list(session.exec(select(Case).where(Case.status == status).order_by(col(Case.id))))
 
 
-def open_cases(engine: Engine) -> list[Case]:
+def open_cases(engine: Engine, worker_id: int | None = None) -> list[Case]:
+    """The open cases, or (`worker_id`) those this worker holds."""
     with session_scope(engine) as session:
-        query = select(Case).where(col(Case.status) != CaseStatus.CLOSED).order_by(col(Case.id))
-        return list(session.exec(query))
+        return list(session.exec(open_cases_query(worker_id)))
+
+
+def open_cases_query(worker_id: int | None = None) -> SelectOfScalar[Case]:
+    query = select(Case).where(col(Case.status) != CaseStatus.CLOSED)
+    if worker_id is not None:
+        query = query.where(Case.assigned_worker_id == worker_id)
+    return query.order_by(col(Case.id))
 
 
 def case_by_reference(engine: Engine, reference: str) -> Case | None:
