@@ -694,18 +694,14 @@ class TelegramWorld:
     def _send_photo(self, params: Params) -> JSON:
         chat = self._target_chat(params)
         content = self._file_content(params.get("photo"), "photo")
-        formatted = _formatted(params, "caption")
-        if len(formatted.text) > 1024:
-            raise ApiError(400, "Bad Request: message caption is too long")
+        formatted = _caption(params)
         media = self._photo(content)
         return self._bot_post(chat, params, formatted, kind="photo", media=media, photo=content)
 
     def _send_document(self, params: Params) -> JSON:
         chat = self._target_chat(params)
         content = self._file_content(params.get("document"), "document")
-        formatted = _formatted(params, "caption")
-        if len(formatted.text) > 1024:
-            raise ApiError(400, "Bad Request: message caption is too long")
+        formatted = _caption(params)
         file_id = self._new_file(content)
         media = {
             "file_id": file_id,
@@ -976,6 +972,13 @@ def _find_button(record: MessageRecord, data: str | None, label: str | None) -> 
         f"no button with {wanted} on message {record.message_id}; "
         f"its buttons are {[(b['text'], b.get('callback_data')) for b in record.buttons]}"
     )
+
+
+def _caption(params: Params) -> _Formatted:
+    formatted = _formatted(params, "caption")
+    if len(formatted.text) > 1024:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    return formatted
 
 
 def _photo_sizes(file_id: str, size: int) -> list[JSON]:
