@@ -91,15 +91,20 @@ async def build_demo(app: RelaisApplication, world: TelegramWorld, team_chat: Ch
     for key in ("worker", "colleague"):
         world.add_member(team_chat, people[key])
 
-    waiting = _report(
+    waiting, _created = file_report(
         engine,
         members["correspondent"],
-        ADDICTION_REPORT,
+        _at_site(engine, ADDICTION_REPORT),
         now - timedelta(minutes=20),
         escalate_after=app.settings.escalation_delay,
     )
     await announce(app, waiting)
-    followed = _report(engine, members["correspondent"], FOLLOWED_REPORT, now - timedelta(days=40))
+    followed, _created = file_report(
+        engine,
+        members["correspondent"],
+        _at_site(engine, FOLLOWED_REPORT),
+        now - timedelta(days=40),
+    )
     _follow(app, followed, members["worker"], now - timedelta(days=40))
     link = invite(engine, followed.id, members["worker"].id, ttl=timedelta(days=7), now=now)
     _outcome, enrollment = give_consent(
@@ -146,22 +151,27 @@ def _enroll(engine: Engine, persona: Persona, telegram_id: int) -> Member:
     return member
 
 
-def _report(
+def file_report(
     engine: Engine,
     source: Member,
     answers: dict[str, object],
     at: datetime,
     escalate_after: timedelta | None = None,
-) -> Case:
-    sites = {site.name: site.id for site in active_sites(engine)}
+) -> tuple[Case, bool]:
+    """A report sent as the form sends it: a draft at its review, then submitted (the case,
+    and whether this call created it)."""
     draft = start_draft(engine, source.id, "kind")
-    draft.answers = {**answers, "site": sites[str(answers["site"])]}
-    draft.current = REVIEW
+    draft.answers, draft.current = dict(answers), REVIEW
     save_draft(engine, draft, at)
-    case, _created = submit_report(
+    return submit_report(
         engine, draft, source, year=at.year, now=at, escalate_after=escalate_after
     )
-    return case
+
+
+def _at_site(engine: Engine, answers: dict[str, object]) -> dict[str, object]:
+    """The demo's answers name their residence; the form stores its id."""
+    sites = {site.name: site.id for site in active_sites(engine)}
+    return {**answers, "site": sites[str(answers["site"])]}
 
 
 def _follow(app: RelaisApplication, case: Case, worker: Member, since: datetime) -> None:

@@ -19,15 +19,14 @@ from sqlalchemy import Engine, select
 from sqlmodel import SQLModel
 from telegram.ext import AIORateLimiter
 
-from domain.referral import REVIEW
 from domain.statuses import Intensity, Move, Outcome
+from playground.demo import file_report
 from playground.fakebotapi import FakeBotAPI
 from storage.appointments import schedule
 from storage.beneficiaries import give_consent, invite
 from storage.case_flow import move_case, put_on_case
-from storage.cases import get_case, submit_report, take_case
+from storage.cases import get_case, take_case
 from storage.database import session_scope
-from storage.drafts import save_draft, start_draft
 from storage.homes import add_home, assign_home
 from storage.invitations import create_invitation, redeem_invitation
 from storage.members import ensure_organisation, get_member
@@ -181,10 +180,7 @@ def enroll(engine: Engine, role: Role, telegram_id: int, name: str) -> Member:
 
 
 def report(engine: Engine, source: Member, answers: dict[str, object], now: datetime) -> Case:
-    draft = start_draft(engine, source.id, "kind")
-    draft.answers, draft.current = dict(answers), REVIEW
-    save_draft(engine, draft, now)
-    case, created = submit_report(engine, draft, source, year=now.year, now=now)
+    case, created = file_report(engine, source, answers, now)
     assert created
     return case
 
