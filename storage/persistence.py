@@ -18,6 +18,11 @@ from storage.types import utcnow
 ConversationKey = tuple[int | str, ...]
 
 
+def stored_key(key: ConversationKey) -> str:
+    """How a conversation's key (chat id, user id…) is kept in the conversation_state table."""
+    return json.dumps(list(key))
+
+
 class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
     def __init__(self, engine: Engine, update_interval: float = 60) -> None:
         super().__init__(
@@ -60,7 +65,7 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
     async def update_conversation(
         self, name: str, key: ConversationKey, new_state: object | None
     ) -> None:
-        encoded_key = json.dumps(list(key))
+        encoded_key = stored_key(key)
         with session_scope(self.engine) as session:
             row = session.get(ConversationState, (name, encoded_key))
             if new_state is None:

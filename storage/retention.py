@@ -28,6 +28,7 @@ from storage.models import (
     SentMessage,
     UserData,
 )
+from storage.persistence import stored_key
 from storage.reminders import cancel_pending
 
 ERASED = "—"  # what an erased name reads as
@@ -68,7 +69,9 @@ def _forget_person(session: Session, member: Member | None) -> None:
     session.execute(delete(UserData).where(col(UserData.user_id) == telegram_id))
     session.execute(
         delete(ConversationState).where(
-            col(ConversationState.key).in_([f"[{telegram_id}, {telegram_id}]", f"[{telegram_id}]"])
+            col(ConversationState.key).in_(
+                [stored_key((telegram_id, telegram_id)), stored_key((telegram_id,))]
+            )
         )
     )
     cancel_pending(session, member_id=member.id)
