@@ -13,6 +13,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlalchemy import Engine, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import flag_modified
 from sqlmodel import Session, select
 
@@ -88,7 +89,17 @@ CANARY = "relais"
 
 
 def check_keys(engine: Engine) -> None:
-    """Refuse to run with keys that cannot read this database (one encrypted known value)."""
+    """Refuse to run with keys that cannot read this database (one encrypted known value).
+
+    Two processes starting on a new database (the bot and a dispatcher) may both write the
+    known value: the second is refused by its primary key, and then reads the first's."""
+    try:
+        _check_canary(engine)
+    except IntegrityError:
+        _check_canary(engine)
+
+
+def _check_canary(engine: Engine) -> None:
     from storage.models import KeyCheck
 
     with Session(engine) as session, session.begin():

@@ -1,6 +1,8 @@
 """The database alone reveals nobody: personal values are encrypted at rest."""
 
 import sqlite3
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -8,12 +10,13 @@ import pytest
 from alembic import command
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, inspect, text
+from sqlmodel import Session
 
-from storage.crypto import EncryptionKeyError, check_keys, use_keys
+from storage.crypto import CANARY, EncryptionKeyError, check_keys, use_keys
 from storage.database import alembic_config, make_engine, upgrade
 from storage.invitations import create_invitation, redeem_invitation
 from storage.members import find_member
-from storage.models import Role
+from storage.models import KeyCheck, Role
 from tests.databases import TEST_KEY
 from tests.harness import RelaisUnderTest
 from tests.stories import VIOLENCE, member
@@ -164,3 +167,32 @@ def test_the_upgrade_encrypts_what_an_older_database_held_in_clear(tmp_path: Pat
         stored = connection.execute(text("SELECT display_name FROM member")).scalar_one()
     assert "Sophie" not in stored
     assert find_member(engine, 9).display_name == "Sophie Durand"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_processes_starting_on_a_new_database_both_accept_the_key(database_url: str) -> None:
+    """The bot and a dispatcher started together both write the known value: the one whose
+    write waits behind the other's reads it then, instead of failing."""
+    use_keys([TEST_KEY])
+    engine = make_engine(database_url)
+    upgrade(engine)
+    failures: list[BaseException] = []
+
+    def second_process() -> None:
+        try:
+            check_keys(engine)
+        except BaseException as error:
+            failures.append(error)
+
+    try:
+        with Session(engine) as first, first.begin():
+            first.add(KeyCheck(id=1, value=CANARY))
+            first.flush()  # written, not yet committed: the second one's insert waits
+            waiting = threading.Thread(target=second_process)
+            waiting.start()
+            time.sleep(0.5)
+        waiting.join(timeout=10)
+        assert not waiting.is_alive()
+        assert failures == []
+    finally:
+        engine.dispose()
