@@ -15,11 +15,11 @@ from bot.permissions import usual_organisation_kind
 from bot.settings import Settings, SettingsError, load_settings, webhook_options
 from conversations.reminders import dispatch_due
 from domain.programme import ProgrammeError
+from domain.vocabulary import OrganisationKind, Role
 from storage.crypto import EncryptionKeyError, new_key, rotate
 from storage.database import SchemaTooNew, schema_revision
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
-from storage.models import OrganisationKind, Role
 from storage.sites import SitesFileError
 from storage.transfer import TransferRefused, copy_database
 

@@ -9,8 +9,8 @@ from telegram.error import TelegramError
 from bot.context import RelaisContext
 from bot.i18n import _, language_of, use_language
 from bot.update_log import FAILED, set_outcome
+from domain.vocabulary import Role
 from storage.members import active_members
-from storage.models import Role
 
 logger = logging.getLogger(__name__)
 

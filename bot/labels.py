@@ -3,7 +3,8 @@
 import re
 
 from bot.i18n import N_, _
-from storage.models import (
+from domain.access import TakeOverReason
+from domain.vocabulary import (
     AppointmentKind,
     CaseStatus,
     OrganisationKind,
@@ -111,6 +112,18 @@ _ATTENDEES = {
     "worker": N_("le travailleur social"),
     "referent": N_("le référent bailleur"),
 }
+
+
+_TAKE_OVER_REASONS = {
+    TakeOverReason.ABSENCE: N_("absence du travailleur social"),
+    TakeOverReason.REORGANISATION: N_("réorganisation de l'équipe"),
+    TakeOverReason.PERSONS_REQUEST: N_("à la demande de la personne"),
+    TakeOverReason.OTHER: N_("autre"),
+}
+
+
+def take_over_label(reason: str) -> str:
+    return _(_TAKE_OVER_REASONS[TakeOverReason(reason)])
 
 
 def appointment_kind_label(kind: AppointmentKind) -> str:

@@ -7,7 +7,7 @@ cannot be reachable by accident. The gate in bot.access applies them before any 
 from dataclasses import dataclass
 
 from bot.i18n import N_
-from storage.models import OrganisationKind, Role
+from domain.vocabulary import OrganisationKind, Role
 
 EVERYONE = frozenset(Role)
 STAFF = EVERYONE - {Role.BENEFICIARY}

@@ -16,6 +16,7 @@ from bot.i18n import _, language_of, use_language
 from conversations.common import ID, id_in, refuse_button
 from conversations.report_texts import answer_label, option, short_name
 from domain.referral import QUESTIONS
+from domain.vocabulary import Role
 from storage.audit import record_now
 from storage.cases import (
     alerts_of,
@@ -25,7 +26,7 @@ from storage.cases import (
     take_case,
 )
 from storage.members import active_members, get_member, get_organisation
-from storage.models import Case, Member, Role
+from storage.models import Case, Member
 
 logger = logging.getLogger(__name__)
 

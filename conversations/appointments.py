@@ -33,8 +33,10 @@ from conversations.common import (
     remove_buttons,
     replace_buttons,
 )
-from domain.visibility import can_see_case
+from domain.access import Act
+from domain.vocabulary import AppointmentKind
 from domain.when import WhenError, WhenProblem, day_slots, parse_when, quick_slots, slot_at
+from storage.access import allows
 from storage.appointments import (
     CANCEL_REASONS,
     AppointmentRefused,
@@ -47,7 +49,7 @@ from storage.appointments import (
     upcoming_for,
 )
 from storage.cases import get_case
-from storage.models import Appointment, AppointmentKind, Role
+from storage.models import Appointment
 
 KIND, WHEN, PLACE, ATTENDEES, CONFIRM = "kind", "when", "place", "attendees", "confirm"
 DRAFT = "appointment"
@@ -522,11 +524,7 @@ async def _worker_appointment(update: Update, context: RelaisContext) -> Appoint
     appointment_id = id_in(update.callback_query.data.split(":")[2])
     appointment = get_appointment(context.engine, appointment_id) if appointment_id else None
     case = get_case(context.engine, appointment.case_id) if appointment else None
-    if (
-        case is None
-        or context.known_member.role is not Role.WORKER
-        or not can_see_case(context.known_member, case)
-    ):
+    if case is None or not allows(context.known_member, case, Act.WORK):
         await refuse_button(update, context)
         return None
     return appointment

@@ -35,6 +35,7 @@ from bot.menus import publish_member_commands
 from bot.settings import SUPPORTED_LANGUAGES
 from conversations.cases import load_worker_case
 from conversations.common import ID, refuse_button, replace_text
+from domain.vocabulary import CaseKind, Role
 from storage.beneficiaries import (
     Consent,
     beneficiary_of,
@@ -50,7 +51,7 @@ from storage.beneficiaries import (
 )
 from storage.members import get_member, note_app_language
 from storage.members import set_language as store_language
-from storage.models import Beneficiary, CaseKind, Member, Role
+from storage.models import Beneficiary, Member
 
 logger = logging.getLogger(__name__)
 

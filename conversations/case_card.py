@@ -15,25 +15,19 @@ from bot.labels import (
     reminder_kind_label,
     reminder_status_label,
     status_label,
+    take_over_label,
 )
 from conversations.report_texts import option
-from domain.statuses import allowed_targets
-from domain.visibility import can_read_notes
+from domain.access import Act
+from domain.vocabulary import AppointmentKind, ReminderStatus, Role
+from storage.access import allows, moves_for
 from storage.appointments import CANCEL_REASONS, next_appointment
 from storage.beneficiaries import eligible, has_consenting_beneficiary
 from storage.case_flow import current_phase, notes_of
 from storage.cases import case_events
 from storage.homes import HOUSING_STATUSES, home_of
 from storage.members import get_member
-from storage.models import (
-    AppointmentKind,
-    Case,
-    CaseEvent,
-    CaseStatus,
-    Member,
-    ReminderStatus,
-    Role,
-)
+from storage.models import Case, CaseEvent, Member
 from storage.reminders import reminders_of_case
 
 EVENTS_SHOWN = 5
@@ -82,7 +76,7 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
     lines.append(
         _("Référent bailleur : {name}").format(name=_name(application, case.landlord_referent_id))
     )
-    if can_read_notes(reader, case):
+    if allows(reader, case, Act.READ_NOTES):
         lines += [
             _("Note de {name}, {date} : {text}").format(
                 name=_name(application, note.author_id),
@@ -162,6 +156,10 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
             )
         case "note":
             return _("{name} : note ajoutée").format(name=actor)
+        case "taken_over":
+            return _("{name} : dossier repris ({reason})").format(
+                name=actor, reason=take_over_label(event.reason or "other")
+            )
         case "reassigned":
             return _("{name} : confié à {other}").format(name=actor, other=event.reason)
         case "referent":
@@ -189,6 +187,7 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
 def card_keyboard(
     application: RelaisApplication, case: Case, member: Member
 ) -> InlineKeyboardMarkup:
+    """Only what this member may do to the case now (domain.access), nothing else."""
     rows = [
         [
             InlineKeyboardButton(
@@ -196,28 +195,47 @@ def card_keyboard(
                 callback_data=f"cs:m:{case.id}:{target.value}",
             )
         ]
-        for target in allowed_targets(case.status, member.role)
+        for target in moves_for(member, case)
     ]
-    if case.status is CaseStatus.IN_SUPPORT and member.role is Role.WORKER:
+    if allows(member, case, Act.PHASE):
         rows.append(
             [InlineKeyboardButton(_("Phase suivante"), callback_data=f"cs:m:{case.id}:phase")]
         )
-    if member.role is Role.WORKER:
+    if allows(member, case, Act.WORK):
+        rows += _work_rows(application, case)
+    if allows(member, case, Act.HAND_OVER):
         rows.append(
             [
-                InlineKeyboardButton(_("Ajouter une note"), callback_data=f"cs:n:{case.id}"),
-                InlineKeyboardButton(_("Rendez-vous"), callback_data=f"ap:list:{case.id}"),
+                InlineKeyboardButton(_("Réattribuer"), callback_data=f"cs:w:{case.id}"),
+                InlineKeyboardButton(_("Référent bailleur"), callback_data=f"cs:f:{case.id}"),
             ]
         )
-    if (
-        member.role is Role.WORKER
-        and eligible(case)
-        and not has_consenting_beneficiary(application.engine, case.id)
-    ):
+    if allows(member, case, Act.TAKE):
+        rows.append([InlineKeyboardButton(_("Je prends"), callback_data=f"take:{case.id}")])
+    if allows(member, case, Act.TAKE_OVER):
+        rows.append(
+            [InlineKeyboardButton(_("Reprendre ce dossier"), callback_data=f"cs:t:{case.id}")]
+        )
+    if allows(member, case, Act.REOPEN):
+        rows.append(
+            [InlineKeyboardButton(_("Rouvrir le dossier"), callback_data=f"cs:o:{case.id}")]
+        )
+    return InlineKeyboardMarkup(rows)
+
+
+def _work_rows(application: RelaisApplication, case: Case) -> list[list[InlineKeyboardButton]]:
+    """The worker's own buttons: a note, appointments, inviting the person, the home."""
+    rows = [
+        [
+            InlineKeyboardButton(_("Ajouter une note"), callback_data=f"cs:n:{case.id}"),
+            InlineKeyboardButton(_("Rendez-vous"), callback_data=f"ap:list:{case.id}"),
+        ]
+    ]
+    if eligible(case) and not has_consenting_beneficiary(application.engine, case.id):
         rows.append(
             [InlineKeyboardButton(_("Inviter la personne"), callback_data=f"bn:inv:{case.id}")]
         )
-    if member.role is Role.WORKER and case.status in HOUSING_STATUSES:
+    if case.status in HOUSING_STATUSES:
         has_home = home_of(application.engine, case.id) is not None
         rows.append(
             [
@@ -228,18 +246,7 @@ def card_keyboard(
                 )
             ]
         )
-    if member.role in (Role.WORKER, Role.ADMIN):
-        rows.append(
-            [
-                InlineKeyboardButton(_("Réattribuer"), callback_data=f"cs:w:{case.id}"),
-                InlineKeyboardButton(_("Référent bailleur"), callback_data=f"cs:f:{case.id}"),
-            ]
-        )
-    if case.status is CaseStatus.CLOSED and member.role is Role.ADMIN:
-        rows.append(
-            [InlineKeyboardButton(_("Rouvrir le dossier"), callback_data=f"cs:o:{case.id}")]
-        )
-    return InlineKeyboardMarkup(rows)
+    return rows
 
 
 _KINDS = {kind.value for kind in AppointmentKind}

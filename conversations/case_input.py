@@ -18,7 +18,7 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
 from bot.labels import reason_label, status_label
-from conversations.cases import apply_move, load_case, reason_move, refuse_move, send_card
+from conversations.cases import apply_move, load_case, reason_move, send_card
 from conversations.common import (
     ID,
     abandon,
@@ -27,11 +27,12 @@ from conversations.common import (
     refuse_button,
     remove_buttons,
 )
-from domain.statuses import IllegalTransition, Move, check_move
+from domain.access import Act
+from domain.statuses import Move
+from domain.vocabulary import CaseStatus
 from domain.when import WhenError, parse_day
 from storage.case_flow import NOTE_MAX, add_note
 from storage.cases import get_case
-from storage.models import CaseStatus, Role
 
 NOTE, MEETING_DAY, CONSENT, MOVE_NOTE = "note", "meeting_day", "consent", "move_note"
 CASE_KEY, DAY_KEY, MOVE_KEY = "case_input_case", "case_input_day", "case_input_move"
@@ -41,10 +42,8 @@ NOTED_MOVES = (CaseStatus.DECLINED, CaseStatus.REDIRECTED, CaseStatus.CLOSED)
 
 
 async def ask_note(update: Update, context: RelaisContext) -> str | int:
-    case = await load_case(update, context)
-    if case is None or context.known_member.role is not Role.WORKER:
-        if case is not None:
-            await refuse_button(update, context)
+    case = await load_case(update, context, Act.WORK)
+    if case is None:
         return ConversationHandler.END
     context.user_data[CASE_KEY] = case.id
     await update.callback_query.answer()
@@ -78,7 +77,7 @@ async def save_note(update: Update, context: RelaisContext) -> str | int:
 
 
 async def ask_meeting_day(update: Update, context: RelaisContext) -> str | int:
-    case = await load_case(update, context)
+    case = await load_case(update, context, CaseStatus.CONTRACT_SIGNED)
     if case is None:
         return ConversationHandler.END
     context.user_data[CASE_KEY] = case.id
@@ -158,18 +157,13 @@ async def record_contract(update: Update, context: RelaisContext) -> int:
 
 async def ask_move_note(update: Update, context: RelaisContext) -> str | int:
     """A reason was chosen: ask for an optional note before making the move."""
-    case = await load_case(update, context)
+    move = reason_move(update.callback_query.data, context.relais.programme)
+    # Checked now, as the move would be, not after the note.
+    case = await load_case(update, context, move.target)
     if case is None:
         return ConversationHandler.END
-    programme = context.relais.programme
-    move = reason_move(update.callback_query.data, programme)
     if move.reason is None:
         await refuse_button(update, context)
-        return ConversationHandler.END
-    try:
-        check_move(case.status, context.known_member.role, move, programme.redirection_services)
-    except IllegalTransition:
-        await refuse_move(update, context, case)  # now, as the move would be, not after the note
         return ConversationHandler.END
     context.user_data[CASE_KEY] = case.id
     context.user_data[MOVE_KEY] = [move.target.value, move.reason]

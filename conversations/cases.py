@@ -1,19 +1,22 @@
 """/dossiers: the cases a worker, an admin or a landlord referent follows, and their cards.
 
 Every button carries a case id, never trusted: each tap loads the case again and checks
-that this member may see it and make this move (domain.visibility, domain.statuses).
+that this member may see it and make this move now (domain.access).
 """
 
+import logging
 from collections.abc import Callable
+from typing import TypeVar
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import permissions
 from bot.access import record_refusal
 from bot.context import RelaisContext
-from bot.i18n import N_, _, ngettext
-from bot.labels import reason_label, status_label
+from bot.i18n import N_, _, language_of, ngettext, use_language
+from bot.labels import reason_label, status_label, take_over_label
 from conversations.case_card import card_keyboard, card_text
 from conversations.common import (
     ID,
@@ -23,15 +26,19 @@ from conversations.common import (
     replace_buttons,
     replace_text,
 )
+from domain.access import Act, TakeOverReason
 from domain.programme import Programme
 from domain.statuses import IllegalTransition, Move, reason_choices
-from domain.visibility import can_see_case
+from domain.vocabulary import CaseKind, CaseStatus, Role
+from storage.access import allows, sees
 from storage.audit import record_now
-from storage.case_flow import advance_phase, move_case, put_on_case, reopen_case
+from storage.case_flow import advance_phase, move_case, put_on_case, reopen_case, take_over
 from storage.cases import get_case, list_cases
 from storage.members import active_members, get_member
-from storage.models import Case, CaseKind, CaseStatus, Role
+from storage.models import Case
 
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
 PAGE = 5
 
 
@@ -177,34 +184,43 @@ async def send_card(update: Update, context: RelaisContext, case: Case) -> None:
     )
 
 
-async def load_case(update: Update, context: RelaisContext) -> Case | None:
-    """The case named by the button, if this member may see it; else the same answer as for
-    a case that does not exist, so a forged button learns nothing."""
+async def load_case(
+    update: Update, context: RelaisContext, act: Act | CaseStatus | None = None
+) -> Case | None:
+    """The case named by the button, if this member may see it and (with `act`) do that now.
+
+    A case they may not see gets the same answer as a case that does not exist, so a forged
+    button learns nothing; a case they see but may no longer act on (the button is stale:
+    the case moved on, or changed hands) gets its fresh card at once (domain.access)."""
     query = update.callback_query
     parts = (query.data or "").split(":")
     case_id = id_in(parts[2]) if len(parts) > 2 else None
     case = get_case(context.engine, case_id) if case_id else None
-    if case is None or not can_see_case(context.known_member, case):
+    if case is None or not sees(context.known_member, case):
         await refuse_button(update, context)
+        return None
+    if act is not None and not allows(context.known_member, case, act):
+        await refuse_move(update, context, case)
         return None
     return case
 
 
 async def load_worker_case(update: Update, context: RelaisContext) -> Case | None:
-    """The case of the button, for a worker who may see it (buttons are never trusted)."""
-    case = await load_case(update, context)
-    if case is not None and context.known_member.role is not Role.WORKER:
-        await refuse_button(update, context)
-        return None
-    return case
+    """The case of the button, for the worker who holds it (buttons are never trusted)."""
+    return await load_case(update, context, Act.WORK)
+
+
+def _act(target: str) -> Act | CaseStatus:
+    """What a move button names: the next phase, or a status."""
+    return Act.PHASE if target == "phase" else CaseStatus(target)
 
 
 async def ask_move(update: Update, context: RelaisContext) -> None:
-    """ "→ accepté" and the like: pick the reason, or confirm."""
-    case = await load_case(update, context)
+    """ "→ accepté" and the like: pick the reason, or confirm (a stale button: the card)."""
+    target = update.callback_query.data.split(":")[3]
+    case = await load_case(update, context, _act(target))
     if case is None:
         return
-    target = update.callback_query.data.split(":")[3]
     choices = (
         None
         if target == "phase"
@@ -246,10 +262,10 @@ async def ask_move(update: Update, context: RelaisContext) -> None:
 
 
 async def confirm_move(update: Update, context: RelaisContext) -> None:
-    case = await load_case(update, context)
+    target = update.callback_query.data.split(":")[3]
+    case = await load_case(update, context, _act(target))
     if case is None:
         return
-    target = update.callback_query.data.split(":")[3]
     now = context.relais.now()
     if target == "phase":
         await attempt(
@@ -270,10 +286,10 @@ async def confirm_move(update: Update, context: RelaisContext) -> None:
 
 
 async def move_with_reason(update: Update, context: RelaisContext) -> None:
-    case = await load_case(update, context)
+    move = reason_move(update.callback_query.data, context.relais.programme)
+    case = await load_case(update, context, move.target)
     if case is None:
         return
-    move = reason_move(update.callback_query.data, context.relais.programme)
     await apply_move(update, context, case, move)
 
 
@@ -287,7 +303,7 @@ def reason_move(data: str, programme: Programme) -> Move:
 
 
 async def reopen(update: Update, context: RelaisContext) -> None:
-    case = await load_case(update, context)
+    case = await load_case(update, context, Act.REOPEN)
     if case is not None:
         await attempt(
             update,
@@ -301,7 +317,7 @@ async def reopen(update: Update, context: RelaisContext) -> None:
 
 async def choose_person(update: Update, context: RelaisContext) -> None:
     """Réattribuer (workers) or Référent bailleur (landlord referents): pick with a button."""
-    case = await load_case(update, context)
+    case = await load_case(update, context, Act.HAND_OVER)
     if case is None:
         return
     action = update.callback_query.data.split(":")[1]
@@ -324,13 +340,13 @@ async def choose_person(update: Update, context: RelaisContext) -> None:
 
 
 async def set_person(update: Update, context: RelaisContext) -> None:
-    case = await load_case(update, context)
+    case = await load_case(update, context, Act.HAND_OVER)
     if case is None:
         return
     _cs, action, _id, person_id = update.callback_query.data.split(":")
     person_id = id_in(person_id)
     person = get_member(context.engine, person_id) if person_id else None
-    if person is None or context.known_member.role not in (Role.WORKER, Role.ADMIN):
+    if person is None:
         await refuse_button(update, context)
         return
     role = Role.WORKER if action == "W" else Role.LANDLORD_REFERENT
@@ -348,6 +364,71 @@ async def set_person(update: Update, context: RelaisContext) -> None:
             (context.relais.planner, context.relais.programme),
         ),
     )
+
+
+async def ask_take_over_reason(update: Update, context: RelaisContext) -> None:
+    """« Reprendre ce dossier »: a colleague takes a case over, saying why (a fixed list)."""
+    case = await load_case(update, context, Act.TAKE_OVER)
+    if case is None:
+        return
+    rows = [
+        [InlineKeyboardButton(take_over_label(reason), callback_data=f"cs:T:{case.id}:{index}")]
+        for index, reason in enumerate(TakeOverReason)
+    ]
+    rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
+    await update.callback_query.answer()
+    await update.effective_chat.send_message(
+        _("Reprendre le dossier {reference} : pour quelle raison ?").format(
+            reference=case.reference
+        ),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+async def take_case_over(update: Update, context: RelaisContext) -> None:
+    case = await load_case(update, context, Act.TAKE_OVER)
+    if case is None:
+        return
+    index = int(update.callback_query.data.split(":")[3])
+    reasons = list(TakeOverReason)
+    if index >= len(reasons):
+        await refuse_button(update, context)
+        return
+    relais, worker = context.relais, context.known_member
+    previous = await attempt(
+        update,
+        context,
+        case,
+        lambda: take_over(
+            context.engine,
+            case.id,
+            worker,
+            reasons[index],
+            relais.now(),
+            (relais.planner, relais.programme),
+        ),
+    )
+    if previous is not None:
+        await _tell_taken_over(context, case, previous, reasons[index])
+
+
+async def _tell_taken_over(
+    context: RelaisContext, case: Case, previous_id: int, reason: TakeOverReason
+) -> None:
+    """The worker a case was taken from learns it from the bot, in their language."""
+    previous = get_member(context.engine, previous_id)
+    if previous is None or not previous.active:
+        return
+    with use_language(language_of(previous, context.settings.default_language)):
+        text = _("Dossier {reference} : repris par {name} ({reason}).").format(
+            reference=case.reference,
+            name=context.known_member.display_name,
+            reason=take_over_label(reason),
+        )
+    try:
+        await context.bot.send_message(previous.telegram_id, text)
+    except TelegramError as error:
+        logger.warning("Worker %s not told of a take-over: %s", previous.id, type(error).__name__)
 
 
 async def apply_move(update: Update, context: RelaisContext, case: Case, move: Move) -> None:
@@ -370,19 +451,21 @@ async def apply_move(update: Update, context: RelaisContext, case: Case, move: M
 
 
 async def attempt(
-    update: Update, context: RelaisContext, case: Case, change: Callable[[], object]
-) -> None:
-    """Make the change, then show the card as it now is; a refused change changes nothing.
+    update: Update, context: RelaisContext, case: Case, change: Callable[[], T]
+) -> T | None:
+    """Make the change, then show the card as it now is; a refused change changes nothing
+    (and gives None).
 
     From a button (its answer is a pop-up) or from a typed text (a move's note: a message)."""
     try:
-        change()
+        result = change()
     except IllegalTransition:
         await refuse_move(update, context, case)
-        return
+        return None
     if update.callback_query is not None:
         await update.callback_query.answer(_("C'est fait."))
     await _card_again(update, context, case)
+    return result
 
 
 async def refuse_move(update: Update, context: RelaisContext, case: Case) -> None:
@@ -422,4 +505,6 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(reopen, pattern=rf"^cs:o:{ID}$"),
         CallbackQueryHandler(choose_person, pattern=rf"^cs:[wf]:{ID}$"),
         CallbackQueryHandler(set_person, pattern=rf"^cs:[WF]:{ID}:{ID}$"),
+        CallbackQueryHandler(ask_take_over_reason, pattern=rf"^cs:t:{ID}$"),
+        CallbackQueryHandler(take_case_over, pattern=rf"^cs:T:{ID}:[0-9]{{1,2}}$"),
     ]

@@ -7,9 +7,9 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _
 from conversations.report_texts import option
-from domain.visibility import can_see_case
+from domain.vocabulary import CaseStatus
+from storage.access import sees
 from storage.cases import cases_in_status
-from storage.models import CaseStatus
 
 
 async def waiting_cases(update: Update, context: RelaisContext) -> None:
@@ -17,7 +17,7 @@ async def waiting_cases(update: Update, context: RelaisContext) -> None:
     waiting = [
         case
         for case in cases_in_status(context.engine, CaseStatus.COMMISSION)
-        if can_see_case(member, case)
+        if sees(member, case)
     ]
     if not waiting:
         await update.effective_message.reply_text(_("Aucun dossier n'attend la commission."))

@@ -27,6 +27,7 @@ from conversations.common import (
     remove_buttons,
 )
 from conversations.report_texts import option
+from domain.vocabulary import CaseKind, Role
 from storage.cases import get_case
 from storage.homes import (
     SIZES,
@@ -37,7 +38,7 @@ from storage.homes import (
     homes,
     release_home,
 )
-from storage.models import CaseKind, ReservedHome, Role
+from storage.models import ReservedHome
 
 LABEL, COMMUNE, SIZE, QPV, KIND = "label", "commune", "size", "qpv", "kind"
 DRAFT = "home"

@@ -32,11 +32,11 @@ from conversations.common import (
     remove_buttons,
     replace_text,
 )
+from domain.vocabulary import Role
 from storage.audit import record_now
 from storage.invitations import create_invitation
 from storage.limits import invitations_created_since
 from storage.members import ensure_organisation, get_organisation, organisations
-from storage.models import Role
 
 ROLE, ORGANISATION, ORGANISATION_NAME = "role", "organisation", "organisation_name"
 DRAFT = "invite"

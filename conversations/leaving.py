@@ -18,10 +18,11 @@ from bot.context import RelaisContext
 from bot.i18n import _, language_of, ngettext, use_language
 from bot.labels import role_label
 from conversations.common import ID, refuse_button, remove_buttons, replace_text
+from domain.vocabulary import Role
 from storage.case_flow import HandOverRefused, deactivate_member
 from storage.cases import open_cases
 from storage.members import active_members, get_member
-from storage.models import Member, Role
+from storage.models import Member
 
 logger = logging.getLogger(__name__)
 

@@ -6,8 +6,9 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
+from domain.vocabulary import CaseStatus
 from storage.cases import cases_reported_by
-from storage.models import Case, CaseStatus
+from storage.models import Case
 
 LISTED = 20
 

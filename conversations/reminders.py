@@ -21,21 +21,13 @@ from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import ID, id_in, refuse_button, remove_buttons
 from domain.reminders import RETRY_LIMIT, next_allowed, retry_delay, review_notices, still_useful
+from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus, Role
 from storage.appointments import appointments_on, get_appointment, next_appointment
 from storage.case_flow import current_phase
 from storage.cases import case_events, get_case, list_cases, open_cases
 from storage.database import session_scope
 from storage.members import active_members, get_member
-from storage.models import (
-    Appointment,
-    AppointmentStatus,
-    Beneficiary,
-    Member,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-    Role,
-)
+from storage.models import Appointment, Beneficiary, Member, Reminder
 from storage.reminders import claim_due, finish, plan_now, release_stuck, retry_later
 
 logger = logging.getLogger(__name__)

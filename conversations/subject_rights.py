@@ -15,10 +15,11 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _
 from conversations.common import ID, case_named, refuse_button, remove_buttons
+from domain.vocabulary import CaseStatus
 from storage.audit import record_now
 from storage.cases import get_case
 from storage.database import session_scope
-from storage.models import Case, CaseStatus
+from storage.models import Case
 from storage.retention import anonymise_case
 from storage.subject_access import person_file
 

@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from domain.reminders import ReminderRules
 from domain.retention import RetentionRules
-from storage.models import CaseKind
+from domain.vocabulary import CaseKind
 
 Rules = TypeVar("Rules", ReminderRules, RetentionRules)
 

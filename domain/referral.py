@@ -10,7 +10,7 @@ from enum import StrEnum
 
 import phonenumbers
 
-from storage.models import CaseKind
+from domain.vocabulary import CaseKind
 
 VIA_REFERRER = "via_referrer"  # the contact answer "only through me"
 OTHER_SITE = "other"

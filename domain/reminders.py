@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from storage.models import ReminderKind
+from domain.vocabulary import ReminderKind
 
 K = ReminderKind
 

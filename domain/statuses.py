@@ -1,48 +1,20 @@
-"""The path of a case: which status may follow which, who may move it, and what it needs.
+"""The path of a case: what a move into each status must carry.
 
 received → diagnostic → commission → accepted | redirected | declined;
 accepted → contract signed → in support (phases) → shared review → closed.
 A case can be closed from any open status with an outcome; redirected and declined cases
 are closed that way. Only an admin reopens a closed case, back to the status it left.
+Who may make each move is domain.access.
 """
 
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from storage.models import CaseStatus, Role
+from domain.access import Act, CaseFacts, Reader, may, movers
+from domain.vocabulary import CaseStatus
 
 S = CaseStatus
-
-NEXT: dict[CaseStatus, tuple[CaseStatus, ...]] = {
-    S.RECEIVED: (S.DIAGNOSTIC,),
-    S.DIAGNOSTIC: (S.COMMISSION,),
-    S.COMMISSION: (S.ACCEPTED, S.REDIRECTED, S.DECLINED),
-    S.ACCEPTED: (S.CONTRACT_SIGNED,),
-    S.REDIRECTED: (),
-    S.DECLINED: (),
-    S.CONTRACT_SIGNED: (S.IN_SUPPORT,),
-    S.IN_SUPPORT: (S.SHARED_REVIEW,),
-    S.SHARED_REVIEW: (),
-    S.CLOSED: (),
-}
-
-_WORKER = frozenset({Role.WORKER})
-_TEAM = frozenset({Role.WORKER, Role.LANDLORD_REFERENT})
-_COMMISSION = frozenset({Role.WORKER, Role.LANDLORD_REFERENT, Role.ADMIN})
-
-# Who may move a case into each status.
-MOVERS: dict[CaseStatus, frozenset[Role]] = {
-    S.DIAGNOSTIC: _WORKER,
-    S.COMMISSION: _TEAM,
-    S.ACCEPTED: _COMMISSION,
-    S.REDIRECTED: _COMMISSION,
-    S.DECLINED: _COMMISSION,
-    S.CONTRACT_SIGNED: _WORKER,
-    S.IN_SUPPORT: _WORKER,
-    S.SHARED_REVIEW: _TEAM,
-    S.CLOSED: frozenset({Role.WORKER, Role.LANDLORD_REFERENT, Role.ADMIN}),
-}
 
 
 class Intensity(StrEnum):
@@ -69,7 +41,7 @@ class Outcome(StrEnum):
 
 
 class IllegalTransition(ValueError):
-    """The move is not on the case's path, or not this role's to make."""
+    """The move is not on the case's path, or not this reader's to make."""
 
 
 @dataclass(frozen=True)
@@ -83,47 +55,48 @@ class Move:
     consent: bool = False  # contract signed: the beneficiary agreed and signed
 
 
-def allowed_targets(status: CaseStatus, role: Role) -> list[CaseStatus]:
-    """The statuses this role may move a case to from `status` (buttons on the case card)."""
-    targets = list(NEXT[status])
-    if status is not S.CLOSED:
-        targets.append(S.CLOSED)
-    return [target for target in targets if role in MOVERS[target]]
-
-
 def check_move(
-    status: CaseStatus, role: Role, move: Move, redirection_services: tuple[str, ...]
+    reader: Reader, case: CaseFacts, move: Move, redirection_services: tuple[str, ...]
 ) -> None:
-    """Raise IllegalTransition unless `role` may make `move` from `status`, with its reason."""
-    if move.target not in allowed_targets(status, role):
-        raise IllegalTransition(f"{status} → {move.target} is not allowed for {role}")
-    reasons = {**REASONS, S.REDIRECTED: frozenset(redirection_services)}
-    required = reasons.get(move.target)
+    """Raise IllegalTransition unless `reader` may make `move` on `case`, with its reason."""
+    if not may(reader, case, move.target):
+        raise IllegalTransition(_why_not(case, move.target))
+    required = reason_choices(move.target, redirection_services)
     if required is not None and move.reason not in required:
         raise IllegalTransition(f"{move.target} needs a reason among {sorted(required)}")
     if move.target is S.CONTRACT_SIGNED and (move.meeting_at is None or not move.consent):
         raise IllegalTransition("a signed contract needs the meeting date and the consent")
 
 
-def check_reopen(status: CaseStatus, role: Role) -> None:
-    if status is not S.CLOSED or role is not Role.ADMIN:
-        raise IllegalTransition("only an admin reopens, and only a closed case")
+def _why_not(case: CaseFacts, target: CaseStatus) -> str:
+    if not movers(case.status, target):
+        return f"{case.status} → {target} is not on the path"
+    if case.assigned_worker_id is None and target is not S.CLOSED:
+        return "a case is taken by a worker before it moves on"
+    return f"{case.status} → {target} is not this member's move"
 
 
-# The fixed lists a move must pick its reason from (figures are counted on them).
-REASONS: dict[CaseStatus, frozenset[str]] = {
-    S.ACCEPTED: frozenset(Intensity),
-    S.DECLINED: frozenset(DeclineReason),
-    S.CLOSED: frozenset(Outcome),
+_REFUSED = {
+    Act.READ_NOTES: "notes are for the workers and the case's landlord referent",
+    Act.WORK: "only the case's worker works on it",
+    Act.PHASE: "phases move only while in support, by the case's worker or an admin",
+    Act.HAND_OVER: "only the case's worker or an admin hands it over",
+    Act.TAKE: "a worker takes only an open case nobody holds",
+    Act.TAKE_OVER: "a colleague takes over only an open case another worker holds",
+    Act.REOPEN: "only an admin reopens, and only a closed case",
 }
 
 
-def is_open(status: CaseStatus) -> bool:
-    return status is not S.CLOSED
+def check(reader: Reader, case: CaseFacts, act: Act) -> None:
+    """Raise IllegalTransition unless `reader` may do `act` on `case` now."""
+    if not may(reader, case, act):
+        raise IllegalTransition(_REFUSED[act])
 
 
 def reason_choices(target: CaseStatus, redirection_services: tuple[str, ...]) -> list[str] | None:
-    """The fixed list a move to `target` picks its reason from, in display order, or None."""
+    """The fixed list a move to `target` picks its reason from, in display order, or None.
+
+    Figures are counted on these lists."""
     lists = {
         S.ACCEPTED: list(Intensity),
         S.REDIRECTED: list(redirection_services),

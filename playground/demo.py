@@ -14,6 +14,7 @@ from bot.context import RelaisApplication
 from conversations.alerts import announce
 from domain.referral import REVIEW
 from domain.statuses import Move
+from domain.vocabulary import AppointmentKind, CaseStatus, OrganisationKind, Role
 from playground.fakebotapi import Chat, TelegramWorld, User
 from storage.appointments import schedule
 from storage.beneficiaries import give_consent, invite
@@ -22,7 +23,7 @@ from storage.cases import submit_report, take_case
 from storage.drafts import save_draft, start_draft
 from storage.invitations import create_invitation, redeem_invitation
 from storage.members import ensure_organisation
-from storage.models import AppointmentKind, Case, CaseStatus, Member, OrganisationKind, Role
+from storage.models import Case, Member
 from storage.sites import active_sites
 
 SITES_CSV = (

@@ -6,17 +6,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, or_
 from sqlmodel import Session, col, select
 
+from domain.vocabulary import AppointmentKind, AppointmentStatus, CaseStatus, Role
 from storage.database import session_scope
-from storage.models import (
-    Appointment,
-    AppointmentKind,
-    AppointmentStatus,
-    Case,
-    CaseEvent,
-    CaseStatus,
-    Member,
-    Role,
-)
+from storage.models import Appointment, Case, CaseEvent, Member
 from storage.reminders import Planner
 
 CANCEL_REASONS = ("person_unavailable", "worker_unavailable", "not_needed", "other")

@@ -162,6 +162,7 @@ FIXED_LIST_REASONS = {
     "appointment",
     "appointment_moved",
     "appointment_cancelled",
+    "taken_over",
 }
 
 

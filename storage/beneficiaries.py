@@ -13,6 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from domain.vocabulary import CaseKind, CaseStatus, OrganisationKind, Role
 from storage.database import session_scope
 from storage.invitations import (
     ClaimedMeanwhile,
@@ -27,13 +28,9 @@ from storage.models import (
     Beneficiary,
     Case,
     CaseEvent,
-    CaseKind,
-    CaseStatus,
     Invitation,
     Member,
     Organisation,
-    OrganisationKind,
-    Role,
     SentMessage,
 )
 from storage.reminders import Planner, cancel_pending

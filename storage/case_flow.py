@@ -10,22 +10,16 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from domain.access import Act, TakeOverReason
 from domain.programme import Phase, Programme
-from domain.statuses import IllegalTransition, Move, check_move, check_reopen
+from domain.statuses import IllegalTransition, Move, check, check_move
+from domain.vocabulary import CaseStatus, ReminderKind, Role
+from storage.access import facts, reader
 from storage.audit import record
 from storage.cases import open_cases_query
 from storage.database import session_scope
 from storage.homes import release_in
-from storage.models import (
-    Case,
-    CaseEvent,
-    CaseNote,
-    CasePhase,
-    CaseStatus,
-    Member,
-    ReminderKind,
-    Role,
-)
+from storage.models import Case, CaseEvent, CaseNote, CasePhase, Member
 from storage.reminders import Planner, cancel_pending
 
 NOTE_MAX = 2000
@@ -50,9 +44,7 @@ def move_case(
     """Change the case's status as `move` says, or raise IllegalTransition (nothing written)."""
     with session_scope(engine) as session:
         case = _locked_case(session, case_id)
-        check_move(case.status, actor.role, move, programme.redirection_services)
-        if case.assigned_worker_id is None and move.target is not CaseStatus.CLOSED:
-            raise IllegalTransition("a case is taken by a worker before it moves on")
+        check_move(reader(actor), facts(case), move, programme.redirection_services)
         previous = case.status
         _apply(session, case, move, programme, now, actor, planner)
         case.status, case.status_changed_at = move.target, now
@@ -107,7 +99,7 @@ def reopen_case(engine: Engine, case_id: int, actor: Member, now: datetime) -> C
     """An admin reopens a closed case, back to the status it was closed from."""
     with session_scope(engine) as session:
         case = _locked_case(session, case_id)
-        check_reopen(case.status, actor.role)
+        check(reader(actor), facts(case), Act.REOPEN)
         if case.anonymised_at is not None:
             raise IllegalTransition("an anonymised case has nothing left to follow")
         closing = session.exec(
@@ -152,8 +144,7 @@ def advance_phase(
     """End the current phase and start the next one; refused after the last phase."""
     with session_scope(engine) as session:
         case = _locked_case(session, case_id)
-        if case.status is not CaseStatus.IN_SUPPORT or actor.role is not Role.WORKER:
-            raise IllegalTransition("phases move only while in support, by a worker")
+        check(reader(actor), facts(case), Act.PHASE)
         current = _end_open_phase(session, case_id, now)
         following = programme.next_phase(case.kind, current.phase if current else None)
         if following is None:
@@ -221,13 +212,11 @@ def put_on_case(
 
     With `relais` (the planner and the programme), the people now on the case get its
     reminders: the day's digests of its appointments, its phase checkpoints."""
-    if person.role is not role or role not in _PEOPLE_ON_A_CASE or not person.active:
-        raise IllegalTransition(
-            f"only an active {role.replace('_', ' ')} can be put on a case as such"
-        )
+    _check_person(person, role)
     field, event = _PEOPLE_ON_A_CASE[role]
     with session_scope(engine) as session:
         case = _locked_case(session, case_id)
+        check(reader(actor), facts(case), Act.HAND_OVER)
         setattr(case, field, person.id)
         session.add(
             CaseEvent(
@@ -241,6 +230,39 @@ def put_on_case(
         if relais is not None:
             _replan(session, case, *relais)
         return case
+
+
+def take_over(
+    engine: Engine,
+    case_id: int,
+    worker: Member,
+    reason: TakeOverReason,
+    now: datetime,
+    relais: tuple[Planner, Programme] | None = None,
+) -> int:
+    """A colleague takes the case over from the worker holding it, for a reason of the
+    fixed list: returns the id of the worker it was taken from (to tell them)."""
+    _check_person(worker, Role.WORKER)
+    with session_scope(engine) as session:
+        case = _locked_case(session, case_id)
+        check(reader(worker), facts(case), Act.TAKE_OVER)
+        previous, case.assigned_worker_id = case.assigned_worker_id, worker.id
+        session.add(
+            CaseEvent(
+                case_id=case_id, at=now, actor_member_id=worker.id, kind="taken_over",
+                reason=reason.value,
+            )
+        )  # fmt: skip
+        if relais is not None:
+            _replan(session, case, *relais)
+        return previous
+
+
+def _check_person(person: Member, role: Role) -> None:
+    if person.role is not role or role not in _PEOPLE_ON_A_CASE or not person.active:
+        raise IllegalTransition(
+            f"only an active {role.replace('_', ' ')} can be put on a case as such"
+        )
 
 
 def _replan(session: Session, case: Case, planner: Planner, programme: Programme) -> None:

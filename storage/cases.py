@@ -2,25 +2,16 @@
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, or_, update
+from sqlalchemy import Engine, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.referral import is_urgent
+from domain.vocabulary import CaseKind, CaseStatus, ReminderKind
+from storage.access import held_by, visible_to
 from storage.database import session_scope
-from storage.models import (
-    AlertMessage,
-    Case,
-    CaseEvent,
-    CaseKind,
-    CaseStatus,
-    Member,
-    ReminderKind,
-    ReportDraft,
-    Role,
-    Site,
-)
+from storage.models import AlertMessage, Case, CaseEvent, Member, ReportDraft, Site
 from storage.reminders import cancel_pending, plan
 from storage.types import utcnow
 
@@ -186,28 +177,14 @@ def list_cases(
     offset: int = 0,
     limit: int = 5,
 ) -> tuple[list[Case], int]:
-    """A page of the open cases the member may see (domain.visibility), and how many in all.
+    """A page of the open cases the member may see (domain.access), and how many in all.
 
     "Mine" is a worker's assigned cases or a referent's attached ones; otherwise every open
     case they may see. A status filter may ask for closed cases too.
     """
-    query = select(Case)
-    if member.role is Role.LANDLORD_REFERENT:
-        query = query.where(
-            or_(
-                col(Case.source_organisation_id) == member.organisation_id,
-                col(Case.landlord_referent_id) == member.id,
-            )
-        )
-    elif member.role not in (Role.WORKER, Role.ADMIN):
-        return [], 0
+    query = select(Case).where(visible_to(member))
     if mine:
-        field = (
-            Case.landlord_referent_id
-            if member.role is Role.LANDLORD_REFERENT
-            else Case.assigned_worker_id
-        )
-        query = query.where(col(field) == member.id)
+        query = query.where(held_by(member))
     query = (
         query.where(col(Case.status) == status)
         if status

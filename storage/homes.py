@@ -6,8 +6,9 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from domain.vocabulary import CaseKind, CaseStatus
 from storage.database import session_scope
-from storage.models import Case, CaseEvent, CaseKind, CaseStatus, Member, ReservedHome
+from storage.models import Case, CaseEvent, Member, ReservedHome
 
 SIZES = ("T1", "T2", "T3", "T4", "T5")
 # A home is given at move-in: once the contract is signed.

@@ -13,9 +13,10 @@ from enum import StrEnum
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
 
+from domain.vocabulary import Role
 from storage.audit import record
 from storage.database import session_scope
-from storage.models import Invitation, Member, Role
+from storage.models import Invitation, Member
 from storage.types import utcnow
 
 

@@ -3,8 +3,9 @@
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from domain.vocabulary import OrganisationKind, Role
 from storage.database import session_scope
-from storage.models import Member, Organisation, OrganisationKind, Role
+from storage.models import Member, Organisation
 
 
 def find_member(engine: Engine, telegram_id: int) -> Member | None:

@@ -1,12 +1,21 @@
 """The schema. Every change here needs an Alembic revision (see README)."""
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import JSON, Field, SQLModel
 
+from domain.vocabulary import (
+    AppointmentKind,
+    AppointmentStatus,
+    CaseKind,
+    CaseStatus,
+    OrganisationKind,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+)
 from storage.crypto import EncryptedJSON, EncryptedText
 from storage.types import UTCDateTime, enum_type, utcnow
 
@@ -18,24 +27,6 @@ SQLModel.metadata.naming_convention = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    CORRESPONDENT = "correspondent"
-    GENDARMERIE = "gendarmerie"
-    SIAO = "siao"
-    WORKER = "worker"
-    LANDLORD_REFERENT = "landlord_referent"
-    BENEFICIARY = "beneficiary"
-
-
-class OrganisationKind(StrEnum):
-    LANDLORD = "landlord"
-    ASSOCIATION = "association"
-    GENDARMERIE = "gendarmerie"
-    SIAO = "siao"
-    OTHER = "other"
 
 
 class Organisation(SQLModel, table=True):
@@ -95,24 +86,6 @@ class UserData(SQLModel, table=True):
     )
     data: dict[str, Any] = Field(sa_type=EncryptedJSON)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class CaseKind(StrEnum):
-    ADDICTION = "addiction"
-    VIOLENCE = "violence"
-
-
-class CaseStatus(StrEnum):
-    RECEIVED = "received"
-    DIAGNOSTIC = "diagnostic"
-    COMMISSION = "commission"
-    ACCEPTED = "accepted"
-    REDIRECTED = "redirected"
-    DECLINED = "declined"
-    CONTRACT_SIGNED = "contract_signed"
-    IN_SUPPORT = "in_support"
-    SHARED_REVIEW = "shared_review"
-    CLOSED = "closed"
 
 
 class Site(SQLModel, table=True):
@@ -217,21 +190,6 @@ class CaseNote(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
-class AppointmentKind(StrEnum):
-    DIAGNOSTIC = "diagnostic"
-    COMMISSION = "commission"
-    TRIPARTITE = "tripartite"
-    FOLLOW_UP = "follow_up"
-    SHARED_REVIEW = "shared_review"
-
-
-class AppointmentStatus(StrEnum):
-    SCHEDULED = "scheduled"
-    HELD = "held"
-    MISSED = "missed"
-    CANCELLED = "cancelled"
-
-
 class Appointment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     case_id: int = Field(foreign_key="referral_case.id", index=True)
@@ -288,27 +246,6 @@ class Beneficiary(SQLModel, table=True):
     safe_until: int = 20 * 60
     discreet: bool = False
     auto_delete_hours: int | None = None
-
-
-class ReminderKind(StrEnum):
-    APPOINTMENT_EVE = "appointment_eve"
-    APPOINTMENT_SOON = "appointment_soon"
-    DAILY_DIGEST = "daily_digest"
-    PHASE_CHECKPOINT = "phase_checkpoint"
-    STALE_CASE = "stale_case"
-    QUARTERLY_REVIEW = "quarterly_review"
-    # A new case nobody took in time: re-alert the workers and tell the admins. Its
-    # member is the referrer (the case's owner); the fan-out goes to the team.
-    ESCALATION = "escalation"
-
-
-class ReminderStatus(StrEnum):
-    PENDING = "pending"
-    SENDING = "sending"
-    SENT = "sent"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-    CANCELLED = "cancelled"
 
 
 class Reminder(SQLModel, table=True):

@@ -21,17 +21,9 @@ from domain.reminders import (
     next_allowed,
     phase_checkpoints,
 )
+from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus
 from storage.database import session_scope
-from storage.models import (
-    Appointment,
-    AppointmentStatus,
-    Beneficiary,
-    Case,
-    CasePhase,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-)
+from storage.models import Appointment, Beneficiary, Case, CasePhase, Reminder
 
 S = ReminderStatus
 

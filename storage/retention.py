@@ -12,6 +12,7 @@ from sqlalchemy import Engine, String, cast, delete, func, update
 from sqlmodel import Session, col, select
 
 from domain.referral import anonymous_answers
+from domain.vocabulary import CaseStatus, ReminderStatus
 from storage.audit import FIXED_LIST_REASONS, record
 from storage.database import session_scope
 from storage.models import (
@@ -20,11 +21,9 @@ from storage.models import (
     Case,
     CaseEvent,
     CaseNote,
-    CaseStatus,
     ConversationState,
     Member,
     Reminder,
-    ReminderStatus,
     SentMessage,
     UserData,
 )

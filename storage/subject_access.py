@@ -14,15 +14,7 @@ from sqlmodel import Session, col, select
 
 from storage.audit import case_audit
 from storage.database import session_scope
-from storage.models import (
-    Appointment,
-    Beneficiary,
-    Case,
-    CaseEvent,
-    CaseNote,
-    Member,
-    Reminder,
-)
+from storage.models import Appointment, Beneficiary, Case, CaseEvent, CaseNote, Member, Reminder
 
 EXPORT_FORMAT = 1  # bumped when the shape of the file changes
 

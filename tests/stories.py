@@ -3,10 +3,11 @@
 from sqlalchemy import text
 from sqlmodel import select
 
+from domain.vocabulary import OrganisationKind, Role
 from storage.database import session_scope
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
-from storage.models import Case, OrganisationKind, Role
+from storage.models import Case
 from tests.harness import Person, RelaisUnderTest
 
 ADDICTION = "Difficultés dans le logement liées à une addiction"

@@ -12,12 +12,13 @@ from sqlmodel import col, select
 from bot.i18n import format_datetime, use_language
 from bot.settings import Settings
 from bot.throttle import Throttle, Verdict, throttle_of
+from domain.vocabulary import OrganisationKind, Role
 from playground.fakebotapi import FakeBotAPI
 from storage.database import session_scope
 from storage.invitations import create_invitation, redeem_invitation
 from storage.limits import invitations_created_since
 from storage.members import ensure_organisation, find_member, organisations
-from storage.models import AuditEntry, Invitation, OrganisationKind, Role
+from storage.models import AuditEntry, Invitation
 from storage.types import utcnow
 from tests.harness import Person, RelaisUnderTest, settings_for
 from tests.stories import member, table_rows

@@ -3,7 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from storage.models import Role
+from domain.vocabulary import Role
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import answer_addiction_report, cases, member
 from tests.test_case_follow_up import open_card

@@ -3,9 +3,10 @@
 from sqlalchemy import text
 from sqlmodel import select
 
+from domain.vocabulary import Role
 from storage.audit import verify_chain
 from storage.database import session_scope
-from storage.models import AuditEntry, Role
+from storage.models import AuditEntry
 from tests.harness import RelaisUnderTest
 from tests.stories import answer_addiction_report, cases, member
 from tests.test_case_follow_up import move, open_card

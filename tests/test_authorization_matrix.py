@@ -39,12 +39,14 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandl
 
 from bot import permissions
 from bot.app import FLOWS
-from domain.statuses import allowed_targets, check_reopen
-from domain.visibility import can_see_case
+from domain.access import Act
+from domain.vocabulary import CaseStatus, Role
 from playground.fakebotapi import FakeBotAPI
+from storage.access import allows
+from storage.access import sees as may_see
 from storage.beneficiaries import beneficiary_of
 from storage.database import session_scope
-from storage.models import CaseStatus, Reminder, Role
+from storage.models import Reminder
 from tests.harness import RelaisUnderTest
 from tests.world_builder import (
     ACTORS,
@@ -175,23 +177,27 @@ def through_gate(world: World, actor: str, action_steps: tuple[Step, ...]) -> bo
 
 
 def sees(world: World, actor: str, case: str) -> bool:
-    """domain.visibility: may this member see this case at all?"""
+    """domain.access: may this member see this case at all?"""
     member = world.member(actor)
     return (
         role_of(world, actor) is not None
         and member is not None
-        and can_see_case(member, world.case(case))
+        and may_see(member, world.case(case))
+    )
+
+
+def may(world: World, actor: str, case: str, act: Act | CaseStatus) -> bool:
+    """domain.access: may this member do this to the case now?"""
+    member = world.member(actor)
+    return (
+        role_of(world, actor) is not None
+        and member is not None
+        and allows(member, world.case(case), act)
     )
 
 
 def may_move(world: World, actor: str, case: str, target: CaseStatus) -> bool:
-    """domain.statuses: may this member make this move now (a case moves on once taken)?"""
-    found, role = world.case(case), role_of(world, actor)
-    return (
-        role is not None
-        and target in allowed_targets(found.status, role)
-        and (found.assigned_worker_id is not None or target is CaseStatus.CLOSED)
-    )
+    return may(world, actor, case, target)
 
 
 def is_role(world: World, actor: str, *roles: Role) -> bool:
@@ -216,7 +222,14 @@ def worker_rule(case: str) -> Rule:
     """Buttons only the worker of a case uses (load_worker_case)."""
 
     def rule(world: World, actor: str) -> bool:
-        return is_role(world, actor, Role.WORKER) and sees(world, actor, case)
+        return gate(world, actor, press("cs:c:1")) and may(world, actor, case, Act.WORK)
+
+    return rule
+
+
+def act_rule(case: str, act: Act) -> Rule:
+    def rule(world: World, actor: str) -> bool:
+        return card_rule(case)(world, actor) and may(world, actor, case, act)
 
     return rule
 
@@ -236,6 +249,7 @@ def slot(world: World) -> str:
 
 TEAM = frozenset({"admin", "worker", "landlord_referent"})
 WORKER = frozenset({"worker"})
+HOLDER_OR_ADMIN = frozenset({"admin", "worker"})  # the world's worker holds every case
 NEW_APPOINTMENT = (
     press(lambda w: f"ap:new:{w.cases['followed']}"),
     press("ap:k:follow_up"),
@@ -304,8 +318,9 @@ def case_buttons() -> list[Action]:
         action(
             "cs:m (ask diagnostic → commission)",
             press(lambda w: f"cs:m:{w.cases['diagnostic']}:commission"),
-            rule=card_rule("diagnostic"),
+            rule=move_rule("diagnostic", CaseStatus.COMMISSION),
             expected=TEAM,
+            sees=card_rule("diagnostic"),
             missing=lambda w: f"cs:m:{MISSING_ID}:commission",
         ),
         action(
@@ -314,7 +329,7 @@ def case_buttons() -> list[Action]:
             effect=Effect.DB,
             table="referral_case",
             rule=move_rule("received", CaseStatus.DIAGNOSTIC),
-            expected=WORKER,
+            expected=HOLDER_OR_ADMIN,
             sees=card_rule("received"),
             missing=lambda w: f"cs:y:{MISSING_ID}:diagnostic",
         ),
@@ -324,7 +339,7 @@ def case_buttons() -> list[Action]:
             effect=Effect.DB,
             table="referral_case",
             rule=move_rule("diagnostic", CaseStatus.COMMISSION),
-            expected=frozenset({"worker", "landlord_referent"}),
+            expected=TEAM,
             sees=card_rule("diagnostic"),
             missing=lambda w: f"cs:y:{MISSING_ID}:commission",
         ),
@@ -334,7 +349,7 @@ def case_buttons() -> list[Action]:
             effect=Effect.DB,
             table="referral_case",
             rule=move_rule("gendarmerie", CaseStatus.COMMISSION),
-            expected=WORKER,
+            expected=HOLDER_OR_ADMIN,
             sees=card_rule("gendarmerie"),
             missing=lambda w: f"cs:y:{MISSING_ID}:commission",
         ),
@@ -352,8 +367,8 @@ def case_buttons() -> list[Action]:
             press(lambda w: f"cs:y:{w.cases['followed']}:phase"),
             effect=Effect.DB,
             table="case_phase",
-            rule=lambda w, a: card_rule("followed")(w, a) and is_role(w, a, Role.WORKER),
-            expected=WORKER,
+            rule=act_rule("followed", Act.PHASE),
+            expected=HOLDER_OR_ADMIN,
             sees=card_rule("followed"),
             missing=lambda w: f"cs:y:{MISSING_ID}:phase",
         ),
@@ -361,7 +376,7 @@ def case_buttons() -> list[Action]:
             "cs:r (close after the shared review: a note is asked first)",
             press(lambda w: f"cs:r:{w.cases['shared_review']}:closed:0"),
             rule=move_rule("shared_review", CaseStatus.CLOSED),
-            expected=TEAM,
+            expected=HOLDER_OR_ADMIN,
             sees=card_rule("shared_review"),
             missing=lambda w: f"cs:r:{MISSING_ID}:closed:0",
             cleanup=True,
@@ -373,7 +388,7 @@ def case_buttons() -> list[Action]:
             effect=Effect.DB,
             table="referral_case",
             rule=move_rule("shared_review", CaseStatus.CLOSED),
-            expected=TEAM,
+            expected=HOLDER_OR_ADMIN,
             sees=card_rule("shared_review"),
         ),
         action(
@@ -381,7 +396,7 @@ def case_buttons() -> list[Action]:
             press(lambda w: f"cs:o:{w.cases['closed']}"),
             effect=Effect.DB,
             table="referral_case",
-            rule=lambda w, a: card_rule("closed")(w, a) and _reopens(w, a),
+            rule=act_rule("closed", Act.REOPEN),
             expected=frozenset({"admin"}),
             sees=card_rule("closed"),
             missing=lambda w: f"cs:o:{MISSING_ID}",
@@ -389,43 +404,52 @@ def case_buttons() -> list[Action]:
         action(
             "cs:w (whom to hand the case to)",
             press(lambda w: f"cs:w:{received(w)}"),
-            rule=card_rule("received"),
-            expected=TEAM,
+            rule=act_rule("received", Act.HAND_OVER),
+            expected=HOLDER_OR_ADMIN,
+            sees=card_rule("received"),
             missing=lambda w: f"cs:w:{MISSING_ID}",
         ),
         action(
             "cs:f (which landlord referent)",
             press(lambda w: f"cs:f:{received(w)}"),
-            rule=card_rule("received"),
-            expected=TEAM,
+            rule=act_rule("received", Act.HAND_OVER),
+            expected=HOLDER_OR_ADMIN,
+            sees=card_rule("received"),
             missing=lambda w: f"cs:f:{MISSING_ID}",
-        ),
-        action(
-            "cs:W (hand the case to another worker)",
-            press(lambda w: f"cs:W:{received(w)}:{w.colleague_id}"),
-            effect=Effect.DB,
-            table="referral_case",
-            rule=lambda w, a: (
-                card_rule("received")(w, a) and is_role(w, a, Role.WORKER, Role.ADMIN)
-            ),
-            expected=frozenset({"admin", "worker"}),
-            missing=lambda w: f"cs:W:{MISSING_ID}:{w.colleague_id}",
         ),
         action(
             "cs:F (attach the landlord referent)",
             press(lambda w: f"cs:F:{received(w)}:{w.member_ids['landlord_referent']}"),
             effect=Effect.DB,
             table="referral_case",
-            rule=lambda w, a: (
-                card_rule("received")(w, a) and is_role(w, a, Role.WORKER, Role.ADMIN)
-            ),
-            expected=frozenset({"admin", "worker"}),
+            rule=act_rule("received", Act.HAND_OVER),
+            expected=HOLDER_OR_ADMIN,
+            sees=card_rule("received"),
             missing=lambda w: f"cs:F:{MISSING_ID}:{w.member_ids['landlord_referent']}",
+        ),
+        action(
+            "cs:t (take a colleague's case over: why?)",
+            press(lambda w: f"cs:t:{w.cases['colleagues']}"),
+            rule=act_rule("colleagues", Act.TAKE_OVER),
+            expected=WORKER,
+            sees=card_rule("colleagues"),
+            missing=lambda w: f"cs:t:{MISSING_ID}",
+        ),
+        action(
+            "cs:T (a colleague's case taken over, for an absence)",
+            press(lambda w: f"cs:T:{w.cases['colleagues']}:0"),
+            effect=Effect.DB,
+            table="referral_case",
+            rule=act_rule("colleagues", Act.TAKE_OVER),
+            expected=WORKER,
+            sees=card_rule("colleagues"),
+            missing=lambda w: f"cs:T:{MISSING_ID}:0",
         ),
         action(
             "cs:n (ask for a note)",
             press(lambda w: f"cs:n:{received(w)}"),
             rule=worker_rule("received"),
+            sees=card_rule("received"),
             expected=WORKER,
             missing=lambda w: f"cs:n:{MISSING_ID}",
             cleanup=True,
@@ -437,14 +461,16 @@ def case_buttons() -> list[Action]:
             effect=Effect.DB,
             table="case_note",
             rule=worker_rule("received"),
+            sees=card_rule("received"),
             expected=WORKER,
             cleanup=True,
         ),
         action(
             "cs:m (contract signed: ask the meeting day)",
             *CONTRACT,
-            rule=card_rule("accepted"),
-            expected=TEAM,
+            rule=move_rule("accepted", CaseStatus.CONTRACT_SIGNED),
+            expected=HOLDER_OR_ADMIN,
+            sees=card_rule("accepted"),
             missing=lambda w: f"cs:m:{MISSING_ID}:contract_signed",
             cleanup=True,
         ),
@@ -452,16 +478,18 @@ def case_buttons() -> list[Action]:
             "ci:day",
             *CONTRACT,
             press("ci:day:1"),
-            rule=card_rule("accepted"),
-            expected=TEAM,
+            rule=move_rule("accepted", CaseStatus.CONTRACT_SIGNED),
+            expected=HOLDER_OR_ADMIN,
+            sees=card_rule("accepted"),
             cleanup=True,
         ),
         action(
             "a meeting day typed",
             *CONTRACT,
             say("hier"),
-            rule=card_rule("accepted"),
-            expected=TEAM,
+            rule=move_rule("accepted", CaseStatus.CONTRACT_SIGNED),
+            expected=HOLDER_OR_ADMIN,
+            sees=card_rule("accepted"),
             cleanup=True,
         ),
         action(
@@ -472,11 +500,17 @@ def case_buttons() -> list[Action]:
             effect=Effect.DB,
             table="referral_case",
             rule=move_rule("accepted", CaseStatus.CONTRACT_SIGNED),
-            expected=WORKER,
+            expected=HOLDER_OR_ADMIN,
             sees=card_rule("accepted"),
             cleanup=True,
         ),
-        action("ci:cancel", *CONTRACT, press("ci:cancel"), rule=card_rule("accepted")),
+        action(
+            "ci:cancel",
+            *CONTRACT,
+            press("ci:cancel"),
+            rule=move_rule("accepted", CaseStatus.CONTRACT_SIGNED),
+            sees=card_rule("accepted"),
+        ),
         action(
             "take (Je prends)",
             press(lambda w: f"take:{w.cases['untaken']}"),
@@ -489,16 +523,18 @@ def case_buttons() -> list[Action]:
             press(lambda w: f"view:{received(w)}"),
             missing=lambda w: f"view:{MISSING_ID}",
         ),
+        # Last: the world's worker no longer holds this case afterwards.
+        action(
+            "cs:W (hand the case to another worker)",
+            press(lambda w: f"cs:W:{received(w)}:{w.colleague_id}"),
+            effect=Effect.DB,
+            table="referral_case",
+            rule=act_rule("received", Act.HAND_OVER),
+            expected=HOLDER_OR_ADMIN,
+            sees=card_rule("received"),
+            missing=lambda w: f"cs:W:{MISSING_ID}:{w.colleague_id}",
+        ),
     ]
-
-
-def _reopens(world: World, actor: str) -> bool:
-    role = role_of(world, actor)
-    try:
-        check_reopen(world.case("closed").status, role)  # type: ignore[arg-type]
-    except Exception:
-        return False
-    return True
 
 
 def appointment_buttons() -> list[Action]:
@@ -512,6 +548,7 @@ def appointment_buttons() -> list[Action]:
             "ap:list",
             press(lambda w: f"ap:list:{followed(w)}"),
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"ap:list:{MISSING_ID}",
         ),
@@ -519,6 +556,7 @@ def appointment_buttons() -> list[Action]:
             "ap:new",
             NEW_APPOINTMENT[0],
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"ap:new:{MISSING_ID}",
             cleanup=True,
@@ -567,6 +605,7 @@ def appointment_buttons() -> list[Action]:
             "ap:mv",
             press(lambda w: f"ap:mv:{appointment('to_move')(w)}"),
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"ap:mv:{MISSING_ID}",
             cleanup=True,
@@ -578,12 +617,14 @@ def appointment_buttons() -> list[Action]:
             effect=Effect.DB,
             table="appointment",
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
         ),
         action(
             "ap:x",
             press(lambda w: f"ap:x:{appointment('to_cancel')(w)}"),
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"ap:x:{MISSING_ID}",
         ),
@@ -593,6 +634,7 @@ def appointment_buttons() -> list[Action]:
             effect=Effect.DB,
             table="appointment",
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"ap:xr:{MISSING_ID}:0",
         ),
@@ -602,6 +644,7 @@ def appointment_buttons() -> list[Action]:
             effect=Effect.DB,
             table="appointment",
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"ap:h:{MISSING_ID}",
         ),
@@ -611,6 +654,7 @@ def appointment_buttons() -> list[Action]:
             effect=Effect.DB,
             table="appointment",
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"ap:m:{MISSING_ID}",
         ),
@@ -664,6 +708,7 @@ def home_and_invitation_buttons() -> list[Action]:
             "hm:pick",
             press(lambda w: f"hm:pick:{w.cases['followed']}"),
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"hm:pick:{MISSING_ID}",
         ),
@@ -673,6 +718,7 @@ def home_and_invitation_buttons() -> list[Action]:
             effect=Effect.DB,
             table="reserved_home",
             rule=worker_rule("followed"),
+            sees=card_rule("followed"),
             expected=WORKER,
             missing=lambda w: f"hm:set:{MISSING_ID}:{w.homes['free']}",
         ),
@@ -682,6 +728,7 @@ def home_and_invitation_buttons() -> list[Action]:
             effect=Effect.DB,
             table="reserved_home",
             rule=worker_rule("housed"),
+            sees=card_rule("housed"),
             expected=WORKER,
             missing=lambda w: f"hm:free:{MISSING_ID}",
         ),
@@ -691,6 +738,7 @@ def home_and_invitation_buttons() -> list[Action]:
             effect=Effect.DB,
             table="invitation",
             rule=worker_rule("invitable"),
+            sees=card_rule("invitable"),
             expected=WORKER,
             missing=lambda w: f"bn:inv:{MISSING_ID}",
         ),

@@ -7,6 +7,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from conversations.beneficiary import qr_png, send_to_beneficiary
+from domain.vocabulary import CaseKind, ReminderKind, ReminderStatus, Role
 from storage.beneficiaries import (
     Consent,
     delete_time,
@@ -24,16 +25,7 @@ from storage.cases import case_events
 from storage.database import session_scope
 from storage.invitations import Redemption, redeem_invitation
 from storage.members import find_member
-from storage.models import (
-    Beneficiary,
-    CaseEvent,
-    CaseKind,
-    Member,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-    Role,
-)
+from storage.models import Beneficiary, CaseEvent, Member, Reminder
 from storage.reminders import plan
 from storage.types import utcnow
 from tests.harness import Person, RelaisUnderTest

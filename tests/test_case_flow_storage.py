@@ -11,6 +11,14 @@ from sqlmodel import col, select
 from domain.programme import load_programme
 from domain.referral import REVIEW
 from domain.statuses import IllegalTransition, Intensity, Move
+from domain.vocabulary import (
+    AppointmentKind,
+    AppointmentStatus,
+    CaseKind,
+    CaseStatus,
+    OrganisationKind,
+    Role,
+)
 from storage.appointments import (
     CANCEL_REASONS,
     AppointmentRefused,
@@ -38,19 +46,7 @@ from storage.database import session_scope
 from storage.drafts import save_draft, start_draft
 from storage.invitations import Redemption, create_invitation, redeem_invitation
 from storage.members import ensure_organisation, get_member
-from storage.models import (
-    Appointment,
-    AppointmentKind,
-    AppointmentStatus,
-    Case,
-    CaseEvent,
-    CaseKind,
-    CasePhase,
-    CaseStatus,
-    Member,
-    OrganisationKind,
-    Role,
-)
+from storage.models import Appointment, Case, CaseEvent, CasePhase, Member
 from tests.stories import VIOLENCE_ANSWERS
 
 S = CaseStatus
@@ -298,7 +294,9 @@ def test_the_main_path_leaves_one_status_event_per_step(engine: Engine, team: Te
     [
         (S.RECEIVED, "worker", Move(S.COMMISSION)),
         (S.RECEIVED, "referent", Move(S.DIAGNOSTIC)),
-        (S.RECEIVED, "admin", Move(S.DIAGNOSTIC)),
+        (S.RECEIVED, "colleague", Move(S.DIAGNOSTIC)),
+        (S.IN_SUPPORT, "colleague", Move(S.SHARED_REVIEW)),
+        (S.IN_SUPPORT, "colleague", Move(S.CLOSED, reason="other")),
         (S.RECEIVED, "referrer", Move(S.CLOSED, reason="other")),
         (S.RECEIVED, "worker", Move(S.CLOSED)),
         (S.COMMISSION, "referent", Move(S.ACCEPTED)),
@@ -448,8 +446,8 @@ def test_a_case_closed_a_second_time_reopens_to_where_it_was_last_closed_from(
 ) -> None:
     case = closed(engine, team, S.DIAGNOSTIC)
     reopen_case(engine, case.id, team.admin, LATER)
-    move_case(engine, case.id, team.referent, Move(S.COMMISSION), PROGRAMME, LATER)
-    move_case(engine, case.id, team.referent, Move(S.CLOSED, reason="other"), PROGRAMME, LATER)
+    move_case(engine, case.id, team.worker, Move(S.COMMISSION), PROGRAMME, LATER)
+    move_case(engine, case.id, team.worker, Move(S.CLOSED, reason="other"), PROGRAMME, LATER)
 
     reopen_case(engine, case.id, team.admin, LATER + WEEK)
 

@@ -2,8 +2,8 @@
 
 from datetime import timedelta
 
+from domain.vocabulary import OrganisationKind, Role
 from storage.members import ensure_organisation
-from storage.models import OrganisationKind, Role
 from storage.types import utcnow
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import (
@@ -184,14 +184,14 @@ async def test_illegal_moves_and_forged_buttons_change_nothing(intake: RelaisUnd
     [case] = cases(intake)
 
     await open_card(ines, case.reference)
-    await ines.tap("→ diagnostic")
-    await ines.tap("Confirmer")
+    assert ines.buttons() == ["Je prends"], "nobody took it yet: it moves on once taken"
+    await ines.tap_data(f"cs:y:{case.id}:diagnostic")
     assert (
         ines.alerts[-1]
         == "Ce n'est pas possible pour ce dossier maintenant : voici sa fiche à jour."
     )
-    assert "Statut : reçu" in ines.last_text, "nobody took it yet"
-    await ines.tap("Je prends", message_id=ines.bot_messages()[1].message_id)
+    assert "Statut : reçu" in ines.last_text
+    await ines.tap("Je prends")
 
     for forged in (
         f"cs:y:{case.id}:accepted",

@@ -1,27 +1,15 @@
-"""The rules of a case on their own: its path, the programme file, French dates, who sees what."""
+"""The rules of a case on their own: the programme file and French dates (its path and who
+may move it: tests/test_case_access.py)."""
 
 from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise, product
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from domain.programme import DEFAULT_FILE, Phase, ProgrammeError, load_programme
-from domain.statuses import (
-    MOVERS,
-    NEXT,
-    DeclineReason,
-    IllegalTransition,
-    Intensity,
-    Move,
-    Outcome,
-    allowed_targets,
-    check_move,
-    check_reopen,
-    reason_choices,
-)
-from domain.visibility import can_read_notes, can_see_case
+from domain.vocabulary import CaseKind
 from domain.when import (
     WhenError,
     WhenProblem,
@@ -32,14 +20,9 @@ from domain.when import (
     parse_when,
     quick_slots,
 )
-from storage.models import Case, CaseKind, CaseStatus, Member, Role
 
-S = CaseStatus
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2027, 3, 4, 10, 0, tzinfo=PARIS)  # a Thursday, before the spring clock change
-SERVICES = ("CCAS", "CHRS")
-MEETING = datetime(2027, 3, 3, 14, 0, tzinfo=UTC)
-NOBODY_ON_THE_TEAM = (Role.CORRESPONDENT, Role.GENDARMERIE, Role.SIAO, Role.BENEFICIARY)
 
 CUSTOM_PROGRAMME = """
 [phases.addiction]
@@ -57,25 +40,6 @@ services = ["CCAS", "Maison des solidarités"]
 """
 
 
-def valid_move(target: CaseStatus) -> Move:
-    """A move to `target` carrying everything that target needs."""
-    choices = reason_choices(target, SERVICES)
-    return Move(
-        target,
-        reason=choices[0] if choices else None,
-        meeting_at=MEETING if target is S.CONTRACT_SIGNED else None,
-        consent=target is S.CONTRACT_SIGNED,
-    )
-
-
-def accepts(status: CaseStatus, role: Role, move: Move) -> bool:
-    try:
-        check_move(status, role, move, SERVICES)
-    except IllegalTransition:
-        return False
-    return True
-
-
 def programme_file(folder: Path, text: str) -> Path:
     path = folder / "programme.toml"
     path.write_text(text, encoding="utf-8")
@@ -90,206 +54,6 @@ def problem_with(text: str, now: datetime = NOW) -> WhenProblem:
     with pytest.raises(WhenError) as refused:
         parse_when(text, now, PARIS)
     return refused.value.problem
-
-
-def member(role: Role, *, member_id: int = 7, organisation_id: int = 1) -> Member:
-    return Member(
-        id=member_id,
-        telegram_id=1000 + member_id,
-        display_name=f"{role} {member_id}",
-        role=role,
-        organisation_id=organisation_id,
-    )
-
-
-def case(*, source_organisation_id: int = 1, landlord_referent_id: int | None = None) -> Case:
-    return Case(
-        id=1,
-        reference="R-2027-0001",
-        submission_key="key",
-        kind=CaseKind.ADDICTION,
-        consent="yes",
-        source_member_id=99,
-        source_organisation_id=source_organisation_id,
-        landlord_referent_id=landlord_referent_id,
-    )
-
-
-# The status path
-
-
-def test_every_status_has_its_place_on_the_path() -> None:
-    assert set(NEXT) == set(CaseStatus)
-
-
-def test_the_main_path_goes_from_received_to_the_shared_review() -> None:
-    path, status = [S.RECEIVED], S.RECEIVED
-    while NEXT[status]:
-        status = NEXT[status][0]
-        path.append(status)
-
-    assert path == [
-        S.RECEIVED,
-        S.DIAGNOSTIC,
-        S.COMMISSION,
-        S.ACCEPTED,
-        S.CONTRACT_SIGNED,
-        S.IN_SUPPORT,
-        S.SHARED_REVIEW,
-    ]
-
-
-def test_the_commission_accepts_redirects_or_declines() -> None:
-    assert NEXT[S.COMMISSION] == (S.ACCEPTED, S.REDIRECTED, S.DECLINED)
-
-
-@pytest.mark.parametrize("status", [S.REDIRECTED, S.DECLINED, S.SHARED_REVIEW])
-def test_a_redirected_declined_or_reviewed_case_can_only_be_closed(status: CaseStatus) -> None:
-    assert NEXT[status] == ()
-    assert allowed_targets(status, Role.WORKER) == [S.CLOSED]
-
-
-def test_nobody_moves_a_case_back_to_received() -> None:
-    assert S.RECEIVED not in MOVERS
-
-
-def test_only_workers_start_the_diagnostic_sign_the_contract_and_start_the_support() -> None:
-    for status in (S.DIAGNOSTIC, S.CONTRACT_SIGNED, S.IN_SUPPORT):
-        assert MOVERS[status] == {Role.WORKER}
-
-
-def test_the_commission_decides_with_workers_landlord_referents_and_admins() -> None:
-    team = {Role.WORKER, Role.LANDLORD_REFERENT, Role.ADMIN}
-    for decision in (S.ACCEPTED, S.REDIRECTED, S.DECLINED, S.CLOSED):
-        assert MOVERS[decision] == team
-    for step in (S.COMMISSION, S.SHARED_REVIEW):
-        assert MOVERS[step] == {Role.WORKER, Role.LANDLORD_REFERENT}
-
-
-@pytest.mark.parametrize("role", [Role.WORKER, Role.LANDLORD_REFERENT, Role.ADMIN])
-def test_every_open_case_can_be_closed_by_the_team(role: Role) -> None:
-    for status in CaseStatus:
-        assert (S.CLOSED in allowed_targets(status, role)) is (status is not S.CLOSED)
-
-
-@pytest.mark.parametrize("role", NOBODY_ON_THE_TEAM)
-def test_people_outside_the_team_move_no_case_anywhere(role: Role) -> None:
-    assert all(allowed_targets(status, role) == [] for status in CaseStatus)
-
-
-def test_the_case_card_lists_the_next_steps_before_closing() -> None:
-    assert allowed_targets(S.RECEIVED, Role.WORKER) == [S.DIAGNOSTIC, S.CLOSED]
-    assert allowed_targets(S.RECEIVED, Role.LANDLORD_REFERENT) == [S.CLOSED]
-    assert allowed_targets(S.COMMISSION, Role.ADMIN) == [
-        S.ACCEPTED,
-        S.REDIRECTED,
-        S.DECLINED,
-        S.CLOSED,
-    ]
-    assert allowed_targets(S.ACCEPTED, Role.LANDLORD_REFERENT) == [S.CLOSED]
-    assert allowed_targets(S.CLOSED, Role.ADMIN) == []
-
-
-@pytest.mark.parametrize(
-    ("status", "role", "target"),
-    list(product(CaseStatus, Role, CaseStatus)),
-    ids=str,
-)
-def test_a_well_formed_move_is_accepted_exactly_when_the_case_card_offers_it(
-    status: CaseStatus, role: Role, target: CaseStatus
-) -> None:
-    assert accepts(status, role, valid_move(target)) is (target in allowed_targets(status, role))
-
-
-@pytest.mark.parametrize(
-    ("status", "target", "reason"),
-    [
-        *[(S.COMMISSION, S.ACCEPTED, intensity) for intensity in Intensity],
-        *[(S.COMMISSION, S.DECLINED, decline) for decline in DeclineReason],
-        *[(S.COMMISSION, S.REDIRECTED, service) for service in SERVICES],
-        *[(S.IN_SUPPORT, S.CLOSED, outcome) for outcome in Outcome],
-    ],
-)
-def test_a_decision_or_a_closure_is_accepted_with_a_reason_from_its_list(
-    status: CaseStatus, target: CaseStatus, reason: str
-) -> None:
-    assert accepts(status, Role.WORKER, Move(target, reason=reason))
-
-
-@pytest.mark.parametrize(
-    ("status", "target", "reason"),
-    [
-        (S.COMMISSION, S.ACCEPTED, None),
-        (S.COMMISSION, S.ACCEPTED, "very_strong"),
-        (S.COMMISSION, S.ACCEPTED, DeclineReason.NO_CAPACITY),
-        (S.COMMISSION, S.DECLINED, None),
-        (S.COMMISSION, S.DECLINED, Intensity.LIGHT),
-        (S.COMMISSION, S.REDIRECTED, None),
-        (S.COMMISSION, S.REDIRECTED, "CSAPA"),
-        (S.COMMISSION, S.REDIRECTED, "ccas"),
-        (S.IN_SUPPORT, S.CLOSED, None),
-        (S.IN_SUPPORT, S.CLOSED, "done"),
-        (S.IN_SUPPORT, S.CLOSED, Intensity.STRONG),
-    ],
-)
-def test_a_decision_or_a_closure_without_a_reason_from_its_list_is_refused(
-    status: CaseStatus, target: CaseStatus, reason: str | None
-) -> None:
-    with pytest.raises(IllegalTransition, match="needs a reason"):
-        check_move(status, Role.WORKER, Move(target, reason=reason), SERVICES)
-
-
-@pytest.mark.parametrize(
-    ("meeting_at", "consent"), [(None, True), (MEETING, False), (None, False)]
-)
-def test_a_contract_is_signed_only_with_the_meeting_date_and_the_consent(
-    meeting_at: datetime | None, consent: bool
-) -> None:
-    incomplete = Move(S.CONTRACT_SIGNED, meeting_at=meeting_at, consent=consent)
-
-    with pytest.raises(IllegalTransition, match="meeting date and the consent"):
-        check_move(S.ACCEPTED, Role.WORKER, incomplete, SERVICES)
-    check_move(S.ACCEPTED, Role.WORKER, valid_move(S.CONTRACT_SIGNED), SERVICES)
-
-
-def test_a_step_without_a_reason_list_takes_an_optional_free_note() -> None:
-    check_move(S.RECEIVED, Role.WORKER, Move(S.DIAGNOSTIC, note="Vu au domicile."), SERVICES)
-
-
-def test_only_an_admin_reopens_and_only_a_closed_case() -> None:
-    check_reopen(S.CLOSED, Role.ADMIN)
-    for role in Role:
-        for status in CaseStatus:
-            if (status, role) != (S.CLOSED, Role.ADMIN):
-                with pytest.raises(IllegalTransition):
-                    check_reopen(status, role)
-
-
-def test_each_decision_offers_its_own_list_of_reasons_in_display_order() -> None:
-    assert reason_choices(S.ACCEPTED, SERVICES) == ["light", "medium", "strong"]
-    assert reason_choices(S.REDIRECTED, SERVICES) == ["CCAS", "CHRS"]
-    assert reason_choices(S.DECLINED, SERVICES) == [
-        "not_eligible",
-        "refused_by_person",
-        "no_capacity",
-        "other",
-    ]
-    assert reason_choices(S.CLOSED, SERVICES) == [
-        "positive_exit",
-        "handover",
-        "redirected",
-        "ended_by_person",
-        "eviction",
-        "moved_away",
-        "other",
-    ]
-
-
-@pytest.mark.parametrize(
-    "target", [S.DIAGNOSTIC, S.COMMISSION, S.CONTRACT_SIGNED, S.IN_SUPPORT, S.SHARED_REVIEW]
-)
-def test_a_plain_step_has_no_list_of_reasons(target: CaseStatus) -> None:
-    assert reason_choices(target, SERVICES) is None
 
 
 # The programme file
@@ -549,52 +313,3 @@ def test_the_day_clocks_go_forward_offers_22_half_hours_that_all_exist() -> None
     assert len(slots) == 22
     assert all(slot.tzinfo is PARIS and exists(slot) for slot in slots)
     assert all(slot.utcoffset() == timedelta(hours=2) for slot in slots)
-
-
-# Who sees a case and its notes
-
-
-@pytest.mark.parametrize("role", [Role.WORKER, Role.ADMIN])
-def test_workers_and_admins_see_every_case(role: Role) -> None:
-    elsewhere = case(source_organisation_id=2)
-
-    assert can_see_case(member(role, organisation_id=1), elsewhere)
-
-
-def test_a_landlord_referent_sees_the_cases_of_their_organisation() -> None:
-    referent = member(Role.LANDLORD_REFERENT, organisation_id=1)
-
-    assert can_see_case(referent, case(source_organisation_id=1))
-    assert not can_see_case(referent, case(source_organisation_id=2))
-
-
-def test_a_landlord_referent_sees_a_case_of_another_organisation_attached_to_them() -> None:
-    referent = member(Role.LANDLORD_REFERENT, member_id=7, organisation_id=1)
-
-    assert can_see_case(referent, case(source_organisation_id=2, landlord_referent_id=7))
-    assert not can_see_case(referent, case(source_organisation_id=2, landlord_referent_id=8))
-
-
-@pytest.mark.parametrize("role", NOBODY_ON_THE_TEAM)
-def test_people_outside_the_team_see_no_case_even_from_their_organisation(role: Role) -> None:
-    assert not can_see_case(member(role, organisation_id=1), case(source_organisation_id=1))
-
-
-def test_workers_read_the_notes_of_every_case() -> None:
-    assert can_read_notes(member(Role.WORKER), case(source_organisation_id=2))
-
-
-def test_only_the_landlord_referent_attached_to_the_case_reads_its_notes() -> None:
-    attached = member(Role.LANDLORD_REFERENT, member_id=7, organisation_id=1)
-    colleague = member(Role.LANDLORD_REFERENT, member_id=8, organisation_id=1)
-    followed = case(source_organisation_id=1, landlord_referent_id=7)
-
-    assert can_read_notes(attached, followed)
-    assert can_see_case(colleague, followed)
-    assert not can_read_notes(colleague, followed)
-    assert not can_read_notes(attached, case(source_organisation_id=1))
-
-
-@pytest.mark.parametrize("role", [Role.ADMIN, *NOBODY_ON_THE_TEAM])
-def test_admins_and_people_outside_the_team_read_no_notes(role: Role) -> None:
-    assert not can_read_notes(member(role), case(landlord_referent_id=3))

@@ -9,6 +9,14 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from domain.referral import REVIEW
+from domain.vocabulary import (
+    CaseKind,
+    CaseStatus,
+    OrganisationKind,
+    ReminderKind,
+    ReminderStatus,
+    Role,
+)
 from storage.cases import (
     case_events,
     cases_reported_by,
@@ -28,19 +36,7 @@ from storage.drafts import (
 )
 from storage.invitations import Redemption, create_invitation, redeem_invitation
 from storage.members import ensure_organisation
-from storage.models import (
-    Case,
-    CaseKind,
-    CaseStatus,
-    Member,
-    OrganisationKind,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-    ReportDraft,
-    Role,
-    Site,
-)
+from storage.models import Case, Member, Reminder, ReportDraft, Site
 from storage.sites import (
     SitesFileError,
     active_sites,

@@ -12,13 +12,14 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from domain.vocabulary import OrganisationKind, ReminderKind, ReminderStatus, Role
 from playground.fakebotapi import FakeBotAPI
 from storage.cases import submit_report
 from storage.database import session_scope
 from storage.drafts import start_draft
 from storage.invitations import create_invitation, redeem_invitation
 from storage.members import ensure_organisation
-from storage.models import Member, OrganisationKind, Reminder, ReminderKind, ReminderStatus, Role
+from storage.models import Member, Reminder
 from storage.reminders import plan
 from storage.types import utcnow
 from tests.databases import (

@@ -12,11 +12,12 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session
 
+from domain.vocabulary import Role
 from storage.crypto import CANARY, EncryptionKeyError, check_keys, use_keys
 from storage.database import alembic_config, make_engine, upgrade
 from storage.invitations import create_invitation, redeem_invitation
 from storage.members import find_member
-from storage.models import KeyCheck, Role
+from storage.models import KeyCheck
 from tests.databases import TEST_KEY
 from tests.harness import RelaisUnderTest
 from tests.stories import VIOLENCE, member

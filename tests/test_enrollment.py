@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from domain.vocabulary import OrganisationKind, Role
 from playground.fakebotapi import FakeBotAPI
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
-from storage.models import OrganisationKind, Role
 from storage.types import utcnow
 from tests.databases import TEST_KEY
 from tests.harness import RelaisUnderTest, settings_for

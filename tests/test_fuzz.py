@@ -36,12 +36,13 @@ from bot import permissions
 from bot.app import FLOWS
 from conversations.alerts import announce
 from domain.referral import QUESTIONS
+from domain.vocabulary import CaseStatus, Role
 from playground.fakebotapi import Chat, FakeBotAPI, User
 from playground.fakebotapi.world import MEDIA_KINDS
 from storage.beneficiaries import invite
 from storage.database import session_scope
 from storage.members import find_member, set_language
-from storage.models import Case, CaseEvent, CaseStatus, ConversationState, Role
+from storage.models import Case, CaseEvent, ConversationState
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import answer_addiction_report
 from tests.world_builder import (

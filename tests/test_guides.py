@@ -18,7 +18,7 @@ from babel.messages.pofile import read_po
 from bot import permissions
 from bot.i18n import use_language
 from bot.labels import status_label
-from storage.models import CaseStatus, Role
+from domain.vocabulary import CaseStatus, Role
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDES = ROOT / "docs" / "guides"

@@ -2,9 +2,10 @@
 
 from sqlmodel import select
 
+from domain.vocabulary import CaseStatus, Role
 from storage.database import session_scope
 from storage.homes import homes
-from storage.models import CaseEvent, CaseStatus, Role
+from storage.models import CaseEvent
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import answer_addiction_report, cases, member
 from tests.test_case_follow_up import move, open_card

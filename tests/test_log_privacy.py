@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from domain.vocabulary import OrganisationKind, Role
 from playground.fakebotapi import FakeBotAPI
 from storage.invitations import create_invitation
 from storage.members import ensure_organisation
-from storage.models import OrganisationKind, Role
 from tests.harness import Person, RelaisUnderTest, settings_for
 from tests.stories import VIOLENCE, cases
 

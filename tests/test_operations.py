@@ -17,11 +17,11 @@ from telegram import Update
 from bot.app import build_application
 from bot.settings import webhook_options
 from bot.update_log import JsonLines
+from domain.vocabulary import Role
 from playground.fakebotapi import FakeBotAPI
 from storage.audit import verify_chain
 from storage.crypto import check_keys, use_keys
 from storage.database import make_engine, upgrade
-from storage.models import Role
 from tests.databases import TEST_KEY
 from tests.harness import Person, RelaisUnderTest, settings_for
 from tests.stories import cases, enroll, member, report_a_violence_victim_in_danger

@@ -6,16 +6,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import select
 
+from domain.vocabulary import AppointmentKind, ReminderKind, ReminderStatus, Role
 from storage.appointments import schedule
 from storage.database import session_scope
-from storage.models import (
-    AppointmentKind,
-    Member,
-    Reminder,
-    ReminderKind,
-    ReminderStatus,
-    Role,
-)
+from storage.models import Member, Reminder
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import answer_addiction_report, cases, member
 from tests.test_beneficiary import a_violence_case, invitation_link, token_of

@@ -5,8 +5,9 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
+from domain.vocabulary import Role
 from storage.database import session_scope
-from storage.models import CaseEvent, ReportDraft, Role
+from storage.models import CaseEvent, ReportDraft
 from storage.types import utcnow
 from tests.harness import RelaisUnderTest
 from tests.stories import (

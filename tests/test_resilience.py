@@ -7,8 +7,8 @@ import signal
 import sys
 from pathlib import Path
 
+from domain.vocabulary import Role
 from playground.fakebotapi import FakeBotAPI
-from storage.models import Role
 from tests.databases import TEST_KEY
 from tests.harness import RelaisUnderTest
 from tests.stories import enroll

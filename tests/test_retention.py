@@ -14,6 +14,7 @@ from sqlmodel import select
 
 from domain.programme import DEFAULT_FILE, ProgrammeError, load_programme
 from domain.retention import RetentionRules
+from domain.vocabulary import ReminderKind, ReminderStatus, Role
 from storage.audit import prune_audit, record, verify_chain
 from storage.database import session_scope
 from storage.models import (
@@ -24,9 +25,6 @@ from storage.models import (
     CaseNote,
     Member,
     Reminder,
-    ReminderKind,
-    ReminderStatus,
-    Role,
     SentMessage,
 )
 from storage.retention import drop_sent_reminder_payloads

@@ -9,10 +9,11 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel, select
 
+from domain.vocabulary import OrganisationKind, Role
 from storage.database import head_revision, schema_revision, session_scope
 from storage.invitations import Redemption, create_invitation, redeem_invitation
 from storage.members import ensure_organisation, find_member, set_language
-from storage.models import Member, OrganisationKind, Role
+from storage.models import Member
 from storage.persistence import DatabasePersistence
 
 WEEK = timedelta(days=7)

@@ -9,20 +9,13 @@ import pytest
 from sqlmodel import select
 
 from domain.statuses import IllegalTransition
+from domain.vocabulary import AppointmentKind, ReminderKind, Role
 from storage.appointments import schedule
 from storage.audit import verify_chain
 from storage.case_flow import reopen_case
 from storage.database import session_scope
 from storage.members import find_member
-from storage.models import (
-    AppointmentKind,
-    AuditEntry,
-    Case,
-    CaseEvent,
-    Reminder,
-    ReminderKind,
-    Role,
-)
+from storage.models import AuditEntry, Case, CaseEvent, Reminder
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import member
 from tests.test_beneficiary import a_violence_case, enrolled_person

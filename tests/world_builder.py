@@ -20,6 +20,14 @@ from sqlmodel import SQLModel
 from telegram.ext import AIORateLimiter
 
 from domain.statuses import Intensity, Move, Outcome
+from domain.vocabulary import (
+    AppointmentKind,
+    CaseKind,
+    CaseStatus,
+    OrganisationKind,
+    ReminderKind,
+    Role,
+)
 from playground.demo import file_report
 from playground.fakebotapi import FakeBotAPI
 from storage.appointments import schedule
@@ -30,17 +38,7 @@ from storage.database import session_scope
 from storage.homes import add_home, assign_home
 from storage.invitations import create_invitation, redeem_invitation
 from storage.members import ensure_organisation, get_member
-from storage.models import (
-    AppointmentKind,
-    Case,
-    CaseKind,
-    CaseStatus,
-    Member,
-    OrganisationKind,
-    Reminder,
-    ReminderKind,
-    Role,
-)
+from storage.models import Case, Member, Reminder
 from storage.reminders import plan
 from tests.harness import Person, RelaisUnderTest, settings_for
 from tests.stories import VIOLENCE_ANSWERS
@@ -233,6 +231,13 @@ async def build_world(relais: RelaisUnderTest) -> World:
         "shared_review": addiction(CaseStatus.SHARED_REVIEW),
         "closed": addiction(CaseStatus.CLOSED),
         "erasable": addiction(CaseStatus.CLOSED),  # its person asked for erasure
+        # Held by the colleague: the world's worker may take it over.
+        "colleagues": walk(
+            relais,
+            report(engine, reporter, ADDICTION_ANSWERS, now),
+            colleague,
+            CaseStatus.DIAGNOSTIC,
+        ),
         # Reported by the gendarmerie: the landlord's referent may not see it.
         "gendarmerie": walk(
             relais,
