@@ -4,7 +4,7 @@ It runs in handler group -1, before every flow. It loads the member, sets the re
 language, and stops the update (ApplicationHandlerStop) when the person is a stranger, has
 left, or asks for a command or a button their role does not allow. Nothing is written for
 a stranger: the only thing a stranger can do is open an invitation link (and answer the
-consent question a beneficiary's link asks: bot.permissions.STRANGER_BUTTONS).
+consent question a beneficiary's link asks: bot.buttons, `for_strangers`).
 
 Before anything is read or written, each person's pace is checked (bot.throttle): over
 USER_MESSAGES_PER_MINUTE, the first refused update is answered once, the next ones are dropped.
@@ -19,7 +19,7 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot import permissions
+from bot import buttons, permissions
 from bot.context import RelaisContext
 from bot.i18n import _, resolve_language, set_language
 from bot.throttle import Verdict, throttle_of
@@ -123,7 +123,7 @@ def _slow_down_text() -> str:
 def _opens_invitation(update: Update) -> bool:
     """`/start <token>`, or the answer to the consent question such a link asked."""
     if update.callback_query is not None:
-        return permissions.stranger_button_allowed(update.callback_query.data or "")
+        return buttons.stranger_may(update.callback_query.data)
     message = update.message
     if message is None or not message.text:
         return False
@@ -133,8 +133,7 @@ def _opens_invitation(update: Update) -> bool:
 
 def _allowed(update: Update, member: Member, *, private: bool) -> bool:
     if update.callback_query is not None:
-        data = update.callback_query.data or ""
-        return permissions.button_allowed(data, member.role, private=private)
+        return buttons.allowed(update.callback_query.data, member.role, private=private)
     message = update.effective_message
     name = permissions.command_name(message.text if message else None)
     if name is None:

@@ -1,4 +1,5 @@
-"""Who may do what: the one table every command and every button is checked against.
+"""Who may do what: the table every command is checked against (bot.buttons holds the
+buttons' half), with the role groups both use.
 
 A command or a button that is not in these tables is refused for everyone, so a new flow
 cannot be reachable by accident. The gate in bot.access applies them before any handler.
@@ -15,6 +16,7 @@ ADMINS = frozenset({Role.ADMIN})
 WORKERS = frozenset({Role.WORKER})
 REPORTERS = frozenset({Role.CORRESPONDENT, Role.GENDARMERIE, Role.SIAO, Role.WORKER, Role.ADMIN})
 CASE_TEAM = frozenset({Role.WORKER, Role.ADMIN, Role.LANDLORD_REFERENT})
+BENEFICIARIES = frozenset({Role.BENEFICIARY})
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,6 @@ HOMES = Command("logements", "homes", N_("Les logements réservés"), CASE_TEAM)
 MY_REPORTS = Command(
     "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
 )
-BENEFICIARIES = frozenset({Role.BENEFICIARY})
 EXPORT = Command(
     "exporter", "export", N_("Copie des données d'une personne (droit d'accès)"), ADMINS
 )
@@ -90,34 +91,6 @@ COMMANDS: tuple[Command, ...] = (
 )
 _BY_NAME = {name: command for command in COMMANDS for name in command.names}
 
-# Buttons: the prefix before the first ":" of callback_data names the flow they belong to.
-BUTTONS: dict[str, frozenset[Role]] = {
-    "lang": EVERYONE,
-    "inv": ADMINS,
-    "rep": REPORTERS,
-    "take": WORKERS,
-    "view": WORKERS,
-    "cs": CASE_TEAM,
-    "ci": CASE_TEAM,
-    "ap": WORKERS,
-    "rm": frozenset({Role.BENEFICIARY}),
-    "hm": frozenset({Role.WORKER, Role.ADMIN}),
-    "bn": WORKERS,  # invite the person of a case
-    "bf": BENEFICIARIES,  # the person's own choices (language, safe hours, auto-delete)
-    "er": ADMINS,  # erase the personal data of a case
-    "mb": ADMINS,  # close a member's access
-}
-
-# The only buttons tapped in a group chat that Relais acts on: the team chat's new-case alerts
-# (conversations.alerts). Their answers go to the worker's private chat; any other button in
-# a group would answer into the group.
-GROUP_BUTTONS = ("take:", "view:")
-
-# The only buttons a stranger may tap: the answer to the consent question a beneficiary's
-# invitation link asks. The link's token travels in the button, so nothing is kept about
-# the person before they agree (conversations.beneficiary checks it again).
-STRANGER_BUTTONS = ("bf:ok:", "bf:no:")
-
 # The roles an admin can invite from the chat; beneficiaries are invited on their case (#5).
 INVITABLE_ROLES: tuple[Role, ...] = (
     Role.CORRESPONDENT,
@@ -153,17 +126,6 @@ def command_named(name: str) -> Command | None:
 def command_allowed(name: str, role: Role) -> bool:
     command = command_named(name)
     return command is not None and role in command.roles
-
-
-def button_allowed(callback_data: str, role: Role, *, private: bool = True) -> bool:
-    if not private and not callback_data.startswith(GROUP_BUTTONS):
-        return False
-    prefix = callback_data.split(":", 1)[0]
-    return role in BUTTONS.get(prefix, frozenset())
-
-
-def stranger_button_allowed(callback_data: str) -> bool:
-    return callback_data.startswith(STRANGER_BUTTONS)
 
 
 def commands_for(role: Role) -> list[Command]:

@@ -13,7 +13,7 @@ from contextvars import ContextVar
 
 from telegram import Update
 
-from bot import permissions
+from bot import buttons, permissions
 
 logger = logging.getLogger("relais.updates")
 
@@ -47,15 +47,11 @@ async def logged(update: object, handling: Awaitable[None]) -> None:
 
 
 def describe(update: Update) -> str:
-    """The command or the button's flow and action; anything not ours is only "unknown"."""
+    """The command, or the button by its declaration's name (bot.buttons), never the ids or
+    values it carries; anything not ours is only "unknown"."""
     if update.callback_query is not None:
-        prefix, _sep, rest = (update.callback_query.data or "").partition(":")
-        action = rest.partition(":")[0]
-        if prefix not in permissions.BUTTONS:
-            return "unknown button"
-        if action.isascii() and action.isalpha() and len(action) <= 8:
-            return f"button {prefix}:{action}"
-        return f"button {prefix}"
+        button = buttons.find(update.callback_query.data)
+        return f"button {type(button).__name__}" if button is not None else "unknown button"
     message = update.effective_message
     name = permissions.command_name(message.text if message else None)
     if name is None:

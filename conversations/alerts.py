@@ -7,13 +7,14 @@ Full details go only to a worker's private chat, on "Voir".
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
+from bot.buttons import TakeCase, ViewCase
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
-from conversations.common import ID, id_in, refuse_button
+from conversations.common import refuse_button
 from conversations.report_texts import answer_label, option, short_name
 from domain.referral import QUESTIONS
 from domain.vocabulary import Role
@@ -59,12 +60,9 @@ async def announce(
 
 async def take(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    case_id = _case_id(query.data)
     worker = context.known_member
-    taken, case = (
-        take_case(context.engine, case_id, worker, context.relais.now())
-        if case_id
-        else (False, None)
+    taken, case = take_case(
+        context.engine, TakeCase.read(update).case, worker, context.relais.now()
     )
     if case is None:
         await refuse_button(update, context)
@@ -87,8 +85,7 @@ async def take(update: Update, context: RelaisContext) -> None:
 
 async def view(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    case_id = _case_id(query.data)
-    case = get_case(context.engine, case_id) if case_id else None
+    case = get_case(context.engine, ViewCase.read(update).case)
     if case is None:
         await refuse_button(update, context)
         return
@@ -161,12 +158,10 @@ def _alert_text(application: RelaisApplication, case: Case, *, escalation: bool)
 
 
 def _alert_keyboard(case: Case, *, taken: bool = False) -> InlineKeyboardMarkup:
-    view_button = InlineKeyboardButton(_("Voir"), callback_data=f"view:{case.id}")
+    view_button = ViewCase(case.id).button(_("Voir"))
     if taken:
         return InlineKeyboardMarkup([[view_button]])
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("Je prends"), callback_data=f"take:{case.id}"), view_button]]
-    )
+    return InlineKeyboardMarkup([[TakeCase(case.id).button(_("Je prends")), view_button]])
 
 
 async def _mark_alerts_taken(application: RelaisApplication, case: Case, worker: Member) -> None:
@@ -200,12 +195,8 @@ async def _tell_referrer(application: RelaisApplication, case: Case) -> None:
         logger.warning("Referrer of case %s not told: %s", case.id, type(error).__name__)
 
 
-def _case_id(data: str | None) -> int | None:
-    return id_in((data or "").partition(":")[2])
-
-
 def handlers() -> list[BaseHandler]:
     return [
-        CallbackQueryHandler(take, pattern=rf"^take:{ID}$"),
-        CallbackQueryHandler(view, pattern=rf"^view:{ID}$"),
+        CallbackQueryHandler(take, pattern=TakeCase.pattern),
+        CallbackQueryHandler(view, pattern=ViewCase.pattern),
     ]

@@ -17,24 +17,40 @@ from telegram.ext import (
     filters,
 )
 
-from bot import permissions
+from bot import buttons, permissions
 from bot.access import record_refusal
+from bot.buttons import (
+    AbandonAppointment,
+    AppointmentAttendee,
+    AppointmentHeld,
+    AppointmentKindChoice,
+    AppointmentMissed,
+    AppointmentPlace,
+    AppointmentSlot,
+    AskCancelAppointment,
+    CalendarDay,
+    CalendarMonth,
+    CalendarTitle,
+    CancelAppointment,
+    CaseAppointments,
+    MoveAppointment,
+    NewAppointment,
+    SaveAppointment,
+)
 from bot.context import RelaisContext
 from bot.i18n import N_, _, format_datetime
 from bot.labels import appointment_kind_label, attendee_label, cancel_reason_label
 from conversations.cases import load_worker_case, send_card
 from conversations.common import (
-    ID,
     abandon,
     expect_buttons,
-    id_in,
     persistent_flow,
     refuse_button,
     remove_buttons,
     replace_buttons,
 )
 from domain.access import Act
-from domain.vocabulary import AppointmentKind
+from domain.vocabulary import ATTENDEE_KEYS, AppointmentKind
 from domain.when import WhenError, WhenProblem, day_slots, parse_when, quick_slots, slot_at
 from storage.access import allows
 from storage.appointments import (
@@ -43,6 +59,7 @@ from storage.appointments import (
     cancel,
     case_appointments,
     get_appointment,
+    is_scheduled,
     record_outcome,
     reschedule,
     schedule,
@@ -54,7 +71,6 @@ from storage.models import Appointment
 KIND, WHEN, PLACE, ATTENDEES, CONFIRM = "kind", "when", "place", "attendees", "confirm"
 DRAFT = "appointment"
 PLACES = (N_("Au domicile de la personne"), N_("Locaux de Montjoie"), N_("Agence Sarthe Habitat"))
-ATTENDEE_KEYS = ("beneficiary", "worker", "referent")
 PLACE_MAX = 120
 
 WHEN_PROBLEMS = {
@@ -76,7 +92,7 @@ WHEN_PROBLEMS = {
 
 
 async def list_for_case(update: Update, context: RelaisContext) -> None:
-    case = await load_worker_case(update, context)
+    case = await load_worker_case(update, context, CaseAppointments.read(update).case)
     if case is None:
         return
     await update.callback_query.answer()
@@ -88,9 +104,7 @@ async def list_for_case(update: Update, context: RelaisContext) -> None:
         rows.append(_appointment_buttons(context, appointment))
     if not appointments:
         lines.append(_("Aucun rendez-vous prévu."))
-    rows.append(
-        [InlineKeyboardButton(_("Nouveau rendez-vous"), callback_data=f"ap:new:{case.id}")]
-    )
+    rows.append([NewAppointment(case.id).button(_("Nouveau rendez-vous"))])
     await update.effective_chat.send_message(
         "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
     )
@@ -109,23 +123,24 @@ def _appointment_buttons(
 ) -> list[InlineKeyboardButton]:
     if appointment.starts_at <= context.relais.now():
         return [
-            InlineKeyboardButton(_("Tenu"), callback_data=f"ap:h:{appointment.id}"),
-            InlineKeyboardButton(_("Manqué"), callback_data=f"ap:m:{appointment.id}"),
+            AppointmentHeld(appointment.id).button(_("Tenu")),
+            AppointmentMissed(appointment.id).button(_("Manqué")),
         ]
     return [
-        InlineKeyboardButton(_("Déplacer"), callback_data=f"ap:mv:{appointment.id}"),
-        InlineKeyboardButton(_("Annuler"), callback_data=f"ap:x:{appointment.id}"),
+        MoveAppointment(appointment.id).button(_("Déplacer")),
+        AskCancelAppointment(appointment.id).button(_("Annuler")),
     ]
 
 
 async def ask_cancel_reason(update: Update, context: RelaisContext) -> None:
-    appointment = await _worker_appointment(update, context)
+    asked = AskCancelAppointment.read(update)
+    appointment = await _worker_appointment(update, context, asked.appointment, scheduled=True)
     if appointment is None:
         return
     rows = [
         [
-            InlineKeyboardButton(
-                cancel_reason_label(reason), callback_data=f"ap:xr:{appointment.id}:{index}"
+            CancelAppointment(appointment=appointment.id, reason=index).button(
+                cancel_reason_label(reason)
             )
         ]
         for index, reason in enumerate(CANCEL_REASONS)
@@ -140,10 +155,11 @@ async def ask_cancel_reason(update: Update, context: RelaisContext) -> None:
 
 
 async def cancel_with_reason(update: Update, context: RelaisContext) -> None:
-    appointment = await _worker_appointment(update, context)
+    chosen = CancelAppointment.read(update)
+    appointment = await _worker_appointment(update, context, chosen.appointment)
     if appointment is None:
         return
-    index = int(update.callback_query.data.rpartition(":")[2])  # its pattern checked it
+    index = chosen.reason
     if index >= len(CANCEL_REASONS):
         await refuse_button(update, context)
         return
@@ -164,10 +180,11 @@ async def cancel_with_reason(update: Update, context: RelaisContext) -> None:
 
 
 async def mark_outcome(update: Update, context: RelaisContext) -> None:
-    appointment = await _worker_appointment(update, context)
+    button = buttons.find(update.callback_query.data)
+    appointment = await _worker_appointment(update, context, button.appointment)
     if appointment is None:
         return
-    held = update.callback_query.data.startswith("ap:h:")
+    held = isinstance(button, AppointmentHeld)
     await _change(
         update,
         context,
@@ -190,8 +207,7 @@ async def _change(
     try:
         change()
     except AppointmentRefused:
-        record_refusal(update, context, "rule")
-        await query.answer(_("Ce n'est plus possible pour ce rendez-vous."), show_alert=True)
+        await _no_longer_possible(update, context)
         return
     await query.answer(_("C'est fait."))
     await remove_buttons(query)
@@ -214,12 +230,12 @@ async def my_appointments(update: Update, context: RelaisContext) -> None:
 
 
 async def begin(update: Update, context: RelaisContext) -> str | int:
-    case = await load_worker_case(update, context)
+    case = await load_worker_case(update, context, NewAppointment.read(update).case)
     if case is None:
         return ConversationHandler.END
     context.user_data[DRAFT] = {"case": case.id, "attendees": ["beneficiary", "worker"]}
     rows = [
-        [InlineKeyboardButton(appointment_kind_label(kind), callback_data=f"ap:k:{kind.value}")]
+        [AppointmentKindChoice(kind).button(appointment_kind_label(kind))]
         for kind in AppointmentKind
     ]
     await update.callback_query.answer()
@@ -231,7 +247,8 @@ async def begin(update: Update, context: RelaisContext) -> str | int:
 
 
 async def begin_move(update: Update, context: RelaisContext) -> str | int:
-    appointment = await _worker_appointment(update, context)
+    asked = MoveAppointment.read(update)
+    appointment = await _worker_appointment(update, context, asked.appointment, scheduled=True)
     if appointment is None:
         return ConversationHandler.END
     context.user_data[DRAFT] = {"case": appointment.case_id, "appointment": appointment.id}
@@ -240,11 +257,7 @@ async def begin_move(update: Update, context: RelaisContext) -> str | int:
 
 
 async def choose_kind(update: Update, context: RelaisContext) -> str:
-    value = update.callback_query.data.rpartition(":")[2]
-    if value not in {kind.value for kind in AppointmentKind}:
-        await refuse_button(update, context)
-        return KIND
-    context.user_data[DRAFT]["kind"] = value
+    context.user_data[DRAFT]["kind"] = AppointmentKindChoice.read(update).kind.value
     await update.callback_query.answer()
     await remove_buttons(update.callback_query)
     return await _ask_when(update, context)
@@ -252,12 +265,9 @@ async def choose_kind(update: Update, context: RelaisContext) -> str:
 
 async def _ask_when(update: Update, context: RelaisContext) -> str:
     now, zone = context.relais.now(), context.settings.zone
-    rows = [
-        [InlineKeyboardButton(format_datetime(slot, zone), callback_data=_slot_data(slot))]
-        for slot in quick_slots(now, zone)
-    ]
+    rows = [[_slot_button(slot, format_datetime(slot, zone))] for slot in quick_slots(now, zone)]
     today = now.astimezone(zone).date()
-    rows.append([InlineKeyboardButton(_("Calendrier…"), callback_data=f"ap:cal:{today:%Y-%m}")])
+    rows.append([CalendarMonth(today).button(_("Calendrier…"))])
     await update.effective_chat.send_message(
         _("Quand ? Choisissez, ou tapez par exemple : 12/03 14h30, mardi 9h, demain 10h."),
         reply_markup=InlineKeyboardMarkup([*rows, [_cancel_button()]]),
@@ -265,71 +275,48 @@ async def _ask_when(update: Update, context: RelaisContext) -> str:
     return WHEN
 
 
-def _slot_data(slot: datetime) -> str:
-    return f"ap:at:{int(slot.timestamp()) // 60}"
+def _slot_button(slot: datetime, label: str) -> InlineKeyboardButton:
+    return AppointmentSlot(int(slot.timestamp()) // 60).button(label)
 
 
 async def show_month(update: Update, context: RelaisContext) -> str:
     query = update.callback_query
-    try:
-        year, month = (int(part) for part in query.data.rpartition(":")[2].split("-"))
-        weeks = calendar.Calendar().monthdatescalendar(year, month)
-    except (ValueError, OverflowError):
-        await refuse_button(update, context)
-        return WHEN
+    first = CalendarMonth.read(update).month
+    year, month = first.year, first.month
+    weeks = calendar.Calendar().monthdatescalendar(year, month)
     today = context.relais.now().astimezone(context.settings.zone).date()
-    noop = "ap:noop"
     rows = [
         [
-            InlineKeyboardButton(
-                _day_button(day, month, today),
-                callback_data=f"ap:day:{day:%Y-%m-%d}"
-                if day.month == month and day >= today
-                else noop,
-            )
+            CalendarDay(day).button(str(day.day))
+            if day.month == month and day >= today
+            else CalendarTitle().button("·")
             for day in week
         ]
         for week in weeks
     ]
-    previous, following = _month_shift(year, month, -1), _month_shift(year, month, 1)
-    title = f"{month:02d}/{year}"
     rows.insert(0, [
-        InlineKeyboardButton("‹", callback_data=f"ap:cal:{previous}"),
-        InlineKeyboardButton(title, callback_data=noop),
-        InlineKeyboardButton("›", callback_data=f"ap:cal:{following}"),
+        CalendarMonth(_month_shift(first, -1)).button("‹"),
+        CalendarTitle().button(f"{month:02d}/{year}"),
+        CalendarMonth(_month_shift(first, 1)).button("›"),
     ])  # fmt: skip
     await query.answer()
     await replace_buttons(query, InlineKeyboardMarkup([*rows, [_cancel_button()]]))
     return WHEN
 
 
-def _day_button(day: date, month: int, today: date) -> str:
-    return str(day.day) if day.month == month and day >= today else "·"
-
-
-def _month_shift(year: int, month: int, step: int) -> str:
-    index = year * 12 + month - 1 + step
-    return f"{index // 12}-{index % 12 + 1:02d}"
+def _month_shift(first: date, step: int) -> date:
+    """The first day of the month `step` months away (the calendar's ‹ and ›)."""
+    index = first.year * 12 + first.month - 1 + step
+    return date(index // 12, index % 12 + 1, 1)
 
 
 async def show_day(update: Update, context: RelaisContext) -> str:
     query = update.callback_query
-    try:
-        day = date.fromisoformat(query.data.rpartition(":")[2])
-    except ValueError:
-        await refuse_button(update, context)
-        return WHEN
+    day = CalendarDay.read(update).day
     slots = day_slots(day, context.relais.now(), context.settings.zone)
-    buttons = [
-        InlineKeyboardButton(f"{slot:%H:%M}", callback_data=_slot_data(slot)) for slot in slots
-    ]
-    rows = [buttons[i : i + 4] for i in range(0, len(buttons), 4)]
-    rows.append(
-        [
-            InlineKeyboardButton(_("← Calendrier"), callback_data=f"ap:cal:{day:%Y-%m}"),
-            _cancel_button(),
-        ]
-    )
+    times = [_slot_button(slot, f"{slot:%H:%M}") for slot in slots]
+    rows = [times[i : i + 4] for i in range(0, len(times), 4)]
+    rows.append([CalendarMonth(day.replace(day=1)).button(_("← Calendrier")), _cancel_button()])
     await query.answer()
     await replace_buttons(query, InlineKeyboardMarkup(rows))
     return WHEN
@@ -340,7 +327,7 @@ async def noop(update: Update, context: RelaisContext) -> None:
 
 
 async def slot_chosen(update: Update, context: RelaisContext) -> str | int:
-    minutes = int(update.callback_query.data.rpartition(":")[2])  # its pattern checked it
+    minutes = AppointmentSlot.read(update).minutes
     try:
         starts_at = slot_at(minutes, context.relais.now())
     except WhenError as error:
@@ -367,10 +354,7 @@ async def _when_known(update: Update, context: RelaisContext, starts_at: datetim
     draft["at"] = starts_at.isoformat()
     if draft.get("appointment"):
         return await _save_move(update, context, draft, starts_at)
-    rows = [
-        [InlineKeyboardButton(_(place), callback_data=f"ap:pl:{index}")]
-        for index, place in enumerate(PLACES)
-    ]
+    rows = [[AppointmentPlace(index).button(_(place))] for index, place in enumerate(PLACES)]
     await update.effective_chat.send_message(
         _("Où ? Choisissez, ou tapez l'adresse ({limit} caractères au plus).").format(
             limit=PLACE_MAX
@@ -403,13 +387,13 @@ async def _save_move(
 
 
 async def place_chosen(update: Update, context: RelaisContext) -> str:
-    index = update.callback_query.data.rpartition(":")[2]
-    if not index.isdecimal() or int(index) >= len(PLACES):
+    index = AppointmentPlace.read(update).place
+    if index >= len(PLACES):
         await refuse_button(update, context)
         return PLACE
     await update.callback_query.answer()
     await remove_buttons(update.callback_query)
-    return await _place_known(update, context, _(PLACES[int(index)]))
+    return await _place_known(update, context, _(PLACES[index]))
 
 
 async def typed_place(update: Update, context: RelaisContext) -> str:
@@ -433,22 +417,16 @@ async def _place_known(update: Update, context: RelaisContext, place: str) -> st
 def _attendee_keyboard(context: RelaisContext) -> InlineKeyboardMarkup:
     ticked = context.user_data[DRAFT].get("attendees", [])
     rows = [
-        [
-            InlineKeyboardButton(
-                ("✓ " if key in ticked else "") + attendee_label(key),
-                callback_data=f"ap:who:{key}",
-            )
-        ]
+        [AppointmentAttendee(key).button(("✓ " if key in ticked else "") + attendee_label(key))]
         for key in ATTENDEE_KEYS
     ]
-    return InlineKeyboardMarkup(
-        [*rows, [InlineKeyboardButton(_("Valider"), callback_data="ap:who:ok"), _cancel_button()]]
-    )
+    done = AppointmentAttendee("ok").button(_("Valider"))
+    return InlineKeyboardMarkup([*rows, [done, _cancel_button()]])
 
 
 async def toggle_attendee(update: Update, context: RelaisContext) -> str:
     query = update.callback_query
-    key = query.data.rpartition(":")[2]
+    key = AppointmentAttendee.read(update).attendee
     draft = context.user_data[DRAFT]
     if key == "ok":
         if not draft.get("attendees"):
@@ -457,9 +435,6 @@ async def toggle_attendee(update: Update, context: RelaisContext) -> str:
         await query.answer()
         await remove_buttons(query)
         return await _ask_confirmation(update, context)
-    if key not in ATTENDEE_KEYS:
-        await refuse_button(update, context)
-        return ATTENDEES
     ticked = draft.get("attendees", [])
     draft["attendees"] = [k for k in ticked if k != key] if key in ticked else [*ticked, key]
     await query.answer()
@@ -478,7 +453,7 @@ async def _ask_confirmation(update: Update, context: RelaisContext) -> str:
         who=", ".join(attendee_label(key) for key in draft["attendees"]),
     )
     keyboard = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("Enregistrer"), callback_data="ap:ok"), _cancel_button()]]
+        [[SaveAppointment().button(_("Enregistrer")), _cancel_button()]]
     )
     await update.effective_chat.send_message(text, reply_markup=keyboard)
     return CONFIRM
@@ -514,69 +489,83 @@ def _end(context: RelaisContext) -> int:
 
 
 def _cancel_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(_("Annuler"), callback_data="ap:cancel")
+    return AbandonAppointment().button(_("Annuler"))
 
 
 # --- access ---------------------------------------------------------------------------------
 
 
-async def _worker_appointment(update: Update, context: RelaisContext) -> Appointment | None:
-    appointment_id = id_in(update.callback_query.data.split(":")[2])
-    appointment = get_appointment(context.engine, appointment_id) if appointment_id else None
+async def _worker_appointment(
+    update: Update, context: RelaisContext, appointment_id: int, *, scheduled: bool = False
+) -> Appointment | None:
+    """The appointment a button names, if its case is this worker's to work on; with
+    `scheduled`, only while it is still to come (a stale button is refused at once)."""
+    appointment = get_appointment(context.engine, appointment_id)
     case = get_case(context.engine, appointment.case_id) if appointment else None
     if case is None or not allows(context.known_member, case, Act.WORK):
         await refuse_button(update, context)
         return None
+    if scheduled and not is_scheduled(appointment):
+        await _no_longer_possible(update, context)
+        return None
     return appointment
+
+
+async def _no_longer_possible(update: Update, context: RelaisContext) -> None:
+    record_refusal(update, context, "rule")
+    await update.callback_query.answer(
+        _("Ce n'est plus possible pour ce rendez-vous."), show_alert=True
+    )
 
 
 def handlers() -> list[BaseHandler]:
     typed = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     other = filters.UpdateType.MESSAGE & ~filters.COMMAND
     when_handlers = [
-        CallbackQueryHandler(slot_chosen, pattern=rf"^ap:at:{ID}$"),
-        CallbackQueryHandler(show_month, pattern=r"^ap:cal:"),
-        CallbackQueryHandler(show_day, pattern=r"^ap:day:"),
-        CallbackQueryHandler(noop, pattern=r"^ap:noop$"),
+        CallbackQueryHandler(slot_chosen, pattern=AppointmentSlot.pattern),
+        CallbackQueryHandler(show_month, pattern=CalendarMonth.pattern),
+        CallbackQueryHandler(show_day, pattern=CalendarDay.pattern),
+        CallbackQueryHandler(noop, pattern=CalendarTitle.pattern),
         MessageHandler(typed, typed_when),
     ]
     return [
         persistent_flow(
             "appointment",
             entry_points=[
-                CallbackQueryHandler(begin, pattern=rf"^ap:new:{ID}$"),
-                CallbackQueryHandler(begin_move, pattern=rf"^ap:mv:{ID}$"),
+                CallbackQueryHandler(begin, pattern=NewAppointment.pattern),
+                CallbackQueryHandler(begin_move, pattern=MoveAppointment.pattern),
             ],
             states={
                 KIND: [
-                    CallbackQueryHandler(choose_kind, pattern=r"^ap:k:"),
+                    CallbackQueryHandler(choose_kind, pattern=AppointmentKindChoice.pattern),
                     MessageHandler(other, expect_buttons),
                 ],
                 WHEN: [*when_handlers, MessageHandler(other, expect_buttons)],
                 PLACE: [
-                    CallbackQueryHandler(place_chosen, pattern=r"^ap:pl:"),
+                    CallbackQueryHandler(place_chosen, pattern=AppointmentPlace.pattern),
                     MessageHandler(typed, typed_place),
                     MessageHandler(other, expect_buttons),
                 ],
                 ATTENDEES: [
-                    CallbackQueryHandler(toggle_attendee, pattern=r"^ap:who:"),
+                    CallbackQueryHandler(toggle_attendee, pattern=AppointmentAttendee.pattern),
                     MessageHandler(other, expect_buttons),
                 ],
                 CONFIRM: [
-                    CallbackQueryHandler(save, pattern=r"^ap:ok$"),
+                    CallbackQueryHandler(save, pattern=SaveAppointment.pattern),
                     MessageHandler(other, expect_buttons),
                 ],
             },
             fallbacks=[
                 CommandHandler(list(permissions.CANCEL.names), _abandon),
-                CallbackQueryHandler(_abandon, pattern=r"^ap:cancel$"),
+                CallbackQueryHandler(_abandon, pattern=AbandonAppointment.pattern),
             ],
         ),
         CommandHandler(list(permissions.APPOINTMENTS.names), my_appointments),
-        CallbackQueryHandler(list_for_case, pattern=rf"^ap:list:{ID}$"),
-        CallbackQueryHandler(ask_cancel_reason, pattern=rf"^ap:x:{ID}$"),
-        CallbackQueryHandler(cancel_with_reason, pattern=rf"^ap:xr:{ID}:[0-9]{{1,2}}$"),
-        CallbackQueryHandler(mark_outcome, pattern=rf"^ap:[hm]:{ID}$"),
+        CallbackQueryHandler(list_for_case, pattern=CaseAppointments.pattern),
+        CallbackQueryHandler(ask_cancel_reason, pattern=AskCancelAppointment.pattern),
+        CallbackQueryHandler(cancel_with_reason, pattern=CancelAppointment.pattern),
+        CallbackQueryHandler(mark_outcome, pattern=AppointmentHeld.pattern),
+        CallbackQueryHandler(mark_outcome, pattern=AppointmentMissed.pattern),
     ]
 
 

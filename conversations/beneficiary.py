@@ -22,19 +22,27 @@ from datetime import datetime
 
 import qrcode
 from qrcode.image.pure import PyPNGImage
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
 from bot import permissions
 from bot.access import record_refusal
+from bot.buttons import (
+    AcceptReminders,
+    AutoDelete,
+    DeclineReminders,
+    InvitePerson,
+    PersonLanguage,
+    SafeHours,
+)
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, current_language, format_datetime, language_of, set_language, use_language
 from bot.menus import publish_member_commands
 from bot.settings import SUPPORTED_LANGUAGES
 from conversations.cases import load_worker_case
-from conversations.common import ID, refuse_button, replace_text
+from conversations.common import refuse_button, replace_text
 from domain.vocabulary import CaseKind, Role
 from storage.beneficiaries import (
     Consent,
@@ -122,7 +130,7 @@ async def reply_to_beneficiary(
 
 
 async def invite_person(update: Update, context: RelaisContext) -> None:
-    case = await load_worker_case(update, context)
+    case = await load_worker_case(update, context, InvitePerson.read(update).case)
     if case is None:
         return
     query = update.callback_query
@@ -195,8 +203,8 @@ async def _offer(
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("J'accepte"), callback_data=f"bf:ok:{token}"),
-                InlineKeyboardButton(_("Non merci"), callback_data=f"bf:no:{token}"),
+                AcceptReminders(token).button(_("J'accepte")),
+                DeclineReminders(token).button(_("Non merci")),
             ]
         ]
     )
@@ -265,7 +273,7 @@ async def accept(update: Update, context: RelaisContext) -> None:
     user = update.effective_user
     outcome, enrollment = give_consent(
         context.engine,
-        (query.data or "").removeprefix("bf:ok:"),
+        AcceptReminders.read(update).token,
         telegram_id=user.id,
         display_name=user.full_name,
         message_id=query.message.message_id if query.message else None,
@@ -287,12 +295,7 @@ async def accept(update: Update, context: RelaisContext) -> None:
         query,
         _("Merci, c'est noté.") + "\n\n" + _("Dans quelle langue voulez-vous lire les messages ?"),
         reply_markup=InlineKeyboardMarkup(
-            [
-                [
-                    InlineKeyboardButton(LANGUAGE_NAMES[code], callback_data=f"bf:lang:{code}")
-                    for code in SUPPORTED_LANGUAGES
-                ]
-            ]
+            [[PersonLanguage(code).button(LANGUAGE_NAMES[code]) for code in SUPPORTED_LANGUAGES]]
         ),
     )
     await publish_member_commands(context.bot, member, context.settings)
@@ -309,7 +312,7 @@ async def accept(update: Update, context: RelaisContext) -> None:
 async def decline(update: Update, context: RelaisContext) -> None:
     """« Non merci »: nothing is written, and the person is told so."""
     query = update.callback_query
-    token = (query.data or "").removeprefix("bf:no:")
+    token = DeclineReminders.read(update).token
     if look_up(context.engine, token, context.relais.now()) is None:
         await refuse_button(update, context)
         return
@@ -333,10 +336,7 @@ async def _own(update: Update, context: RelaisContext) -> Beneficiary | None:
 
 async def choose_language(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    code = (query.data or "").removeprefix("bf:lang:")
-    if code not in SUPPORTED_LANGUAGES:
-        await refuse_button(update, context)
-        return
+    code = PersonLanguage.read(update).code
     if await _own(update, context) is None:
         return
     member = context.known_member
@@ -357,20 +357,18 @@ async def choose_language(update: Update, context: RelaisContext) -> None:
 def _hours_keyboard() -> InlineKeyboardMarkup:
     rows = [
         [
-            InlineKeyboardButton(
-                _("{start} – {end}").format(start=_hour(start), end=_hour(end)),
-                callback_data=f"bf:h:{start}:{end}",
+            SafeHours(start=start, end=end).button(
+                _("{start} – {end}").format(start=_hour(start), end=_hour(end))
             )
         ]
         for start, end in SAFE_HOURS
     ]
     rows.append(
         [
-            InlineKeyboardButton(
+            SafeHours(start=ANY_TIME[0], end=ANY_TIME[1]).button(
                 _("À tout moment ({start} – {end})").format(
                     start=_hour(ANY_TIME[0]), end=_hour(ANY_TIME[1])
-                ),
-                callback_data=f"bf:h:{ANY_TIME[0]}:{ANY_TIME[1]}",
+                )
             )
         ]
     )
@@ -383,10 +381,8 @@ def _hour(minutes: int) -> str:
 
 async def choose_hours(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    try:
-        start, end = (int(part) for part in (query.data or "").split(":")[2:])
-    except ValueError:
-        start = end = -1
+    chosen = SafeHours.read(update)
+    start, end = chosen.start, chosen.end
     if (start, end) not in (*SAFE_HOURS, ANY_TIME):
         await refuse_button(update, context)
         return
@@ -411,14 +407,13 @@ def _auto_delete_keyboard(beneficiary: Beneficiary) -> InlineKeyboardMarkup:
             label = _("Après {hours} h (conseillé)").format(hours=hours)
         else:
             label = _("Après {hours} h").format(hours=hours)
-        buttons.append(InlineKeyboardButton(label, callback_data=f"bf:ad:{hours}"))
+        buttons.append(AutoDelete(hours).button(label))
     return InlineKeyboardMarkup([buttons])
 
 
 async def choose_auto_delete(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    raw = (query.data or "").removeprefix("bf:ad:")
-    hours = int(raw) if raw.isdecimal() else -1
+    hours = AutoDelete.read(update).hours
     if hours not in AUTO_DELETE_HOURS:
         await refuse_button(update, context)
         return
@@ -499,11 +494,11 @@ async def _tell_worker(
 
 def handlers() -> list[BaseHandler]:
     return [
-        CallbackQueryHandler(invite_person, pattern=rf"^bn:inv:{ID}$"),
-        CallbackQueryHandler(accept, pattern=r"^bf:ok:"),
-        CallbackQueryHandler(decline, pattern=r"^bf:no:"),
-        CallbackQueryHandler(choose_language, pattern=r"^bf:lang:"),
-        CallbackQueryHandler(choose_hours, pattern=r"^bf:h:"),
-        CallbackQueryHandler(choose_auto_delete, pattern=r"^bf:ad:"),
+        CallbackQueryHandler(invite_person, pattern=InvitePerson.pattern),
+        CallbackQueryHandler(accept, pattern=AcceptReminders.pattern),
+        CallbackQueryHandler(decline, pattern=DeclineReminders.pattern),
+        CallbackQueryHandler(choose_language, pattern=PersonLanguage.pattern),
+        CallbackQueryHandler(choose_hours, pattern=SafeHours.pattern),
+        CallbackQueryHandler(choose_auto_delete, pattern=AutoDelete.pattern),
         CommandHandler(list(permissions.STOP.names), stop),
     ]

@@ -4,6 +4,19 @@ from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.buttons import (
+    AddNote,
+    AskMove,
+    AskTakeOver,
+    CaseAppointments,
+    ChooseReferent,
+    ChooseWorker,
+    FreeHome,
+    InvitePerson,
+    PickHome,
+    Reopen,
+    TakeCase,
+)
 from bot.context import RelaisApplication
 from bot.i18n import N_, _, format_date, format_datetime
 from bot.labels import (
@@ -190,36 +203,29 @@ def card_keyboard(
     """Only what this member may do to the case now (domain.access), nothing else."""
     rows = [
         [
-            InlineKeyboardButton(
-                _("→ {status}").format(status=status_label(target)),
-                callback_data=f"cs:m:{case.id}:{target.value}",
+            AskMove(case=case.id, target=target.value).button(
+                _("→ {status}").format(status=status_label(target))
             )
         ]
         for target in moves_for(member, case)
     ]
     if allows(member, case, Act.PHASE):
-        rows.append(
-            [InlineKeyboardButton(_("Phase suivante"), callback_data=f"cs:m:{case.id}:phase")]
-        )
+        rows.append([AskMove(case=case.id, target="phase").button(_("Phase suivante"))])
     if allows(member, case, Act.WORK):
         rows += _work_rows(application, case)
     if allows(member, case, Act.HAND_OVER):
         rows.append(
             [
-                InlineKeyboardButton(_("Réattribuer"), callback_data=f"cs:w:{case.id}"),
-                InlineKeyboardButton(_("Référent bailleur"), callback_data=f"cs:f:{case.id}"),
+                ChooseWorker(case.id).button(_("Réattribuer")),
+                ChooseReferent(case.id).button(_("Référent bailleur")),
             ]
         )
     if allows(member, case, Act.TAKE):
-        rows.append([InlineKeyboardButton(_("Je prends"), callback_data=f"take:{case.id}")])
+        rows.append([TakeCase(case.id).button(_("Je prends"))])
     if allows(member, case, Act.TAKE_OVER):
-        rows.append(
-            [InlineKeyboardButton(_("Reprendre ce dossier"), callback_data=f"cs:t:{case.id}")]
-        )
+        rows.append([AskTakeOver(case.id).button(_("Reprendre ce dossier"))])
     if allows(member, case, Act.REOPEN):
-        rows.append(
-            [InlineKeyboardButton(_("Rouvrir le dossier"), callback_data=f"cs:o:{case.id}")]
-        )
+        rows.append([Reopen(case.id).button(_("Rouvrir le dossier"))])
     return InlineKeyboardMarkup(rows)
 
 
@@ -227,23 +233,19 @@ def _work_rows(application: RelaisApplication, case: Case) -> list[list[InlineKe
     """The worker's own buttons: a note, appointments, inviting the person, the home."""
     rows = [
         [
-            InlineKeyboardButton(_("Ajouter une note"), callback_data=f"cs:n:{case.id}"),
-            InlineKeyboardButton(_("Rendez-vous"), callback_data=f"ap:list:{case.id}"),
+            AddNote(case.id).button(_("Ajouter une note")),
+            CaseAppointments(case.id).button(_("Rendez-vous")),
         ]
     ]
     if eligible(case) and not has_consenting_beneficiary(application.engine, case.id):
-        rows.append(
-            [InlineKeyboardButton(_("Inviter la personne"), callback_data=f"bn:inv:{case.id}")]
-        )
+        rows.append([InvitePerson(case.id).button(_("Inviter la personne"))])
     if case.status in HOUSING_STATUSES:
         has_home = home_of(application.engine, case.id) is not None
         rows.append(
             [
-                InlineKeyboardButton(_("Libérer le logement"), callback_data=f"hm:free:{case.id}")
+                FreeHome(case.id).button(_("Libérer le logement"))
                 if has_home
-                else InlineKeyboardButton(
-                    _("Logement réservé"), callback_data=f"hm:pick:{case.id}"
-                )
+                else PickHome(case.id).button(_("Logement réservé"))
             ]
         )
     return rows

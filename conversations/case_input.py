@@ -15,12 +15,20 @@ from telegram.ext import (
 )
 
 from bot import permissions
+from bot.buttons import (
+    AddNote,
+    AskMove,
+    CancelInput,
+    ContractSigned,
+    MeetingDay,
+    MoveReason,
+    SkipNote,
+)
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
 from bot.labels import reason_label, status_label
 from conversations.cases import apply_move, load_case, reason_move, send_card
 from conversations.common import (
-    ID,
     abandon,
     expect_text,
     persistent_flow,
@@ -42,7 +50,7 @@ NOTED_MOVES = (CaseStatus.DECLINED, CaseStatus.REDIRECTED, CaseStatus.CLOSED)
 
 
 async def ask_note(update: Update, context: RelaisContext) -> str | int:
-    case = await load_case(update, context, Act.WORK)
+    case = await load_case(update, context, AddNote.read(update).case, Act.WORK)
     if case is None:
         return ConversationHandler.END
     context.user_data[CASE_KEY] = case.id
@@ -77,7 +85,8 @@ async def save_note(update: Update, context: RelaisContext) -> str | int:
 
 
 async def ask_meeting_day(update: Update, context: RelaisContext) -> str | int:
-    case = await load_case(update, context, CaseStatus.CONTRACT_SIGNED)
+    asked = AskMove.read(update)
+    case = await load_case(update, context, asked.case, CaseStatus.CONTRACT_SIGNED)
     if case is None:
         return ConversationHandler.END
     context.user_data[CASE_KEY] = case.id
@@ -85,8 +94,8 @@ async def ask_meeting_day(update: Update, context: RelaisContext) -> str | int:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Aujourd'hui"), callback_data="ci:day:0"),
-                InlineKeyboardButton(_("Hier"), callback_data="ci:day:1"),
+                MeetingDay(0).button(_("Aujourd'hui")),
+                MeetingDay(1).button(_("Hier")),
             ],
             [_cancel_button()],
         ]
@@ -101,7 +110,7 @@ async def ask_meeting_day(update: Update, context: RelaisContext) -> str | int:
 
 
 async def day_from_button(update: Update, context: RelaisContext) -> str:
-    days_back = int(update.callback_query.data.rpartition(":")[2])
+    days_back = MeetingDay.read(update).days_back
     await update.callback_query.answer()
     today = context.relais.now().astimezone(context.settings.zone).date()
     return await _ask_consent(update, context, today.toordinal() - days_back)
@@ -128,7 +137,7 @@ async def _ask_consent(update: Update, context: RelaisContext, ordinal: int) -> 
     )
     keyboard = InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(_("Oui, le contrat est signé"), callback_data="ci:consent")],
+            [ContractSigned().button(_("Oui, le contrat est signé"))],
             [_cancel_button()],
         ]
     )
@@ -157,9 +166,10 @@ async def record_contract(update: Update, context: RelaisContext) -> int:
 
 async def ask_move_note(update: Update, context: RelaisContext) -> str | int:
     """A reason was chosen: ask for an optional note before making the move."""
-    move = reason_move(update.callback_query.data, context.relais.programme)
+    button = MoveReason.read(update)
+    move = reason_move(button, context.relais.programme)
     # Checked now, as the move would be, not after the note.
-    case = await load_case(update, context, move.target)
+    case = await load_case(update, context, button.case, move.target)
     if case is None:
         return ConversationHandler.END
     if move.reason is None:
@@ -180,7 +190,7 @@ async def ask_move_note(update: Update, context: RelaisContext) -> str | int:
         ),
         reply_markup=InlineKeyboardMarkup(
             [
-                [InlineKeyboardButton(_("Passer"), callback_data="ci:skip")],
+                [SkipNote().button(_("Passer"))],
                 [_cancel_button()],
             ]
         ),
@@ -229,10 +239,7 @@ def _forget(context: RelaisContext) -> None:
 
 
 def _cancel_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(_("Annuler"), callback_data="ci:cancel")
-
-
-_NOTED = "|".join(status.value for status in NOTED_MOVES)
+    return CancelInput().button(_("Annuler"))
 
 
 def handlers() -> list[BaseHandler]:
@@ -242,31 +249,33 @@ def handlers() -> list[BaseHandler]:
         persistent_flow(
             "case_input",
             entry_points=[
-                CallbackQueryHandler(ask_note, pattern=rf"^cs:n:{ID}$"),
+                CallbackQueryHandler(ask_note, pattern=AddNote.pattern),
                 CallbackQueryHandler(
-                    ask_meeting_day, pattern=rf"^cs:m:{ID}:{CaseStatus.CONTRACT_SIGNED.value}$"
+                    ask_meeting_day,
+                    pattern=AskMove.where(lambda b: b.target == CaseStatus.CONTRACT_SIGNED),
                 ),
+                # A refusal, redirection or closing with its reason: a free note may go with it.
                 CallbackQueryHandler(
-                    ask_move_note, pattern=rf"^cs:r:{ID}:({_NOTED}):[0-9]{{1,3}}$"
+                    ask_move_note, pattern=MoveReason.where(lambda b: b.target in NOTED_MOVES)
                 ),
             ],
             states={
                 NOTE: [MessageHandler(typed, save_note), MessageHandler(other, expect_text)],
                 MEETING_DAY: [
-                    CallbackQueryHandler(day_from_button, pattern=r"^ci:day:[01]$"),
+                    CallbackQueryHandler(day_from_button, pattern=MeetingDay.pattern),
                     MessageHandler(typed, day_from_text),
                     MessageHandler(other, expect_text),
                 ],
-                CONSENT: [CallbackQueryHandler(record_contract, pattern=r"^ci:consent$")],
+                CONSENT: [CallbackQueryHandler(record_contract, pattern=ContractSigned.pattern)],
                 MOVE_NOTE: [
-                    CallbackQueryHandler(move_without_note, pattern=r"^ci:skip$"),
+                    CallbackQueryHandler(move_without_note, pattern=SkipNote.pattern),
                     MessageHandler(typed, move_with_note),
                     MessageHandler(other, expect_text),
                 ],
             },
             fallbacks=[
                 CommandHandler(list(permissions.CANCEL.names), _abandon),
-                CallbackQueryHandler(_abandon, pattern=r"^ci:cancel$"),
+                CallbackQueryHandler(_abandon, pattern=CancelInput.pattern),
             ],
         )
     ]

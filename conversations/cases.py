@@ -6,21 +6,35 @@ that this member may see it and make this move now (domain.access).
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import permissions
+from bot import buttons, permissions
 from bot.access import record_refusal
+from bot.buttons import (
+    AskMove,
+    AskTakeOver,
+    AttachReferent,
+    CaseCard,
+    CaseList,
+    ChooseReferent,
+    ChooseWorker,
+    ConfirmMove,
+    HandTo,
+    MoveReason,
+    Reopen,
+    StatusFilter,
+    TakeOver,
+)
 from bot.context import RelaisContext
 from bot.i18n import N_, _, language_of, ngettext, use_language
 from bot.labels import reason_label, status_label, take_over_label
 from conversations.case_card import card_keyboard, card_text
 from conversations.common import (
-    ID,
-    id_in,
     refuse_button,
     remove_buttons,
     replace_buttons,
@@ -43,120 +57,82 @@ PAGE = 5
 
 
 async def show_list(update: Update, context: RelaisContext) -> None:
-    member = context.known_member
-    mine = member.role is not Role.ADMIN
-    text, keyboard = _list(context, mine=mine, status=None, kind=None, page=0)
+    mine = "m" if context.known_member.role is not Role.ADMIN else "a"
+    text, keyboard = _list(context, CaseList(scope=mine, status=None, kind=None, page=0))
     await update.effective_message.reply_text(text, reply_markup=keyboard)
 
 
 async def on_list_button(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    _cs, _l, scope, status, kind, page = query.data.split(":")  # its pattern checked them
     await query.answer()
-    text, keyboard = _list(
-        context,
-        mine=scope == "m",
-        status=CaseStatus(status) if status != "-" else None,
-        kind=CaseKind(kind) if kind != "-" else None,
-        page=int(page),
-    )
+    text, keyboard = _list(context, CaseList.read(update))
     await replace_text(query, text, reply_markup=keyboard)
 
 
 async def on_status_filter(update: Update, context: RelaisContext) -> None:
     """Offer the statuses to filter the list on."""
     query = update.callback_query
-    _cs, _s, scope, kind = [*query.data.split(":"), "-", "-"][:4]
-    rows = [
-        [
-            InlineKeyboardButton(
-                _("Tous les statuts ouverts"), callback_data=f"cs:l:{scope}:-:{kind}:0"
-            )
-        ]
-    ]
-    rows += [
-        [
-            InlineKeyboardButton(
-                status_label(status), callback_data=f"cs:l:{scope}:{status.value}:{kind}:0"
-            )
-        ]
-        for status in CaseStatus
-    ]
+    shown = StatusFilter.read(update)
+    first = CaseList(scope=shown.scope, status=None, kind=shown.kind, page=0)
+    rows = [[first.button(_("Tous les statuts ouverts"))]]
+    rows += [[replace(first, status=status).button(status_label(status))] for status in CaseStatus]
     await query.answer()
     await replace_buttons(query, InlineKeyboardMarkup(rows))
 
 
-def _list(
-    context: RelaisContext,
-    *,
-    mine: bool,
-    status: CaseStatus | None,
-    kind: CaseKind | None,
-    page: int,
-) -> tuple[str, InlineKeyboardMarkup]:
-    member = context.known_member
+def _list(context: RelaisContext, view: CaseList) -> tuple[str, InlineKeyboardMarkup]:
+    """A page of the list, and the buttons to page, filter and open each case."""
+    mine = view.scope == "m"
     cases, total = list_cases(
-        context.engine, member, mine=mine, status=status, kind=kind, offset=page * PAGE, limit=PAGE
+        context.engine,
+        context.known_member,
+        mine=mine,
+        status=view.status,
+        kind=view.kind,
+        offset=view.page * PAGE,
+        limit=PAGE,
     )
     title = _("Mes dossiers") if mine else _("Dossiers")
-    if status is not None:
-        title += " — " + status_label(status)
-    if kind is not None:
-        title += " — " + _(kind_short(kind))
-    text = (
-        title
-        + "\n"
-        + (
-            ngettext("{count} dossier.", "{count} dossiers.", total).format(count=total)
-            if total
-            else _("Aucun dossier ici.")
-        )
-    )
-    scope, status_key, kind_key = (
-        ("m" if mine else "a"),
-        (status.value if status else "-"),
-        (kind.value if kind else "-"),
+    if view.status is not None:
+        title += " — " + status_label(view.status)
+    if view.kind is not None:
+        title += " — " + _(kind_short(view.kind))
+    count = (
+        ngettext("{count} dossier.", "{count} dossiers.", total).format(count=total)
+        if total
+        else _("Aucun dossier ici.")
     )
     rows = [
         [
-            InlineKeyboardButton(
+            CaseCard(case.id).button(
                 f"{case.reference} · {status_label(case.status)}"
-                + (" · URGENT" if case.urgent else ""),
-                callback_data=f"cs:c:{case.id}",
+                + (" · URGENT" if case.urgent else "")
             )
         ]
         for case in cases
     ]
     pages = []
-    if page > 0:
-        pages.append(
-            InlineKeyboardButton(
-                _("‹ Précédents"), callback_data=f"cs:l:{scope}:{status_key}:{kind_key}:{page - 1}"
-            )
-        )
-    if (page + 1) * PAGE < total:
-        pages.append(
-            InlineKeyboardButton(
-                _("Suivants ›"), callback_data=f"cs:l:{scope}:{status_key}:{kind_key}:{page + 1}"
-            )
-        )
+    if view.page > 0:
+        pages.append(replace(view, page=view.page - 1).button(_("‹ Précédents")))
+    if (view.page + 1) * PAGE < total:
+        pages.append(replace(view, page=view.page + 1).button(_("Suivants ›")))
     next_kind = {
         None: CaseKind.ADDICTION,
         CaseKind.ADDICTION: CaseKind.VIOLENCE,
         CaseKind.VIOLENCE: None,
-    }[kind]
+    }[view.kind]
     filters = [
-        InlineKeyboardButton(
-            _("Tous les dossiers") if mine else _("Mes dossiers"),
-            callback_data=f"cs:l:{'a' if mine else 'm'}:{status_key}:{kind_key}:0",
+        replace(view, scope="a" if mine else "m", page=0).button(
+            _("Tous les dossiers") if mine else _("Mes dossiers")
         ),
-        InlineKeyboardButton(_("Statut…"), callback_data=f"cs:s:{scope}:{kind_key}"),
-        InlineKeyboardButton(
-            _("Type : {kind}").format(kind=_(kind_short(next_kind)) if next_kind else _("tous")),
-            callback_data=f"cs:l:{scope}:{status_key}:{next_kind.value if next_kind else '-'}:0",
+        StatusFilter(scope=view.scope, kind=view.kind).button(_("Statut…")),
+        replace(view, kind=next_kind, page=0).button(
+            _("Type : {kind}").format(kind=_(kind_short(next_kind)) if next_kind else _("tous"))
         ),
     ]
-    return text, InlineKeyboardMarkup([*rows, *([pages] if pages else []), filters])
+    return title + "\n" + count, InlineKeyboardMarkup(
+        [*rows, *([pages] if pages else []), filters]
+    )
 
 
 _KIND_SHORT = {CaseKind.ADDICTION: N_("addiction"), CaseKind.VIOLENCE: N_("violences")}
@@ -167,7 +143,7 @@ def kind_short(kind: CaseKind) -> str:
 
 
 async def show_card(update: Update, context: RelaisContext) -> None:
-    case = await load_case(update, context)
+    case = await load_case(update, context, CaseCard.read(update).case)
     if case is not None:
         await update.callback_query.answer()
         await send_card(update, context, case)
@@ -185,17 +161,14 @@ async def send_card(update: Update, context: RelaisContext, case: Case) -> None:
 
 
 async def load_case(
-    update: Update, context: RelaisContext, act: Act | CaseStatus | None = None
+    update: Update, context: RelaisContext, case_id: int, act: Act | CaseStatus | None = None
 ) -> Case | None:
-    """The case named by the button, if this member may see it and (with `act`) do that now.
+    """The case a button names, if this member may see it and (with `act`) do that now.
 
     A case they may not see gets the same answer as a case that does not exist, so a forged
     button learns nothing; a case they see but may no longer act on (the button is stale:
     the case moved on, or changed hands) gets its fresh card at once (domain.access)."""
-    query = update.callback_query
-    parts = (query.data or "").split(":")
-    case_id = id_in(parts[2]) if len(parts) > 2 else None
-    case = get_case(context.engine, case_id) if case_id else None
+    case = get_case(context.engine, case_id)
     if case is None or not sees(context.known_member, case):
         await refuse_button(update, context)
         return None
@@ -205,9 +178,11 @@ async def load_case(
     return case
 
 
-async def load_worker_case(update: Update, context: RelaisContext) -> Case | None:
+async def load_worker_case(
+    update: Update, context: RelaisContext, case_id: int
+) -> Case | None:
     """The case of the button, for the worker who holds it (buttons are never trusted)."""
-    return await load_case(update, context, Act.WORK)
+    return await load_case(update, context, case_id, Act.WORK)
 
 
 def _act(target: str) -> Act | CaseStatus:
@@ -217,44 +192,51 @@ def _act(target: str) -> Act | CaseStatus:
 
 async def ask_move(update: Update, context: RelaisContext) -> None:
     """ "→ accepté" and the like: pick the reason, or confirm (a stale button: the card)."""
-    target = update.callback_query.data.split(":")[3]
-    case = await load_case(update, context, _act(target))
+    asked = AskMove.read(update)
+    case = await load_case(update, context, asked.case, _act(asked.target))
     if case is None:
         return
-    choices = (
-        None
-        if target == "phase"
-        else reason_choices(CaseStatus(target), context.relais.programme.redirection_services)
-    )
     await update.callback_query.answer()
-    if choices is not None:
-        rows = [
-            [
-                InlineKeyboardButton(
-                    reason_label(choice), callback_data=f"cs:r:{case.id}:{target}:{index}"
-                )
-            ]
-            for index, choice in enumerate(choices)
-        ]
-        rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
-        question = _("Dossier {reference} → {status} : pour quelle raison ?").format(
-            reference=case.reference, status=status_label(CaseStatus(target))
-        )
-        await update.effective_chat.send_message(question, reply_markup=InlineKeyboardMarkup(rows))
-        return
-    if target == "phase":
+    if asked.target == "phase":
         question = _("Passer le dossier {reference} à la phase suivante ?").format(
             reference=case.reference
         )
-    else:
+        await _confirm(update, case, asked.target, question)
+        return
+    target = CaseStatus(asked.target)
+    choices = reason_choices(target, context.relais.programme.redirection_services)
+    if choices is None:
         question = _("Passer le dossier {reference} en « {status} » ?").format(
-            reference=case.reference, status=status_label(CaseStatus(target))
+            reference=case.reference, status=status_label(target)
         )
+        await _confirm(update, case, asked.target, question)
+        return
+    rows = [
+        [MoveReason(case=case.id, target=target, reason=index).button(reason_label(choice))]
+        for index, choice in enumerate(choices)
+    ]
+    rows.append([CaseCard(case.id).button(_("Annuler"))])
+    await update.effective_chat.send_message(
+        _reason_question(case, target), reply_markup=InlineKeyboardMarkup(rows)
+    )
+
+
+def _reason_question(case: Case, target: CaseStatus) -> str:
+    if target is CaseStatus.REDIRECTED:
+        return _("Dossier {reference} → {status} : vers quel service ?").format(
+            reference=case.reference, status=status_label(target)
+        )
+    return _("Dossier {reference} → {status} : pour quelle raison ?").format(
+        reference=case.reference, status=status_label(target)
+    )
+
+
+async def _confirm(update: Update, case: Case, target: str, question: str) -> None:
     keyboard = InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton(_("Confirmer"), callback_data=f"cs:y:{case.id}:{target}"),
-                InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}"),
+                ConfirmMove(case=case.id, target=target).button(_("Confirmer")),
+                CaseCard(case.id).button(_("Annuler")),
             ]
         ]
     )
@@ -262,12 +244,12 @@ async def ask_move(update: Update, context: RelaisContext) -> None:
 
 
 async def confirm_move(update: Update, context: RelaisContext) -> None:
-    target = update.callback_query.data.split(":")[3]
-    case = await load_case(update, context, _act(target))
+    confirmed = ConfirmMove.read(update)
+    case = await load_case(update, context, confirmed.case, _act(confirmed.target))
     if case is None:
         return
-    now = context.relais.now()
-    if target == "phase":
+    relais = context.relais
+    if confirmed.target == "phase":
         await attempt(
             update,
             context,
@@ -276,34 +258,34 @@ async def confirm_move(update: Update, context: RelaisContext) -> None:
                 context.engine,
                 case.id,
                 context.known_member,
-                context.relais.programme,
-                now,
-                context.relais.planner,
+                relais.programme,
+                relais.now(),
+                relais.planner,
             ),
         )
     else:
-        await apply_move(update, context, case, Move(CaseStatus(target)))
+        await apply_move(update, context, case, Move(CaseStatus(confirmed.target)))
 
 
 async def move_with_reason(update: Update, context: RelaisContext) -> None:
-    move = reason_move(update.callback_query.data, context.relais.programme)
-    case = await load_case(update, context, move.target)
+    button = MoveReason.read(update)
+    move = reason_move(button, context.relais.programme)
+    case = await load_case(update, context, button.case, move.target)
     if case is None:
         return
     await apply_move(update, context, case, move)
 
 
-def reason_move(data: str, programme: Programme) -> Move:
-    """The move a reason button names (`cs:r:<case>:<status>:<index>`); an index off the
-    status's fixed list gives a move without a reason, which the rules refuse."""
-    _cs, _r, _id, target, index = data.split(":")
-    choices = reason_choices(CaseStatus(target), programme.redirection_services) or []
-    reason = choices[int(index)] if int(index) < len(choices) else None
-    return Move(CaseStatus(target), reason=reason)
+def reason_move(button: MoveReason, programme: Programme) -> Move:
+    """The move a reason button names; an index off the target's fixed list gives a move
+    without a reason, which the rules refuse."""
+    choices = reason_choices(button.target, programme.redirection_services) or []
+    reason = choices[button.reason] if button.reason < len(choices) else None
+    return Move(button.target, reason=reason)
 
 
 async def reopen(update: Update, context: RelaisContext) -> None:
-    case = await load_case(update, context, Act.REOPEN)
+    case = await load_case(update, context, Reopen.read(update).case, Act.REOPEN)
     if case is not None:
         await attempt(
             update,
@@ -315,23 +297,25 @@ async def reopen(update: Update, context: RelaisContext) -> None:
         )
 
 
+# Who a case can be given to, by the button that lists them: the button for one of them.
+_PEOPLE = {
+    ChooseWorker: (Role.WORKER, HandTo),
+    ChooseReferent: (Role.LANDLORD_REFERENT, AttachReferent),
+}
+
+
 async def choose_person(update: Update, context: RelaisContext) -> None:
     """Réattribuer (workers) or Référent bailleur (landlord referents): pick with a button."""
-    case = await load_case(update, context, Act.HAND_OVER)
+    asked = buttons.find(update.callback_query.data)
+    role, pick = _PEOPLE[type(asked)]
+    case = await load_case(update, context, asked.case, Act.HAND_OVER)
     if case is None:
         return
-    action = update.callback_query.data.split(":")[1]
-    role = Role.WORKER if action == "w" else Role.LANDLORD_REFERENT
-    people = active_members(context.engine, role)
     rows = [
-        [
-            InlineKeyboardButton(
-                person.display_name, callback_data=f"cs:{action.upper()}:{case.id}:{person.id}"
-            )
-        ]
-        for person in people
+        [pick(case=case.id, person=person.id).button(person.display_name)]
+        for person in active_members(context.engine, role)
     ]
-    rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
+    rows.append([CaseCard(case.id).button(_("Annuler"))])
     await update.callback_query.answer()
     await update.effective_chat.send_message(
         _("Dossier {reference} : qui ?").format(reference=case.reference),
@@ -340,16 +324,15 @@ async def choose_person(update: Update, context: RelaisContext) -> None:
 
 
 async def set_person(update: Update, context: RelaisContext) -> None:
-    case = await load_case(update, context, Act.HAND_OVER)
+    chosen = buttons.find(update.callback_query.data)
+    case = await load_case(update, context, chosen.case, Act.HAND_OVER)
     if case is None:
         return
-    _cs, action, _id, person_id = update.callback_query.data.split(":")
-    person_id = id_in(person_id)
-    person = get_member(context.engine, person_id) if person_id else None
+    person = get_member(context.engine, chosen.person)
     if person is None:
         await refuse_button(update, context)
         return
-    role = Role.WORKER if action == "W" else Role.LANDLORD_REFERENT
+    role = Role.WORKER if isinstance(chosen, HandTo) else Role.LANDLORD_REFERENT
     await attempt(
         update,
         context,
@@ -368,14 +351,14 @@ async def set_person(update: Update, context: RelaisContext) -> None:
 
 async def ask_take_over_reason(update: Update, context: RelaisContext) -> None:
     """« Reprendre ce dossier »: a colleague takes a case over, saying why (a fixed list)."""
-    case = await load_case(update, context, Act.TAKE_OVER)
+    case = await load_case(update, context, AskTakeOver.read(update).case, Act.TAKE_OVER)
     if case is None:
         return
     rows = [
-        [InlineKeyboardButton(take_over_label(reason), callback_data=f"cs:T:{case.id}:{index}")]
+        [TakeOver(case=case.id, reason=index).button(take_over_label(reason))]
         for index, reason in enumerate(TakeOverReason)
     ]
-    rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
+    rows.append([CaseCard(case.id).button(_("Annuler"))])
     await update.callback_query.answer()
     await update.effective_chat.send_message(
         _("Reprendre le dossier {reference} : pour quelle raison ?").format(
@@ -386,11 +369,11 @@ async def ask_take_over_reason(update: Update, context: RelaisContext) -> None:
 
 
 async def take_case_over(update: Update, context: RelaisContext) -> None:
-    case = await load_case(update, context, Act.TAKE_OVER)
+    chosen = TakeOver.read(update)
+    case = await load_case(update, context, chosen.case, Act.TAKE_OVER)
     if case is None:
         return
-    index = int(update.callback_query.data.split(":")[3])
-    reasons = list(TakeOverReason)
+    index, reasons = chosen.reason, list(TakeOverReason)
     if index >= len(reasons):
         await refuse_button(update, context)
         return
@@ -486,25 +469,21 @@ async def _card_again(update: Update, context: RelaisContext, case: Case) -> Non
     await send_card(update, context, get_case(context.engine, case.id))
 
 
-_TARGETS = "|".join(status.value for status in CaseStatus)
-_STATUS = f"({_TARGETS}|-)"
-_KIND = "(" + "|".join(kind.value for kind in CaseKind) + "|-)"
-_PAGE = "[0-9]{1,6}"  # pages of five: far more than there will ever be cases
-
-
 def handlers() -> list[BaseHandler]:
+    # Only whole, well-formed buttons reach the handlers (bot.buttons); anything else is
+    # refused by the gate first.
     return [
         CommandHandler(list(permissions.CASES.names), show_list),
-        CallbackQueryHandler(on_list_button, pattern=rf"^cs:l:[ma]:{_STATUS}:{_KIND}:{_PAGE}$"),
-        CallbackQueryHandler(on_status_filter, pattern=rf"^cs:s:[ma]:{_KIND}$"),
-        CallbackQueryHandler(show_card, pattern=rf"^cs:c:{ID}$"),
-        # Only well-formed moves reach the handlers; anything else is a stale button.
-        CallbackQueryHandler(ask_move, pattern=rf"^cs:m:{ID}:({_TARGETS}|phase)$"),
-        CallbackQueryHandler(confirm_move, pattern=rf"^cs:y:{ID}:({_TARGETS}|phase)$"),
-        CallbackQueryHandler(move_with_reason, pattern=rf"^cs:r:{ID}:({_TARGETS}):{ID}$"),
-        CallbackQueryHandler(reopen, pattern=rf"^cs:o:{ID}$"),
-        CallbackQueryHandler(choose_person, pattern=rf"^cs:[wf]:{ID}$"),
-        CallbackQueryHandler(set_person, pattern=rf"^cs:[WF]:{ID}:{ID}$"),
-        CallbackQueryHandler(ask_take_over_reason, pattern=rf"^cs:t:{ID}$"),
-        CallbackQueryHandler(take_case_over, pattern=rf"^cs:T:{ID}:[0-9]{{1,2}}$"),
+        CallbackQueryHandler(on_list_button, pattern=CaseList.pattern),
+        CallbackQueryHandler(on_status_filter, pattern=StatusFilter.pattern),
+        CallbackQueryHandler(show_card, pattern=CaseCard.pattern),
+        CallbackQueryHandler(ask_move, pattern=AskMove.pattern),
+        CallbackQueryHandler(confirm_move, pattern=ConfirmMove.pattern),
+        CallbackQueryHandler(move_with_reason, pattern=MoveReason.pattern),
+        CallbackQueryHandler(reopen, pattern=Reopen.pattern),
+        *(CallbackQueryHandler(choose_person, pattern=b.pattern) for b in _PEOPLE),
+        CallbackQueryHandler(set_person, pattern=HandTo.pattern),
+        CallbackQueryHandler(set_person, pattern=AttachReferent.pattern),
+        CallbackQueryHandler(ask_take_over_reason, pattern=AskTakeOver.pattern),
+        CallbackQueryHandler(take_case_over, pattern=TakeOver.pattern),
     ]

@@ -1,9 +1,10 @@
 """/commission: the cases waiting for the commission's decision, decided during the meeting."""
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CommandHandler
 
 from bot import permissions
+from bot.buttons import AskMove, CaseCard
 from bot.context import RelaisContext
 from bot.i18n import _
 from conversations.report_texts import option
@@ -39,10 +40,10 @@ async def waiting_cases(update: Update, context: RelaisContext) -> None:
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(label, callback_data=f"cs:m:{case.id}:{target.value}")
+                    AskMove(case=case.id, target=target.value).button(label)
                     for target, label in decisions
                 ],
-                [InlineKeyboardButton(_("Voir la fiche"), callback_data=f"cs:c:{case.id}")],
+                [CaseCard(case.id).button(_("Voir la fiche"))],
             ]
         )
         await update.effective_message.reply_text(text, reply_markup=keyboard)

@@ -1,7 +1,6 @@
 """What the flows share: how their state is kept, how they are abandoned, how the ids and
 edits of buttons are handled."""
 
-import re
 import warnings
 from collections.abc import Awaitable, Sequence
 
@@ -16,15 +15,6 @@ from bot.context import RelaisContext
 from bot.i18n import _, current_language
 from storage.cases import case_by_reference
 from storage.models import Case
-
-# An id in callback data: at most 18 digits, so any value fits the databases' 64-bit integers
-# (2**63 - 1 has 19). Buttons are never trusted; a longer number is a forged button.
-ID = r"[0-9]{1,18}"
-
-
-def id_in(text: str) -> int | None:
-    """The id a button's part names, or None when it is not one (see ID)."""
-    return int(text) if re.fullmatch(ID, text) else None
 
 
 async def case_named(

@@ -1,7 +1,9 @@
 """The reserved homes: /logements lists them with who lives there; an admin adds one; a
 worker gives a free one to a case at move-in and frees it at the end."""
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from collections.abc import Awaitable, Callable
+
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -13,17 +15,25 @@ from telegram.ext import (
 
 from bot import permissions
 from bot.access import record_refusal
+from bot.buttons import (
+    AddHome,
+    CaseCard,
+    FreeHome,
+    GiveHome,
+    HomeKind,
+    HomeQpv,
+    HomeSize,
+    PickHome,
+)
+from bot.callback_data import Button
 from bot.context import RelaisContext
 from bot.i18n import _
 from conversations.cases import load_worker_case, send_card
 from conversations.common import (
-    ID,
     abandon,
     expect_buttons,
     expect_text,
-    id_in,
     persistent_flow,
-    refuse_button,
     remove_buttons,
 )
 from conversations.report_texts import option
@@ -62,9 +72,7 @@ async def list_homes(update: Update, context: RelaisContext) -> None:
         lines.append(_("Aucun logement enregistré."))
     keyboard = None
     if context.known_member.role is Role.ADMIN:
-        keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(_("Ajouter un logement"), callback_data="hm:add")]]
-        )
+        keyboard = InlineKeyboardMarkup([[AddHome().button(_("Ajouter un logement"))]])
     await update.effective_message.reply_text("\n".join(lines), reply_markup=keyboard)
 
 
@@ -72,7 +80,7 @@ async def list_homes(update: Update, context: RelaisContext) -> None:
 
 
 async def offer_homes(update: Update, context: RelaisContext) -> None:
-    case = await load_worker_case(update, context)
+    case = await load_worker_case(update, context, PickHome.read(update).case)
     if case is None:
         return
     free = free_homes(context.engine, case.kind)
@@ -82,11 +90,8 @@ async def offer_homes(update: Update, context: RelaisContext) -> None:
             _("Aucun logement réservé libre pour ce type d'accompagnement.")
         )
         return
-    rows = [
-        [InlineKeyboardButton(home_line(home), callback_data=f"hm:set:{case.id}:{home.id}")]
-        for home in free
-    ]
-    rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
+    rows = [[GiveHome(case=case.id, home=home.id).button(home_line(home))] for home in free]
+    rows.append([CaseCard(case.id).button(_("Annuler"))])
     await update.effective_chat.send_message(
         _("Quel logement pour {reference} ?").format(reference=case.reference),
         reply_markup=InlineKeyboardMarkup(rows),
@@ -94,14 +99,14 @@ async def offer_homes(update: Update, context: RelaisContext) -> None:
 
 
 async def give_home(update: Update, context: RelaisContext) -> None:
-    case = await load_worker_case(update, context)
+    chosen = GiveHome.read(update)
+    case = await load_worker_case(update, context, chosen.case)
     if case is None:
         return
-    home_id = id_in(update.callback_query.data.rpartition(":")[2])
     try:
         assign_home(
             context.engine,
-            home_id or 0,
+            chosen.home,
             case.id,
             context.known_member,
             context.relais.now(),
@@ -118,7 +123,7 @@ async def give_home(update: Update, context: RelaisContext) -> None:
 
 
 async def free_home(update: Update, context: RelaisContext) -> None:
-    case = await load_worker_case(update, context)
+    case = await load_worker_case(update, context, FreeHome.read(update).case)
     if case is None:
         return
     try:
@@ -136,10 +141,8 @@ async def free_home(update: Update, context: RelaisContext) -> None:
 # --- an admin adds a home ----------------------------------------------------------------
 
 
-async def begin(update: Update, context: RelaisContext) -> str | int:
-    if context.known_member.role is not Role.ADMIN:
-        await refuse_button(update, context)
-        return ConversationHandler.END
+async def begin(update: Update, context: RelaisContext) -> str:
+    """« Ajouter un logement » (admins: bot.buttons.AddHome)."""
     context.user_data[DRAFT] = {}
     await update.callback_query.answer()
     await update.effective_chat.send_message(
@@ -161,46 +164,42 @@ async def typed(update: Update, context: RelaisContext) -> str | int:
     if step == LABEL:
         await update.effective_message.reply_text(_("Dans quelle commune ?"))
         return COMMUNE
-    rows = [[InlineKeyboardButton(size, callback_data=f"hm:size:{size}") for size in SIZES]]
+    rows = [[HomeSize(size).button(size) for size in SIZES]]
     await update.effective_message.reply_text(
         _("Quelle taille ?"), reply_markup=InlineKeyboardMarkup(rows)
     )
     return SIZE
 
 
-async def choose(update: Update, context: RelaisContext) -> str | int:
-    """Size, then QPV, then the kind of support, each with buttons (the step is the field)."""
-    query = update.callback_query
-    _hm, field, value = query.data.split(":", 2)
-    draft = context.user_data[DRAFT]
-    valid = {"size": set(SIZES), "qpv": {"yes", "no"}, "kind": {kind.value for kind in CaseKind}}
-    if value not in valid.get(field, set()):
-        await refuse_button(update, context)
-        return {"size": SIZE, "qpv": QPV}.get(field, KIND)
-    draft[field] = value
-    await query.answer()
-    await remove_buttons(query)
-    if field == "size":
-        rows = [
-            [
-                InlineKeyboardButton(option(answer), callback_data=f"hm:qpv:{answer}")
-                for answer in ("yes", "no")
-            ]
-        ]
-        await update.effective_chat.send_message(
-            _("Dans un quartier prioritaire (QPV) ?"), reply_markup=InlineKeyboardMarkup(rows)
-        )
-        return QPV
-    if field == "qpv":
-        rows = [
-            [InlineKeyboardButton(option(kind.value), callback_data=f"hm:kind:{kind.value}")]
-            for kind in CaseKind
-        ]
-        await update.effective_chat.send_message(
-            _("Réservé à quel accompagnement ?"), reply_markup=InlineKeyboardMarkup(rows)
-        )
-        return KIND
-    return await _save(update, context, draft)
+async def choose_size(update: Update, context: RelaisContext) -> str:
+    context.user_data[DRAFT]["size"] = HomeSize.read(update).size
+    await _chosen(update)
+    rows = [[HomeQpv(answer).button(option(answer)) for answer in ("yes", "no")]]
+    await update.effective_chat.send_message(
+        _("Dans un quartier prioritaire (QPV) ?"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+    return QPV
+
+
+async def choose_qpv(update: Update, context: RelaisContext) -> str:
+    context.user_data[DRAFT]["qpv"] = HomeQpv.read(update).answer
+    await _chosen(update)
+    rows = [[HomeKind(kind).button(option(kind.value))] for kind in CaseKind]
+    await update.effective_chat.send_message(
+        _("Réservé à quel accompagnement ?"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+    return KIND
+
+
+async def choose_kind(update: Update, context: RelaisContext) -> int:
+    context.user_data[DRAFT]["kind"] = HomeKind.read(update).kind.value
+    await _chosen(update)
+    return await _save(update, context, context.user_data[DRAFT])
+
+
+async def _chosen(update: Update) -> None:
+    await update.callback_query.answer()
+    await remove_buttons(update.callback_query)
 
 
 async def _save(update: Update, context: RelaisContext, draft: dict) -> int:
@@ -229,30 +228,30 @@ def handlers() -> list[BaseHandler]:
     text = filters.UpdateType.MESSAGE & filters.TEXT & ~filters.COMMAND
     other = filters.UpdateType.MESSAGE & ~filters.COMMAND
 
-    def buttons(step: str) -> list[BaseHandler]:
+    def step(choose: Callable[..., Awaitable[object]], button: type[Button]) -> list[BaseHandler]:
         """Each step takes its own buttons only: another step's is a stale button."""
         return [
-            CallbackQueryHandler(choose, pattern=rf"^hm:{step}:"),
+            CallbackQueryHandler(choose, pattern=button.pattern),
             MessageHandler(other, expect_buttons),
         ]
 
     return [
         persistent_flow(
             "home",
-            entry_points=[CallbackQueryHandler(begin, pattern=r"^hm:add$")],
+            entry_points=[CallbackQueryHandler(begin, pattern=AddHome.pattern)],
             states={
                 LABEL: [MessageHandler(text, typed), MessageHandler(other, expect_text)],
                 COMMUNE: [MessageHandler(text, typed), MessageHandler(other, expect_text)],
-                SIZE: buttons(SIZE),
-                QPV: buttons(QPV),
-                KIND: buttons(KIND),
+                SIZE: step(choose_size, HomeSize),
+                QPV: step(choose_qpv, HomeQpv),
+                KIND: step(choose_kind, HomeKind),
             },
             fallbacks=[CommandHandler(list(permissions.CANCEL.names), _abandon)],
         ),
         CommandHandler(list(permissions.HOMES.names), list_homes),
-        CallbackQueryHandler(offer_homes, pattern=rf"^hm:pick:{ID}$"),
-        CallbackQueryHandler(give_home, pattern=rf"^hm:set:{ID}:{ID}$"),
-        CallbackQueryHandler(free_home, pattern=rf"^hm:free:{ID}$"),
+        CallbackQueryHandler(offer_homes, pattern=PickHome.pattern),
+        CallbackQueryHandler(give_home, pattern=GiveHome.pattern),
+        CallbackQueryHandler(free_home, pattern=FreeHome.pattern),
     ]
 
 

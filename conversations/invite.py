@@ -20,13 +20,18 @@ from telegram.ext import (
 from telegram.helpers import create_deep_linked_url
 
 from bot import permissions
+from bot.buttons import (
+    InviteBack,
+    InviteCancel,
+    InviteNewOrganisation,
+    InviteOrganisation,
+    InviteRole,
+)
 from bot.context import RelaisContext
 from bot.i18n import _, format_datetime, ngettext
 from bot.labels import role_label
 from conversations.common import (
-    ID,
     expect_buttons,
-    id_in,
     persistent_flow,
     refuse_button,
     remove_buttons,
@@ -54,21 +59,19 @@ async def begin(update: Update, context: RelaisContext) -> str | int:
 
 async def choose_role(update: Update, context: RelaisContext) -> str:
     query = update.callback_query
-    role = query.data.removeprefix("inv:role:")
-    if role not in {r.value for r in permissions.INVITABLE_ROLES}:
-        return await _stale(update, context, ROLE)
-    context.user_data[DRAFT] = {"role": role}
+    role = InviteRole.read(update).role
+    context.user_data[DRAFT] = {"role": role.value}
     await query.answer()
     await replace_text(
-        query, _organisation_question(Role(role)), reply_markup=_organisation_keyboard(context)
+        query, _organisation_question(role), reply_markup=_organisation_keyboard(context)
     )
     return ORGANISATION
 
 
 async def choose_organisation(update: Update, context: RelaisContext) -> str | int:
     query = update.callback_query
-    organisation_id = id_in(query.data.removeprefix("inv:org:"))
-    organisation = get_organisation(context.engine, organisation_id) if organisation_id else None
+    organisation_id = InviteOrganisation.read(update).organisation
+    organisation = get_organisation(context.engine, organisation_id)
     if organisation is None or "role" not in context.user_data.get(DRAFT, {}):
         return await _stale(update, context, ORGANISATION)
     await query.answer()
@@ -219,29 +222,21 @@ def _name_retry() -> str:
 
 
 def _cancel_button() -> InlineKeyboardButton:
-    return InlineKeyboardButton(_("Annuler"), callback_data="inv:cancel")
+    return InviteCancel().button(_("Annuler"))
 
 
 def _role_keyboard() -> InlineKeyboardMarkup:
-    rows = [
-        [InlineKeyboardButton(role_label(role), callback_data=f"inv:role:{role.value}")]
-        for role in permissions.INVITABLE_ROLES
-    ]
+    rows = [[InviteRole(role).button(role_label(role))] for role in permissions.INVITABLE_ROLES]
     return InlineKeyboardMarkup([*rows, [_cancel_button()]])
 
 
 def _back_cancel_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(_("← Retour"), callback_data="inv:back"), _cancel_button()]]
-    )
+    return InlineKeyboardMarkup([[InviteBack().button(_("← Retour")), _cancel_button()]])
 
 
 def _organisation_keyboard(context: RelaisContext) -> InlineKeyboardMarkup:
-    rows = [
-        [InlineKeyboardButton(org.name, callback_data=f"inv:org:{org.id}")]
-        for org in organisations(context.engine)
-    ]
-    rows.append([InlineKeyboardButton(_("Autre organisation…"), callback_data="inv:neworg")])
+    rows = [[InviteOrganisation(org.id).button(org.name)] for org in organisations(context.engine)]
+    rows.append([InviteNewOrganisation().button(_("Autre organisation…"))])
     return InlineKeyboardMarkup([*rows, *_back_cancel_keyboard().inline_keyboard])
 
 
@@ -253,24 +248,26 @@ def handlers() -> list[BaseHandler]:
             entry_points=[CommandHandler(list(permissions.INVITE.names), begin)],
             states={
                 ROLE: [
-                    CallbackQueryHandler(choose_role, pattern=r"^inv:role:"),
+                    CallbackQueryHandler(choose_role, pattern=InviteRole.pattern),
                     MessageHandler(anything_else, expect_buttons),
                 ],
                 ORGANISATION: [
-                    CallbackQueryHandler(choose_organisation, pattern=rf"^inv:org:{ID}$"),
-                    CallbackQueryHandler(ask_organisation_name, pattern=r"^inv:neworg$"),
-                    CallbackQueryHandler(back_to_role, pattern=r"^inv:back$"),
+                    CallbackQueryHandler(choose_organisation, pattern=InviteOrganisation.pattern),
+                    CallbackQueryHandler(
+                        ask_organisation_name, pattern=InviteNewOrganisation.pattern
+                    ),
+                    CallbackQueryHandler(back_to_role, pattern=InviteBack.pattern),
                     MessageHandler(anything_else, expect_buttons),
                 ],
                 ORGANISATION_NAME: [
                     MessageHandler(filters.TEXT & ~filters.COMMAND, type_organisation_name),
-                    CallbackQueryHandler(back_to_organisation, pattern=r"^inv:back$"),
+                    CallbackQueryHandler(back_to_organisation, pattern=InviteBack.pattern),
                     MessageHandler(anything_else, expect_name),
                 ],
             },
             fallbacks=[
                 CommandHandler(list(permissions.CANCEL.names), cancel),
-                CallbackQueryHandler(cancel, pattern=r"^inv:cancel$"),
+                CallbackQueryHandler(cancel, pattern=InviteCancel.pattern),
             ],
         )
     ]

@@ -1,14 +1,15 @@
 """/langue: the member picks French or English with a button."""
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import permissions
+from bot.buttons import ChooseLanguage
 from bot.context import RelaisContext
 from bot.i18n import _, set_language
 from bot.menus import publish_member_commands
 from bot.settings import SUPPORTED_LANGUAGES
-from conversations.common import refuse_button, replace_text
+from conversations.common import replace_text
 from storage.members import set_language as store_language
 
 # Each language is named in itself, so a person lost in the wrong language finds theirs.
@@ -17,10 +18,7 @@ _NAMES = {"fr": "Français", "en": "English"}
 
 async def ask_language(update: Update, context: RelaisContext) -> None:
     keyboard = InlineKeyboardMarkup(
-        [
-            [InlineKeyboardButton(_NAMES[code], callback_data=f"lang:{code}")]
-            for code in SUPPORTED_LANGUAGES
-        ]
+        [[ChooseLanguage(code).button(_NAMES[code])] for code in SUPPORTED_LANGUAGES]
     )
     await update.effective_message.reply_text(
         _("Dans quelle langue voulez-vous lire Relais ?"), reply_markup=keyboard
@@ -29,10 +27,7 @@ async def ask_language(update: Update, context: RelaisContext) -> None:
 
 async def choose_language(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    code = (query.data or "").partition(":")[2]
-    if code not in SUPPORTED_LANGUAGES:
-        await refuse_button(update, context)
-        return
+    code = ChooseLanguage.read(update).code
     member = context.known_member
     store_language(context.engine, member.id, code)
     member.language = code
@@ -45,5 +40,5 @@ async def choose_language(update: Update, context: RelaisContext) -> None:
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler(list(permissions.LANGUAGE.names), ask_language),
-        CallbackQueryHandler(choose_language, pattern=r"^lang:"),
+        CallbackQueryHandler(choose_language, pattern=ChooseLanguage.pattern),
     ]

@@ -9,15 +9,16 @@ Buttons are never trusted: each tap checks the member and the colleague again.
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
-from bot import permissions
+from bot import buttons, permissions
+from bot.buttons import ChooseLeaving, ConfirmLeaving, LeaveTo
 from bot.context import RelaisContext
 from bot.i18n import _, language_of, ngettext, use_language
 from bot.labels import role_label
-from conversations.common import ID, refuse_button, remove_buttons, replace_text
+from conversations.common import refuse_button, remove_buttons, replace_text
 from domain.vocabulary import Role
 from storage.case_flow import HandOverRefused, deactivate_member
 from storage.cases import open_cases
@@ -38,12 +39,7 @@ async def choose_member(update: Update, context: RelaisContext) -> None:
         if person.id != me.id
     ]
     rows = [
-        [
-            InlineKeyboardButton(
-                f"{person.display_name} · {role_label(person.role)}",
-                callback_data=f"mb:off:{person.id}",
-            )
-        ]
+        [ChooseLeaving(person.id).button(f"{person.display_name} · {role_label(person.role)}")]
         for person in people
     ]
     await update.effective_message.reply_text(
@@ -55,7 +51,7 @@ async def choose_member(update: Update, context: RelaisContext) -> None:
 
 
 async def chosen(update: Update, context: RelaisContext) -> None:
-    leaving = await _leaving(update, context)
+    leaving = await _leaving(update, context, ChooseLeaving.read(update).member)
     if leaving is None:
         return
     held = open_cases(context.engine, leaving.id)
@@ -66,7 +62,7 @@ async def chosen(update: Update, context: RelaisContext) -> None:
             query,
             _("Fermer l'accès à Relais pour {name} ?").format(name=leaving.display_name),
             reply_markup=InlineKeyboardMarkup(
-                [[InlineKeyboardButton(_("Fermer l'accès"), callback_data=f"mb:ok:{leaving.id}")]]
+                [[ConfirmLeaving(leaving.id).button(_("Fermer l'accès"))]]
             ),
         )
         return
@@ -84,22 +80,20 @@ async def chosen(update: Update, context: RelaisContext) -> None:
             "successeur (/inviter)."
         )
     rows = [
-        [
-            InlineKeyboardButton(
-                worker.display_name, callback_data=f"mb:to:{leaving.id}:{worker.id}"
-            )
-        ]
+        [LeaveTo(member=leaving.id, successor=worker.id).button(worker.display_name)]
         for worker in colleagues
     ]
     await replace_text(query, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
 async def confirmed(update: Update, context: RelaisContext) -> None:
-    leaving = await _leaving(update, context)
+    button = buttons.find(update.callback_query.data)
+    leaving = await _leaving(update, context, button.member)
     if leaving is None:
         return
-    parts = update.callback_query.data.split(":")
-    successor = get_member(context.engine, int(parts[3])) if len(parts) == 4 else None
+    successor = (
+        get_member(context.engine, button.successor) if isinstance(button, LeaveTo) else None
+    )
     try:
         relais = context.relais
         handed = deactivate_member(
@@ -128,9 +122,9 @@ async def confirmed(update: Update, context: RelaisContext) -> None:
         await _tell_successor(context, successor, leaving, [case.reference for case in handed])
 
 
-async def _leaving(update: Update, context: RelaisContext) -> Member | None:
+async def _leaving(update: Update, context: RelaisContext, member_id: int) -> Member | None:
     """The member the button names, if still active and not the admin themself."""
-    member = get_member(context.engine, int(update.callback_query.data.split(":")[2]))
+    member = get_member(context.engine, member_id)
     if (
         member is None
         or not member.active
@@ -158,6 +152,7 @@ async def _tell_successor(
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler(list(permissions.DEACTIVATE.names), choose_member),
-        CallbackQueryHandler(chosen, pattern=rf"^mb:off:{ID}$"),
-        CallbackQueryHandler(confirmed, pattern=rf"^mb:(ok:{ID}|to:{ID}:{ID})$"),
+        CallbackQueryHandler(chosen, pattern=ChooseLeaving.pattern),
+        CallbackQueryHandler(confirmed, pattern=ConfirmLeaving.pattern),
+        CallbackQueryHandler(confirmed, pattern=LeaveTo.pattern),
     ]

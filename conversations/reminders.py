@@ -10,16 +10,17 @@ blocked the bot) fails at once; every failure reaches the worker.
 import logging
 from datetime import date, datetime, time, timedelta
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.ext import BaseHandler, CallbackQueryHandler
 
+from bot.buttons import ReminderAnswer
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import N_, _, format_date, format_datetime, language_of, ngettext, use_language
 from bot.labels import appointment_kind_label, phase_label, status_label
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
-from conversations.common import ID, id_in, refuse_button, remove_buttons
+from conversations.common import refuse_button, remove_buttons
 from domain.reminders import RETRY_LIMIT, next_allowed, retry_delay, review_notices, still_useful
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus, Role
 from storage.appointments import appointments_on, get_appointment, next_appointment
@@ -175,9 +176,9 @@ def _content(
         keyboard = InlineKeyboardMarkup(
             [
                 [
-                    InlineKeyboardButton(_("Je viens"), callback_data=f"rm:yes:{reminder.id}"),
-                    InlineKeyboardButton(
-                        _("Je ne peux pas venir"), callback_data=f"rm:no:{reminder.id}"
+                    ReminderAnswer(answer="yes", reminder=reminder.id).button(_("Je viens")),
+                    ReminderAnswer(answer="no", reminder=reminder.id).button(
+                        _("Je ne peux pas venir")
                     ),
                 ]
             ]
@@ -315,10 +316,9 @@ async def _tell_worker(application: RelaisApplication, reminder: Reminder, why: 
 async def answer_reminder(update: Update, context: RelaisContext) -> None:
     """ "Je viens" / "Je ne peux pas venir" under an appointment reminder."""
     query = update.callback_query
-    _rm, answer, reminder_id = query.data.split(":")
+    answer = ReminderAnswer.read(update)
     with session_scope(context.engine) as session:
-        reminder_id = id_in(reminder_id)
-        reminder = session.get(Reminder, reminder_id) if reminder_id else None
+        reminder = session.get(Reminder, answer.reminder)
     if (
         reminder is None
         or reminder.member_id != context.known_member.id
@@ -328,7 +328,7 @@ async def answer_reminder(update: Update, context: RelaisContext) -> None:
         return
     await query.answer(_("Merci, c'est noté."))
     await remove_buttons(query)
-    if answer == "no":
+    if answer.answer == "no":
         await _tell_worker_cancelled(context.relais, reminder)
 
 
@@ -353,4 +353,4 @@ async def _tell_worker_cancelled(application: RelaisApplication, reminder: Remin
 
 
 def handlers() -> list[BaseHandler]:
-    return [CallbackQueryHandler(answer_reminder, pattern=rf"^rm:(yes|no):{ID}$")]
+    return [CallbackQueryHandler(answer_reminder, pattern=ReminderAnswer.pattern)]

@@ -18,7 +18,16 @@ from telegram.ext import (
     filters,
 )
 
-from bot import permissions
+from bot import buttons, permissions
+from bot.buttons import (
+    ReportAnswer,
+    ReportCancel,
+    ReportEdit,
+    ReportResume,
+    ReportSend,
+    ReportStep,
+    ReportTick,
+)
 from bot.context import RelaisContext
 from bot.i18n import _
 from conversations import alerts
@@ -54,6 +63,15 @@ from storage.models import ReportDraft
 from storage.sites import active_sites
 
 FILLING = "filling"
+FORM_BUTTONS = (
+    ReportAnswer,
+    ReportTick,
+    ReportStep,
+    ReportEdit,
+    ReportSend,
+    ReportCancel,
+    ReportResume,
+)
 SELECTION = "_selection"  # multi-choice ticks not yet validated; never an answer itself
 
 
@@ -80,47 +98,58 @@ async def on_button(update: Update, context: RelaisContext) -> str | int:
     if draft is None:
         await query.answer(_("Ce signalement n'est plus en cours."), show_alert=True)
         return ConversationHandler.END
-    _prefix, key, operation = [*query.data.split(":", 2), "", ""][:3]
-    if key == "cancel":
+    button = buttons.find(query.data)
+    if isinstance(button, ReportCancel):
         return await cancel(update, context)
-    if key == "resume":
+    if isinstance(button, ReportResume):
         await query.answer()
         return await ask(update, context, draft)
-    if key != draft.current:
+    if isinstance(button, ReportSend | ReportEdit):
+        if draft.current != REVIEW:
+            await refuse_button(update, context)
+            return FILLING
+        if isinstance(button, ReportSend):
+            return await _submit(update, context, draft)
+        return await _edit(update, context, draft, button.question)
+    assert isinstance(button, ReportAnswer | ReportTick | ReportStep)
+    if button.question != draft.current:
         await refuse_button(update, context)
         return FILLING
-    if key == REVIEW:
-        return await _on_review_button(update, context, draft, operation)
-    return await _on_question_button(update, context, draft, key, operation)
+    return await _on_question_button(update, context, draft, button)
 
 
 async def _on_question_button(
-    update: Update, context: RelaisContext, draft: ReportDraft, key: str, operation: str
+    update: Update,
+    context: RelaisContext,
+    draft: ReportDraft,
+    button: ReportAnswer | ReportTick | ReportStep,
 ) -> str:
     query = update.callback_query
-    question = QUESTIONS[key]
-    if operation == "back":
+    question = QUESTIONS[button.question]
+    if isinstance(button, ReportStep) and button.step == "back":
         await query.answer()
         return await _go_back(update, context, draft)
-    if operation.startswith("+") and question.input is Input.MULTI:
-        return await _toggle(update, context, draft, operation[1:])
+    if isinstance(button, ReportTick) and question.input is Input.MULTI:
+        return await _toggle(update, context, draft, button.value)
     try:
-        value = _button_answer(question, operation, draft)
+        value = _button_answer(question, button, draft)
     except InvalidAnswer:
         await refuse_button(update, context)
         return FILLING
     await query.answer()
     await _close_question(context, draft, value)
-    return await _record(update, context, draft, key, value)
+    return await _record(update, context, draft, question.key, value)
 
 
-def _button_answer(question: Question, operation: str, draft: ReportDraft) -> object:
-    if operation == "skip" and question.optional:
+def _button_answer(
+    question: Question, button: ReportAnswer | ReportTick | ReportStep, draft: ReportDraft
+) -> object:
+    if isinstance(button, ReportAnswer):
+        return parse_button(question, button.value)
+    if isinstance(button, ReportStep) and button.step == "skip" and question.optional:
         return None
-    if operation == "ok" and question.input is Input.MULTI:
+    if isinstance(button, ReportStep) and button.step == "ok" and question.input is Input.MULTI:
         return parse_selection(question, draft.answers.get(SELECTION) or [])
-    if operation.startswith("="):
-        return parse_button(question, operation[1:])
     raise InvalidAnswer(question.key)
 
 
@@ -230,13 +259,9 @@ async def _reask(update: Update, context: RelaisContext, draft: ReportDraft) -> 
     return await ask(update, context, draft)
 
 
-async def _on_review_button(
-    update: Update, context: RelaisContext, draft: ReportDraft, operation: str
-) -> str | int:
+async def _edit(update: Update, context: RelaisContext, draft: ReportDraft, key: str) -> str:
+    """« Modifier » under the review: that question again, then back to the review."""
     query = update.callback_query
-    if operation == "send":
-        return await _submit(update, context, draft)
-    key = operation.removeprefix("edit:")
     if key not in relevant_answers(draft.answers):
         await refuse_button(update, context)
         return FILLING
@@ -285,38 +310,42 @@ def _answer_rows(context: RelaisContext, draft: ReportDraft) -> list[list[Inline
     question = QUESTIONS[draft.current]
     key = question.key
 
-    def button(label: str, operation: str) -> InlineKeyboardButton:
-        return InlineKeyboardButton(label, callback_data=f"rep:{key}:{operation}")
+    def answer(label: str, value: object) -> InlineKeyboardButton:
+        return ReportAnswer(question=key, value=str(value)).button(label)
 
     if question.input is Input.CHOICE:
-        return [[button(option(value), f"={value}")] for value in question.options]
+        return [[answer(option(value), value)] for value in question.options]
     if question.input is Input.MULTI:
         ticked = draft.answers.get(SELECTION) or []
         rows = [
-            [button(("✓ " if value in ticked else "") + option(value), f"+{value}")]
+            [
+                ReportTick(question=key, value=value).button(
+                    ("✓ " if value in ticked else "") + option(value)
+                )
+            ]
             for value in question.options
         ]
-        return [*rows, [button(_("Valider"), "ok")]]
+        return [*rows, [ReportStep(question=key, step="ok").button(_("Valider"))]]
     if question.input is Input.COUNT:
         return [
             [
-                button(str(n), f"={n}")
+                answer(str(n), n)
                 for n in range(question.low, min(question.high, question.low + 4) + 1)
             ]
         ]
     if question.input is Input.PHONE:
-        return [[button(option(VIA_REFERRER), f"={VIA_REFERRER}")]]
+        return [[answer(option(VIA_REFERRER), VIA_REFERRER)]]
     if question.input is Input.SITE:
-        rows = [[button(site.name, f"={site.id}")] for site in active_sites(context.engine)]
-        return [*rows, [button(option(OTHER_SITE), f"={OTHER_SITE}")]]
-    return [[button(_("Passer"), "skip")]] if question.optional else []
+        rows = [[answer(site.name, site.id)] for site in active_sites(context.engine)]
+        return [*rows, [answer(option(OTHER_SITE), OTHER_SITE)]]
+    if question.optional:
+        return [[ReportStep(question=key, step="skip").button(_("Passer"))]]
+    return []
 
 
 def _navigation(key: str, step: int) -> list[InlineKeyboardButton]:
-    row = (
-        [InlineKeyboardButton(_("← Retour"), callback_data=f"rep:{key}:back")] if step > 1 else []
-    )
-    return [*row, InlineKeyboardButton(_("Annuler"), callback_data="rep:cancel")]
+    row = [ReportStep(question=key, step="back").button(_("← Retour"))] if step > 1 else []
+    return [*row, ReportCancel().button(_("Annuler"))]
 
 
 def _review(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyboardMarkup]:
@@ -327,17 +356,12 @@ def _review(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyb
         for key, value in answers.items()
     ]
     edit_rows = [
-        [
-            InlineKeyboardButton(
-                _("Modifier : {what}").format(what=short_name(key)),
-                callback_data=f"rep:{REVIEW}:edit:{key}",
-            )
-        ]
+        [ReportEdit(question=key).button(_("Modifier : {what}").format(what=short_name(key)))]
         for key in answers
     ]
     actions = [
-        InlineKeyboardButton(_("Envoyer"), callback_data=f"rep:{REVIEW}:send"),
-        InlineKeyboardButton(_("Annuler"), callback_data="rep:cancel"),
+        ReportSend().button(_("Envoyer")),
+        ReportCancel().button(_("Annuler")),
     ]
     return "\n".join(lines), InlineKeyboardMarkup([*edit_rows, actions])
 
@@ -367,11 +391,14 @@ def handlers() -> list[BaseHandler]:
             "report",
             entry_points=[
                 CommandHandler(list(permissions.REPORT.names), begin),
-                CallbackQueryHandler(begin_from_reminder, pattern=r"^rep:resume$"),
+                CallbackQueryHandler(begin_from_reminder, pattern=ReportResume.pattern),
             ],
             states={
                 FILLING: [
-                    CallbackQueryHandler(on_button, pattern=r"^rep:"),
+                    *(
+                        CallbackQueryHandler(on_button, pattern=button.pattern)
+                        for button in FORM_BUTTONS
+                    ),
                     MessageHandler(typed, on_text),
                     MessageHandler(anything_else, on_other),
                 ]

@@ -7,9 +7,10 @@ so a reminder due while the bot was stopped is sent at the next sweep.
 import logging
 from collections.abc import Callable
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
 
+from bot.buttons import ReportCancel, ReportResume
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
 from domain.retention import cutoffs
@@ -60,8 +61,8 @@ async def _tell_author(
             InlineKeyboardMarkup(
                 [
                     [
-                        InlineKeyboardButton(_("Reprendre"), callback_data="rep:resume"),
-                        InlineKeyboardButton(_("Abandonner"), callback_data="rep:cancel"),
+                        ReportResume().button(_("Reprendre")),
+                        ReportCancel().button(_("Abandonner")),
                     ]
                 ]
             )

@@ -8,13 +8,14 @@ without its file. Both are audited; neither tells the person anything through th
 
 import json
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import permissions
+from bot.buttons import ConfirmErasure, KeepData
 from bot.context import RelaisContext
 from bot.i18n import _
-from conversations.common import ID, case_named, refuse_button, remove_buttons
+from conversations.common import case_named, refuse_button, remove_buttons
 from domain.vocabulary import CaseStatus
 from storage.audit import record_now
 from storage.cases import get_case
@@ -72,10 +73,8 @@ async def ask_erasure(update: Update, context: RelaisContext) -> None:
             reply_markup=InlineKeyboardMarkup(
                 [
                     [
-                        InlineKeyboardButton(
-                            _("Effacer définitivement"), callback_data=f"er:ok:{case.id}"
-                        ),
-                        InlineKeyboardButton(_("Annuler"), callback_data="er:no"),
+                        ConfirmErasure(case.id).button(_("Effacer définitivement")),
+                        KeepData().button(_("Annuler")),
                     ]
                 ]
             ),
@@ -84,7 +83,7 @@ async def ask_erasure(update: Update, context: RelaisContext) -> None:
 
 async def erase(update: Update, context: RelaisContext) -> None:
     query = update.callback_query
-    case_id = int(query.data.rpartition(":")[2])  # its pattern checked it
+    case_id = ConfirmErasure.read(update).case
     with session_scope(context.engine) as session:
         case = session.get(Case, case_id)
         erasable = (
@@ -114,6 +113,6 @@ def handlers() -> list[BaseHandler]:
     return [
         CommandHandler(list(permissions.EXPORT.names), export),
         CommandHandler(list(permissions.ERASE_PERSON.names), ask_erasure),
-        CallbackQueryHandler(erase, pattern=rf"^er:ok:{ID}$"),
-        CallbackQueryHandler(keep, pattern=r"^er:no$"),
+        CallbackQueryHandler(erase, pattern=ConfirmErasure.pattern),
+        CallbackQueryHandler(keep, pattern=KeepData.pattern),
     ]

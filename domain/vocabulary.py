@@ -76,3 +76,7 @@ class ReminderStatus(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"
+
+
+# Who comes to an appointment (Appointment.attendees).
+ATTENDEE_KEYS = ("beneficiary", "worker", "referent")

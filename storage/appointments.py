@@ -115,8 +115,13 @@ def _replan(session: Session, appointment: Appointment, planner: Planner | None)
         planner.appointment(session, appointment)
 
 
+def is_scheduled(appointment: Appointment) -> bool:
+    """Still to be held, moved or cancelled (not yet held, missed or cancelled)."""
+    return appointment.status is AppointmentStatus.SCHEDULED
+
+
 def _scheduled(appointment: Appointment | None) -> Appointment:
-    if appointment is None or appointment.status is not AppointmentStatus.SCHEDULED:
+    if appointment is None or not is_scheduled(appointment):
         raise AppointmentRefused("this appointment is no longer scheduled")
     return appointment
 
