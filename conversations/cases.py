@@ -178,9 +178,7 @@ async def load_case(
     return case
 
 
-async def load_worker_case(
-    update: Update, context: RelaisContext, case_id: int
-) -> Case | None:
+async def load_worker_case(update: Update, context: RelaisContext, case_id: int) -> Case | None:
     """The case of the button, for the worker who holds it (buttons are never trusted)."""
     return await load_case(update, context, case_id, Act.WORK)
 
