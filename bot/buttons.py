@@ -13,7 +13,17 @@ What a member may do with the one case a button names is decided again by its fl
 from datetime import date
 from typing import Annotated
 
-from bot.callback_data import Button, Dated, Id, Index, Integer, Matching, OneOf, find
+from bot.callback_data import (
+    Button,
+    Dated,
+    Id,
+    Index,
+    Integer,
+    Matching,
+    OneOf,
+    declared,
+    find,
+)
 from bot.permissions import (
     ADMINS,
     BENEFICIARIES,
@@ -410,3 +420,8 @@ def stranger_may(data: str | None) -> bool:
     """Is this the one button someone not yet a member may tap (a consent answer)?"""
     button = find(data)
     return button is not None and button.for_strangers
+
+
+# Every button of Relais, in the order above: the authorization matrix and the fuzz test go
+# through them all.
+EVERY_BUTTON = declared()

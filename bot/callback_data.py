@@ -237,6 +237,11 @@ class Button:
         return parsed
 
     @classmethod
+    def fields(cls) -> dict[str, Codec]:
+        """Each field of the shape, and how it is written (for the tests that try them all)."""
+        return dict(cls._codecs)
+
+    @classmethod
     def longest_data(cls) -> str:
         return cls.shape.format(**{name: codec.longest for name, codec in cls._codecs.items()})
 

@@ -267,7 +267,7 @@ async def _ask_when(update: Update, context: RelaisContext) -> str:
     now, zone = context.relais.now(), context.settings.zone
     rows = [[_slot_button(slot, format_datetime(slot, zone))] for slot in quick_slots(now, zone)]
     today = now.astimezone(zone).date()
-    rows.append([CalendarMonth(today).button(_("Calendrier…"))])
+    rows.append([CalendarMonth(today.replace(day=1)).button(_("Calendrier…"))])
     await update.effective_chat.send_message(
         _("Quand ? Choisissez, ou tapez par exemple : 12/03 14h30, mardi 9h, demain 10h."),
         reply_markup=InlineKeyboardMarkup([*rows, [_cancel_button()]]),

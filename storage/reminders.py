@@ -54,7 +54,9 @@ def plan(
             )
         )
     elif existing.status in (S.PENDING, S.CANCELLED):
+        # Planned again: maybe for someone else (a case taken over keeps its checkpoints' keys).
         existing.due_at, existing.status, existing.attempts = due_at, S.PENDING, 0
+        existing.member_id = member_id
 
 
 def plan_now(

@@ -314,8 +314,10 @@ async def test_forged_and_stale_consent_buttons_store_nothing(intake: RelaisUnde
     await stranger.send("/start")
     await stranger.tap_data("bf:ok:" + "x" * 32)
     assert stranger.alerts[-1].startswith("Ce lien n'est plus valable.")
-    await stranger.tap_data("bf:no:garbage")
+    await stranger.tap_data("bf:no:" + "y" * 32)
     assert stranger.alerts[-1] == "Ce bouton n'est plus valable."
+    await stranger.tap_data("bf:no:garbage")  # no token of Relais: the stranger's refusal
+    assert stranger.alerts[-1].startswith("Bonjour ! Relais est réservé")
     await stranger.tap_data("bf:lang:fr")
     assert stranger.alerts[-1].startswith("Bonjour ! Relais est réservé")
     await stranger.send("/effacer")

@@ -135,7 +135,10 @@ async def test_a_violence_case_is_redirected_by_the_commission_and_closed(
     await open_card(ines, case.reference)
     await move(ines, "diagnostic")
     await move(ines, "en commission")
-    await move(ines, "réorienté", reason="CHRS")
+    await ines.tap("→ réorienté")
+    assert ines.last_text == f"Dossier {case.reference} → réorienté : vers quel service ?"
+    await ines.tap("CHRS")
+    await ines.tap("Passer")
     assert "Réorienté vers : CHRS" in ines.last_text
     assert ines.buttons()[0] == "→ clos"
     await move(ines, "clos", reason="réorientation")
@@ -197,12 +200,13 @@ async def test_illegal_moves_and_forged_buttons_change_nothing(intake: RelaisUnd
         f"cs:y:{case.id}:accepted",
         f"cs:r:{case.id}:closed:99",
         f"cs:y:{case.id}:nonsense",
-        "cs:c:99999",
         "cs:c:abc",
+        "cs:c:99999",
     ):
         await ines.tap_data(forged)
     [unchanged] = cases(intake)
     assert unchanged.status.value == "received"
+    assert ines.alerts[-2] == "Ce bouton n'est pas (ou plus) disponible pour vous."
     assert ines.alerts[-1] == "Ce bouton n'est plus valable."
 
     await karim.tap_data(f"cs:c:{case.id}")

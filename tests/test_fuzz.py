@@ -32,13 +32,14 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import ConversationHandler
 
-from bot import permissions
+from bot import buttons, permissions
 from bot.app import FLOWS
+from bot.callback_data import Integer, Matching
 from conversations.alerts import announce
-from domain.referral import QUESTIONS
-from domain.vocabulary import CaseStatus, Role
+from domain.vocabulary import AppointmentKind, CaseStatus, Role
 from playground.fakebotapi import Chat, FakeBotAPI, User
 from playground.fakebotapi.world import MEDIA_KINDS
+from storage.appointments import schedule
 from storage.beneficiaries import invite
 from storage.database import session_scope
 from storage.members import find_member, set_language
@@ -112,7 +113,6 @@ PLAUSIBLE = (
 )  # fmt: skip
 WITH_BUTTONS = ("/dossiers", "/langue", "/commission", "/logements", "/signaler", "/inviter")
 UNKNOWN_COMMANDS = ("foo", "admin", "dossier", "help_me", "x" * 40, "start_", "AIDE2")
-STATUS_TARGETS = (*(status.value for status in CaseStatus), "phase", "nonsense", "")
 
 
 def random_chars(rng: random.Random, length: int) -> str:
@@ -238,8 +238,29 @@ async def build_crowd(relais: RelaisUnderTest) -> Crowd:
         groups.append((group, members))
 
     w, a = named[Role.WORKER], named[Role.ADMIN]
-    case, appointment = world.cases, world.appointments
-    new_appointment = (press(f"ap:new:{case['followed']}"), press("ap:k:follow_up"))
+    case = world.cases
+
+    def own(person: Person, status: CaseStatus) -> int:
+        """A case this worker took and brought to `status`: theirs to work on."""
+        reported = report(app.engine, world.member("correspondent"), ADDICTION_ANSWERS, app.now())
+        return walk(relais, reported, find_member(app.engine, person.id), status).id
+
+    def new_appointment(person: Person) -> tuple:
+        return (press(f"ap:new:{own(person, CaseStatus.IN_SUPPORT)}"), press("ap:k:follow_up"))
+
+    def appointment_of(person: Person) -> int:
+        made = schedule(
+            app.engine,
+            own(person, CaseStatus.IN_SUPPORT),
+            find_member(app.engine, person.id),
+            kind=AppointmentKind.FOLLOW_UP,
+            starts_at=world.coming + timedelta(days=3),
+            place="Locaux de Montjoie",
+            attendees=["worker"],
+            now=app.now(),
+        )
+        return made.id
+
     slot = press(f"ap:at:{int(world.coming.timestamp()) // 60}")
     new_home = (press("hm:add"), say("Résidence du Parc, apt 3"), say("Le Mans"))
     drives: list[tuple[Person, tuple]] = [
@@ -253,16 +274,19 @@ async def build_crowd(relais: RelaisUnderTest) -> Crowd:
         (a[1], (say("/inviter"), press("inv:role:worker"))),
         (a[2], (say("/inviter"), press("inv:role:siao"), press("inv:neworg"))),
         # an appointment: kind, time (new and moved), place, who, confirmation
-        (w[0], new_appointment[:1]),
-        (w[1], new_appointment),
-        (w[2], (*new_appointment, slot)),
-        (w[3], (*new_appointment, slot, press("ap:pl:0"))),
-        (w[4], (*new_appointment, slot, press("ap:pl:1"), press("ap:who:ok"))),
-        (w[5], (press(f"ap:mv:{appointment['to_move']}"),)),
+        (w[0], new_appointment(w[0])[:1]),
+        (w[1], new_appointment(w[1])),
+        (w[2], (*new_appointment(w[2]), slot)),
+        (w[3], (*new_appointment(w[3]), slot, press("ap:pl:0"))),
+        (w[4], (*new_appointment(w[4]), slot, press("ap:pl:1"), press("ap:who:ok"))),
+        (w[5], (press(f"ap:mv:{appointment_of(w[5])}"),)),
         # a note; the contract's meeting day and consent
-        (w[6], (press(f"cs:n:{case['received']}"),)),
-        (w[7], (press(f"cs:m:{case['accepted']}:contract_signed"),)),
-        (w[8], (press(f"cs:m:{case['accepted']}:contract_signed"), press("ci:day:1"))),
+        (w[6], (press(f"cs:n:{own(w[6], CaseStatus.RECEIVED)}"),)),
+        (w[7], (press(f"cs:m:{own(w[7], CaseStatus.ACCEPTED)}:contract_signed"),)),
+        (
+            w[8],
+            (press(f"cs:m:{own(w[8], CaseStatus.ACCEPTED)}:contract_signed"), press("ci:day:1")),
+        ),
         # a decision's reason chosen, its optional note asked
         (w[9], (press(f"cs:r:{case['commission']}:declined:0"),)),
         # a new reserved home: name, commune, size, QPV, kind
@@ -459,81 +483,32 @@ class Fuzzer:
         return self.known_payload()
 
     def known_payload(self) -> str:
+        """One of the buttons Relais declares (bot.buttons), each field a valid value, an id
+        of the world (or of nothing), or junk in its place."""
         rng, world = self.rng, self.world
-        case = rng.choice((*world.cases.values(), MISSING_ID, 0, rng.randint(1, 40)))
-        appointment = rng.choice((*world.appointments.values(), MISSING_ID, rng.randint(1, 20)))
-        home = rng.choice((*world.homes.values(), MISSING_ID))
-        person = rng.choice((*world.member_ids.values(), world.colleague_id, MISSING_ID))
-        token = rng.choice((*self.crowd.tokens, "jeton-inconnu"))
-        target = rng.choice(STATUS_TARGETS)
-        question = rng.choice(list(QUESTIONS))
-        option = rng.choice(QUESTIONS[question].options or ("1", "oui", "other"))
-        month = (world.coming + timedelta(days=rng.randint(-400, 400))).strftime("%Y-%m")
-        day = (world.coming + timedelta(days=rng.randint(-3, 60))).strftime("%Y-%m-%d")
-        minutes = int((world.coming + timedelta(hours=rng.randint(-72, 72))).timestamp()) // 60
-        index = rng.randint(0, 7)
-        return rng.choice(
-            (
-                f"lang:{rng.choice(('fr', 'en', 'de', ''))}",
-                f"cs:l:{rng.choice('ma')}:{rng.choice((*STATUS_TARGETS[:10], '-'))}:"
-                f"{rng.choice(('addiction', 'violence', '-'))}:{rng.randint(0, 3)}",
-                f"cs:s:{rng.choice('ma')}:-",
-                f"cs:c:{case}",
-                f"cs:m:{case}:{target}",
-                f"cs:y:{case}:{target}",
-                f"cs:r:{case}:{target}:{index}",
-                f"cs:o:{case}",
-                f"cs:{rng.choice('wfWF')}:{case}:{person}",
-                f"cs:n:{case}",
-                f"ci:day:{rng.randint(0, 1)}",
-                "ci:consent",
-                "ci:skip",
-                "ci:cancel",
-                f"take:{case}",
-                f"view:{case}",
-                f"ap:list:{case}",
-                f"ap:new:{case}",
-                f"ap:mv:{appointment}",
-                f"ap:x:{appointment}",
-                f"ap:xr:{appointment}:{index}",
-                f"ap:{rng.choice('hm')}:{appointment}",
-                f"ap:k:{rng.choice(('follow_up', 'diagnostic', 'tripartite', 'other'))}",
-                f"ap:at:{minutes}",
-                f"ap:cal:{month}",
-                f"ap:day:{day}",
-                "ap:noop",
-                f"ap:pl:{index}",
-                f"ap:who:{rng.choice(('beneficiary', 'worker', 'referent', 'ok', 'nobody'))}",
-                "ap:ok",
-                "ap:cancel",
-                "hm:add",
-                f"hm:size:{rng.choice(('T1', 'T3', 'T5', 'T9'))}",
-                f"hm:qpv:{rng.choice(('yes', 'no', 'maybe'))}",
-                f"hm:kind:{rng.choice(('addiction', 'violence', 'other'))}",
-                f"hm:pick:{case}",
-                f"hm:set:{case}:{home}",
-                f"hm:free:{case}",
-                f"bn:inv:{case}",
-                f"bf:ok:{token}",
-                f"bf:no:{token}",
-                f"bf:lang:{rng.choice(('fr', 'en', 'xx'))}",
-                f"bf:h:{rng.choice((540, 720, 840, 0))}:{rng.choice((720, 1200, 1440, -1))}",
-                f"bf:ad:{rng.choice((0, 24, 48, 12))}",
-                f"rm:{rng.choice(('yes', 'no'))}:{rng.choice((world.reminder_id, MISSING_ID, 1))}",
-                f"inv:role:{rng.choice([*(role.value for role in Role), 'root'])}",
-                f"inv:org:{rng.choice((world.organisation_id, MISSING_ID, 1))}",
-                "inv:neworg",
-                "inv:back",
-                "inv:cancel",
-                f"rep:{question}:={option}",
-                f"rep:{question}:+{option}",
-                f"rep:{question}:{rng.choice(('ok', 'back', 'skip'))}",
-                "rep:review:send",
-                f"rep:review:edit:{question}",
-                "rep:cancel",
-                "rep:resume",
-            )
+        button = rng.choice(buttons.EVERY_BUTTON)
+        ids = (
+            *world.cases.values(),
+            *world.appointments.values(),
+            *world.homes.values(),
+            *world.member_ids.values(),
+            world.colleague_id,
+            world.reminder_id,
+            MISSING_ID,
+            0,
+            rng.randint(1, 40),
         )
+        texts = {}
+        for name, codec in button.fields().items():
+            if rng.random() < 0.1:
+                texts[name] = junk(rng)
+            elif isinstance(codec, Integer) and codec.high > 10**6:
+                texts[name] = str(rng.choice(ids))
+            elif isinstance(codec, Matching):  # a token: the world's, or one it never made
+                texts[name] = rng.choice((*self.crowd.tokens, "jeton-inconnu", codec.longest))
+            else:
+                texts[name] = rng.choice(codec.samples())
+        return button.shape.format(**texts)
 
     def edit(self, person: Person) -> int | None:
         mine = [
@@ -600,14 +575,8 @@ class Fuzzer:
         return self.note(self.fake.send_text(user, text, chat=group), user, "group text", text)
 
 
-PREFIXES = (
-    "lang:", "cs:l:", "cs:s:", "cs:c:", "cs:m:", "cs:y:", "cs:r:", "cs:o:", "cs:w:", "cs:f:",
-    "cs:W:", "cs:F:", "cs:n:", "ci:day:", "ci:", "take:", "view:", "ap:list:", "ap:new:",
-    "ap:mv:", "ap:x:", "ap:xr:", "ap:h:", "ap:m:", "ap:k:", "ap:at:", "ap:cal:", "ap:day:",
-    "ap:pl:", "ap:who:", "ap:", "hm:add", "hm:size:", "hm:qpv:", "hm:kind:", "hm:pick:",
-    "hm:set:", "hm:free:", "bn:inv:", "bf:ok:", "bf:no:", "bf:lang:", "bf:h:", "bf:ad:",
-    "rm:yes:", "rm:no:", "inv:role:", "inv:org:", "inv:", "rep:", "rep:kind:=", "rep:review:",
-)  # fmt: skip
+# Each button's shape up to its first field ("cs:c:", "ap:xr:"...): junk follows.
+PREFIXES = tuple(button.shape.partition("{")[0] for button in buttons.EVERY_BUTTON)
 
 
 # ------------------------------------------------------------------ the test
