@@ -35,6 +35,7 @@ from conversations import (
     retention,
     start,
     subject_rights,
+    team_chat,
 )
 from domain.programme import load_programme
 from storage.crypto import check_keys, use_keys
@@ -119,6 +120,9 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Relai
 
 
 def _register(application: Application) -> None:
+    # Telegram's own news of the team chat (the bot removed, the group upgraded) is no
+    # person's update: it is read before the gate, which lets nothing from a group through.
+    application.add_handlers(team_chat.handlers(), group=-2)
     application.add_handler(TypeHandler(Update, gate), group=-1)
     for flow in FLOWS:
         application.add_handlers(flow.handlers())

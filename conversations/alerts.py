@@ -6,6 +6,7 @@ Full details go only to a worker's private chat, on "Voir".
 """
 
 import logging
+from functools import partial
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
@@ -14,7 +15,8 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.buttons import TakeCase, ViewCase
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
-from conversations.common import refuse_button
+from conversations import team_chat
+from conversations.common import refuse_button, tell_admins
 from conversations.report_texts import answer_label, option, short_name
 from domain.referral import QUESTIONS
 from domain.vocabulary import Role
@@ -35,27 +37,30 @@ logger = logging.getLogger(__name__)
 async def announce(
     application: RelaisApplication, case: Case, *, escalation: bool = False
 ) -> None:
-    """Send the alert to every active worker and to the team's group chat, if any."""
+    """Send the alert to every active worker and to the team's group chat, if any.
+
+    The group chat is reached through conversations.team_chat, which follows it when it
+    becomes a supergroup and tells the admins when it refuses the bot.
+    """
+    default = application.settings.default_language
     recipients = [
-        (worker.telegram_id, language_of(worker, application.settings.default_language))
+        (partial(application.bot.send_message, worker.telegram_id), language_of(worker, default))
         for worker in active_members(application.engine, Role.WORKER)
     ]
     if application.settings.alert_chat_id is not None:
-        recipients.append(
-            (application.settings.alert_chat_id, application.settings.default_language)
-        )
-    for chat_id, language in recipients:
+        recipients.append((partial(team_chat.send_message, application), default))
+    for send, language in recipients:
         with use_language(language):
             text = _alert_text(application, case, escalation=escalation)
             keyboard = _alert_keyboard(case)
         try:
-            message = await application.bot.send_message(chat_id, text, reply_markup=keyboard)
+            message = await send(text, reply_markup=keyboard)
         except TelegramError as error:
             logger.warning(
                 "Alert for case %s not delivered to one chat: %s", case.id, type(error).__name__
             )
             continue
-        record_alert(application.engine, case.id, chat_id, message.message_id, language)
+        record_alert(application.engine, case.id, message.chat_id, message.message_id, language)
 
 
 async def take(update: Update, context: RelaisContext) -> None:
@@ -112,17 +117,13 @@ async def escalate_case(application: RelaisApplication, case: Case) -> None:
     """Nobody took the case in time: re-alert every worker, and tell the admins."""
     mark_escalated(application.engine, case.id, application.now())
     await announce(application, case, escalation=True)
-    for admin in active_members(application.engine, Role.ADMIN):
-        with use_language(language_of(admin, application.settings.default_language)):
-            text = _(
-                "Le signalement {reference} n'a toujours pas été pris en charge. Les travailleurs sociaux ont été relancés."
-            ).format(reference=case.reference)
-        try:
-            await application.bot.send_message(admin.telegram_id, text)
-        except TelegramError as error:
-            logger.warning(
-                "Escalation notice not delivered to admin %s: %s", admin.id, type(error).__name__
-            )
+    await tell_admins(
+        application,
+        lambda: _(
+            "Le signalement {reference} n'a toujours pas été pris en charge. Les travailleurs sociaux ont été relancés."
+        ).format(reference=case.reference),
+        "Escalation notice",
+    )
 
 
 def case_details(application: RelaisApplication, case: Case) -> str:

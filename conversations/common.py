@@ -1,20 +1,25 @@
 """What the flows share: how their state is kept, how they are abandoned, how the ids and
 edits of buttons are handled."""
 
+import logging
 import warnings
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from telegram import CallbackQuery, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot import permissions
 from bot.access import record_refusal
-from bot.context import RelaisContext
-from bot.i18n import _, current_language
+from bot.context import RelaisApplication, RelaisContext
+from bot.i18n import _, current_language, language_of, use_language
+from domain.vocabulary import Role
 from storage.cases import case_by_reference
+from storage.members import active_members
 from storage.models import Case
+
+logger = logging.getLogger(__name__)
 
 
 async def case_named(
@@ -29,6 +34,20 @@ async def case_named(
             )
         )
     return case
+
+
+async def tell_admins(application: RelaisApplication, text: Callable[[], str], what: str) -> None:
+    """Write to every active admin, `text()` being made in each one's language; a failure is
+    logged as `what` was not delivered (never with the text)."""
+    for admin in active_members(application.engine, Role.ADMIN):
+        with use_language(language_of(admin, application.settings.default_language)):
+            message = text()
+        try:
+            await application.bot.send_message(admin.telegram_id, message)
+        except TelegramError as error:
+            logger.warning(
+                "%s not delivered to admin %s: %s", what, admin.id, type(error).__name__
+            )
 
 
 async def refuse_button(update: Update, context: RelaisContext) -> None:

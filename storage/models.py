@@ -232,6 +232,21 @@ class AlertMessage(SQLModel, table=True):
     sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+class TeamChat(SQLModel, table=True):
+    """Where the team's group chat is now. ALERT_CHAT_ID only says where it started: Telegram
+    gives a group a new id when it becomes a supergroup (storage.team_chat)."""
+
+    __tablename__ = "team_chat"
+
+    configured_id: int = Field(
+        sa_type=sa.BigInteger, primary_key=True, sa_column_kwargs={"autoincrement": False}
+    )
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    # Set while the group refuses the bot (the admins were told then), cleared once it takes
+    # alerts again, so that a later loss is told again.
+    lost_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
 class Beneficiary(SQLModel, table=True):
     """A supported person who agreed to receive messages, and how they want them."""
 

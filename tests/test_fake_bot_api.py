@@ -19,6 +19,7 @@ from telegram import (
 )
 from telegram.error import (
     BadRequest,
+    ChatMigrated,
     Conflict,
     EndPointNotFound,
     Forbidden,
@@ -157,6 +158,99 @@ async def test_group_messages_and_addressed_commands(fake: FakeBotAPI, bot: Bot)
         "/help@relais_test_bot now",
         "Voici l'aide",
     ]
+
+
+async def test_an_upgraded_group_answers_with_its_new_id(fake: FakeBotAPI, bot: Bot) -> None:
+    group = fake.add_group("Équipe Montjoie")
+    carol = fake.add_user(first_name="Carol")
+    fake.add_member(group, carol)
+    await bot.send_message(group.id, "avant")
+
+    supergroup = fake.upgrade_group(group, by=carol)
+
+    assert (supergroup.type, supergroup.title, supergroup.members) == (
+        "supergroup",
+        "Équipe Montjoie",
+        {carol.id},
+    )
+    assert str(supergroup.id).startswith("-100")
+    with pytest.raises(ChatMigrated) as caught:
+        await bot.send_message(group.id, "après")
+    assert caught.value.new_chat_id == supergroup.id
+    async with httpx.AsyncClient() as client:
+        answer = await client.post(
+            f"{fake.base_url}{fake.token}/sendMessage", json={"chat_id": group.id, "text": "x"}
+        )
+    assert (answer.status_code, answer.json()) == (
+        400,
+        {
+            "ok": False,
+            "error_code": 400,
+            "description": "Bad Request: group chat was upgraded to a supergroup chat",
+            "parameters": {"migrate_to_chat_id": supergroup.id},
+        },
+    )
+    to_new, from_old = await bot.get_updates()
+    assert (to_new.message.chat.id, to_new.message.migrate_to_chat_id) == (group.id, supergroup.id)
+    assert (from_old.message.chat.id, from_old.message.migrate_from_chat_id) == (
+        supergroup.id,
+        group.id,
+    )
+    assert from_old.message.chat.type == "supergroup"
+    assert to_new.message.from_user.id == from_old.message.from_user.id == carol.id
+    assert filters.StatusUpdate.MIGRATE.check_update(to_new)
+    assert filters.StatusUpdate.MIGRATE.check_update(from_old)
+    await bot.send_message(supergroup.id, "après")
+    assert [m.text for m in fake.bot_messages(supergroup)] == ["après"]
+    fake.send_text(carol, "bonjour", chat=supergroup)
+    with pytest.raises(ValueError, match="gets nothing from"):
+        fake.send_text(carol, "bonjour", chat=group)
+    with pytest.raises(ValueError, match="not a basic group"):
+        fake.upgrade_group(supergroup)
+
+
+@pytest.mark.parametrize(
+    ("upgraded", "kicked", "status", "description"),
+    [
+        (False, True, "kicked", "Forbidden: bot was kicked from the group chat"),
+        (False, False, "left", "Forbidden: bot is not a member of the group chat"),
+        (True, True, "kicked", "Forbidden: bot was kicked from the supergroup chat"),
+    ],
+)
+async def test_a_bot_removed_from_a_group_is_refused_there_until_added_back(
+    fake: FakeBotAPI, bot: Bot, upgraded: bool, kicked: bool, status: str, description: str
+) -> None:
+    group = fake.add_group("Équipe Montjoie")
+    if upgraded:
+        group = fake.upgrade_group(group)
+
+    removal = fake.remove_bot(group, kicked=kicked)
+
+    with pytest.raises(Forbidden) as caught:
+        await bot.send_message(group.id, "alerte")
+    assert caught.value.message == description
+    update = (await bot.get_updates())[-1]
+    assert update.update_id == removal
+    change = update.my_chat_member
+    assert change.chat.id == group.id
+    assert (change.old_chat_member.status, change.new_chat_member.status) == ("member", status)
+    assert change.new_chat_member.user.id == bot.id
+    # Nobody named: an anonymous admin, as Telegram shows one.
+    assert (change.from_user.username, change.from_user.is_bot) == ("GroupAnonymousBot", True)
+    with pytest.raises(ValueError, match="already"):
+        fake.remove_bot(group, kicked=kicked)
+
+    carol = fake.add_user(first_name="Carol")
+    back = fake.add_bot(group, by=carol)
+
+    (update,) = await bot.get_updates(offset=removal + 1)
+    assert update.update_id == back
+    assert (update.my_chat_member.from_user.id, update.my_chat_member.new_chat_member.status) == (
+        carol.id,
+        "member",
+    )
+    await bot.send_message(group.id, "alerte")
+    assert [m.text for m in fake.bot_messages(group)] == ["alerte"]
 
 
 # ----------------------------------------------------------------------------- texts

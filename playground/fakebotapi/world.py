@@ -73,6 +73,12 @@ NOT_MODIFIED = (
 )
 DELETE_NOT_FOUND = "Bad Request: message to delete not found"
 QUERY_INVALID = "Bad Request: query is too old and response timeout expired or query ID is invalid"
+UPGRADED = "Bad Request: group chat was upgraded to a supergroup chat"
+# A group the bot was removed from answers by how it left: "kicked" or "left".
+REMOVED = {
+    "kicked": "Forbidden: bot was kicked from the {type} chat",
+    "left": "Forbidden: bot is not a member of the {type} chat",
+}
 WEBHOOK_CONFLICT = (
     "Conflict: can't use getUpdates method while webhook is active; "
     "use deleteWebhook to delete the webhook first"
@@ -86,10 +92,11 @@ POLL_CONFLICT = (
 class ApiError(Exception):
     """A Bot API error response, raised inside method implementations."""
 
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, **parameters: int) -> None:
         super().__init__(description)
         self.code = code
         self.description = description
+        self.parameters = parameters
 
 
 @dataclass(frozen=True)
@@ -105,10 +112,11 @@ class Reply:
         return cls(200, {"ok": True, "result": result})
 
     @classmethod
-    def error(cls, code: int, description: str, retry_after: int | None = None) -> "Reply":
+    def error(cls, code: int, description: str, **parameters: int) -> "Reply":
+        """`parameters`: Telegram's ResponseParameters (retry_after, migrate_to_chat_id)."""
         body: JSON = {"ok": False, "error_code": code, "description": description}
-        if retry_after is not None:
-            body["parameters"] = {"retry_after": retry_after}
+        if parameters:
+            body["parameters"] = parameters
         return cls(code, body)
 
 
@@ -138,6 +146,10 @@ class User:
         return {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name, **known}
 
 
+# Who Telegram names as the author of what an anonymous group admin does.
+ANONYMOUS_ADMIN = User(1087968824, "Group", username="GroupAnonymousBot", is_bot=True)
+
+
 @dataclass
 class MessageRecord:
     """A message as Telegram stores it; ``text`` is what people see (captions included)."""
@@ -163,7 +175,8 @@ class MessageRecord:
 
     @property
     def from_bot(self) -> bool:
-        return self.sender.is_bot
+        """Sent by the bot (Telegram's anonymous-admin account stands for a person)."""
+        return self.sender.is_bot and self.sender.id != ANONYMOUS_ADMIN.id
 
     @property
     def buttons(self) -> list[JSON]:
@@ -186,6 +199,10 @@ class Chat:
     opened: bool = False
     blocked: bool = False
     messages: dict[int, MessageRecord] = field(default_factory=dict)
+    # A group's own: the bot's status in it (member, left, kicked), and the supergroup it
+    # became, after which its id answers nothing but the new one.
+    bot_status: str = "member"
+    migrated_to: int | None = None
 
     def to_api(self) -> JSON:
         if self.user is None:
@@ -334,7 +351,7 @@ class TelegramWorld:
         try:
             reply = Reply.ok(self._methods[name](params))
         except ApiError as error:
-            reply = Reply.error(error.code, error.description)
+            reply = Reply.error(error.code, error.description, **error.parameters)
         self._notify()
         # A timeout fault lets the call take effect and only delays the answer: the nasty
         # case where the bot gives up, retries, and the first attempt did happen.
@@ -370,6 +387,41 @@ class TelegramWorld:
 
     def add_member(self, group: Chat, user: User) -> None:
         group.members.add(user.id)
+
+    def upgrade_group(self, group: Chat, by: User | None = None) -> Chat:
+        """The group becomes a supergroup, with a new id and the same members, as Telegram does
+        (when history is made visible, or the group grows): the old id answers every call with
+        the new one (400, migrate_to_chat_id), and each chat gets its service message.
+
+        `by`: who upgraded it, else an anonymous admin."""
+        if group.type != "group" or group.migrated_to is not None:
+            raise ValueError(f"{group.title!r} is not a basic group that can be upgraded")
+        supergroup = Chat(
+            id=-(1_000_000_000_000 + next(self._group_ids)),
+            type="supergroup",
+            title=group.title,
+            members=set(group.members),
+            bot_status=group.bot_status,
+        )
+        self._chats[supergroup.id] = supergroup
+        sender = by or ANONYMOUS_ADMIN
+        group.migrated_to = supergroup.id
+        for chat, kind, other in (
+            (group, "migrate_to_chat_id", supergroup.id),
+            (supergroup, "migrate_from_chat_id", group.id),
+        ):
+            record = self._post(chat, sender, kind=kind, media=other)
+            self._queue("message", self._message_api(record))
+        return supergroup
+
+    def remove_bot(self, group: Chat, by: User | None = None, *, kicked: bool = True) -> int:
+        """An admin removes the bot (`kicked`, else it just left): sends to the group are
+        refused (403) and the bot gets a my_chat_member update; returns its update_id."""
+        return self._set_bot_status(group, "kicked" if kicked else "left", by)
+
+    def add_bot(self, group: Chat, by: User | None = None) -> int:
+        """An admin adds the bot back to the group: the reverse of `remove_bot`."""
+        return self._set_bot_status(group, "member", by)
 
     def start_chat(self, user: User) -> None:
         """Open the private chat without a message, as if the user had pressed Start."""
@@ -549,6 +601,8 @@ class TelegramWorld:
         if chat is not None:
             if user.id not in chat.members:
                 raise ValueError(f"{user.first_name} is not a member of {chat.title!r}")
+            if chat.migrated_to is not None or chat.bot_status in REMOVED:
+                raise ValueError(f"the bot gets nothing from {chat.title!r} any more")
             return chat
         private = self._chats[user.id]
         if private.blocked:
@@ -561,6 +615,26 @@ class TelegramWorld:
         record = MessageRecord(chat.id, message_id, sender, self.now(), **fields)
         chat.messages[message_id] = record
         return record
+
+    def _set_bot_status(self, group: Chat, status: str, by: User | None) -> int:
+        if group.user is not None or group.migrated_to is not None:
+            raise ValueError(f"{group.title or group.id!r} is not a group the bot can be in")
+        if status == group.bot_status:
+            raise ValueError(f"the bot's status in {group.title!r} is already {status!r}")
+        old, group.bot_status = group.bot_status, status
+        payload = {
+            "chat": group.to_api(),
+            "from": (by or ANONYMOUS_ADMIN).to_api(),
+            "date": self.now(),
+            "old_chat_member": self._bot_member(old),
+            "new_chat_member": self._bot_member(status),
+        }
+        return self._queue("my_chat_member", payload)
+
+    def _bot_member(self, status: str) -> JSON:
+        """The bot as a ChatMember of a group (a kicked one's ban lasts for ever: until 0)."""
+        member: JSON = {"user": self.bot.to_api(), "status": status}
+        return member | {"until_date": 0} if status == "kicked" else member
 
     def _mark_edited(self, record: MessageRecord) -> None:
         record.edit_count += 1
@@ -683,6 +757,10 @@ class TelegramWorld:
             raise ApiError(403, BLOCKED)
         if chat.user is not None and not chat.opened:
             raise ApiError(403, CANNOT_INITIATE)
+        if chat.migrated_to is not None:
+            raise ApiError(400, UPGRADED, migrate_to_chat_id=chat.migrated_to)
+        if chat.bot_status in REMOVED:
+            raise ApiError(403, REMOVED[chat.bot_status].format(type=chat.type))
         return chat
 
     def _send_message(self, params: Params) -> JSON:
