@@ -114,7 +114,9 @@ async def let_time_pass(
     try:
         while not stop():
             now = clock()
-            coming = {run: at for run in runs if (at := run.next_one(application, now))}
+            coming = {
+                run: at for run in runs if (at := run.next_one(application, now)) is not None
+            }
             moment = min(coming.values(), default=None)
             if moment is None or (until is not None and moment > until):
                 if until is not None:
