@@ -24,11 +24,7 @@ async def start(update: Update, context: RelaisContext) -> None:
         return
     token = context.args[0] if context.args else ""
     outcome, member = redeem_invitation(
-        context.engine,
-        token,
-        telegram_id=user.id,
-        display_name=user.full_name,
-        now=context.relais.now(),
+        context.engine, token, telegram_id=user.id, display_name=user.full_name
     )
     if outcome is Redemption.ENROLLED and member is not None:
         context.member = member
