@@ -8,7 +8,7 @@ and, should the bot restart meanwhile, by the sweep: the line is recorded with t
 
 import logging
 from contextlib import suppress
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from telegram import Bot, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
@@ -23,6 +23,7 @@ from storage.beneficiaries import (
     due_deletions,
     mark_deleted,
     messages_in_chat,
+    next_deletion_due,
     sent_message,
 )
 from storage.models import SentMessage
@@ -64,6 +65,12 @@ async def sweep_deletions(context: RelaisContext) -> None:
     """Job: delete the messages whose auto-delete time has come."""
     application = context.relais
     await erase_messages(application, due_deletions(application.engine, application.now()))
+
+
+def next_work(application: RelaisApplication) -> datetime | None:
+    """When `sweep_deletions` next has a message to delete (the playground's clock moves
+    from one such time to the next); None while none is waiting."""
+    return next_deletion_due(application.engine)
 
 
 async def erase_messages(application: RelaisApplication, rows: list[SentMessage]) -> None:

@@ -79,7 +79,7 @@ async def begin(update: Update, context: RelaisContext) -> str:
     member = context.known_member
     draft = find_draft(context.engine, member.id)
     if draft is None:
-        draft = start_draft(context.engine, member.id, next_question({}))
+        draft = start_draft(context.engine, member.id, next_question({}), context.relais.now())
         await update.effective_message.reply_text(
             _(
                 "Nouveau signalement. Une question par message ; « ← Retour » et « Annuler » sont sous chaque question. Notez seulement ce qui est utile au suivi."
@@ -204,7 +204,7 @@ async def ask(update: Update, context: RelaisContext, draft: ReportDraft) -> str
         text, keyboard = _question(context, draft)
     message = await update.effective_chat.send_message(text, reply_markup=keyboard)
     draft.question_message_id = message.message_id
-    save_draft(context.engine, draft)
+    save_draft(context.engine, draft, context.relais.now())
     return FILLING
 
 
@@ -241,7 +241,7 @@ async def _toggle(update: Update, context: RelaisContext, draft: ReportDraft, va
     selection = list(draft.answers.get(SELECTION) or [])
     selection = [v for v in selection if v != value] if value in selection else [*selection, value]
     draft.answers = {**draft.answers, SELECTION: selection}
-    save_draft(context.engine, draft)
+    save_draft(context.engine, draft, context.relais.now())
     await query.answer()
     await replace_buttons(query, _question(context, draft)[1])
     return FILLING

@@ -6,6 +6,7 @@ so a reminder due while the bot was stopped is sent at the next sweep.
 
 import logging
 from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardMarkup
 from telegram.error import TelegramError
@@ -14,7 +15,13 @@ from bot.buttons import ReportCancel, ReportResume
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
 from domain.retention import cutoffs
-from storage.drafts import discard_draft, drafts_to_remind, expired_drafts, mark_reminded
+from storage.drafts import (
+    discard_draft,
+    drafts_to_remind,
+    expired_drafts,
+    mark_reminded,
+    oldest_save,
+)
 from storage.members import get_member
 from storage.models import ReportDraft
 
@@ -37,6 +44,18 @@ async def sweep_drafts(context: RelaisContext) -> None:
     for draft in drafts_to_remind(application.engine, now - settings.draft_reminder_delay):
         mark_reminded(application.engine, draft.id, now)
         await _tell_author(application, draft, _reminder_text, with_buttons=True)
+
+
+def next_work(application: RelaisApplication) -> datetime | None:
+    """When `sweep_drafts` next has a draft to remind or delete (the playground's clock
+    moves from one such time to the next); None while no draft is waiting."""
+    engine, rules = application.engine, application.programme.retention
+    due = []
+    if (saved := oldest_save(engine)) is not None:
+        due.append(saved + timedelta(days=rules.unfinished_report_days))
+    if (saved := oldest_save(engine, unreminded_only=True)) is not None:
+        due.append(saved + application.settings.draft_reminder_delay)
+    return min(due, default=None)
 
 
 def _reminder_text() -> str:

@@ -15,7 +15,7 @@ from conversations.alerts import announce
 from domain.referral import REVIEW
 from domain.statuses import Move
 from domain.vocabulary import AppointmentKind, CaseStatus, OrganisationKind, Role
-from playground.fakebotapi import Chat, TelegramWorld, User
+from playground.fakebotapi import Chat, FakeBotAPI, TelegramWorld, User
 from storage.appointments import schedule
 from storage.beneficiaries import give_consent, invite
 from storage.case_flow import move_case
@@ -32,6 +32,8 @@ SITES_CSV = (
     "Bellevue,Sablé-sur-Sarthe,Ouest,no\n"
     "Les Sablons,Le Mans,Est,yes\n"
 )
+# How long the bot may take to answer everyone's /start: generous, for a busy machine.
+STARTUP_SECONDS = 120.0
 
 
 @dataclass(frozen=True)
@@ -78,28 +80,21 @@ class DemoWorld:
     members: dict[str, Member]
 
 
-async def build_demo(app: RelaisApplication, world: TelegramWorld, team_chat: Chat) -> DemoWorld:
-    """The people, and two cases: one just reported that nobody took yet (the workers were
-    alerted; its escalation comes with the fast-forward), one in support whose person has an
-    appointment tomorrow."""
+async def build_demo(app: RelaisApplication, fake: FakeBotAPI, team_chat: Chat) -> DemoWorld:
+    """The people, and two cases: one in support whose person has an appointment tomorrow,
+    one just reported that nobody took yet (its escalation comes with the fast-forward).
+    Everyone has opened their chat with the bot (/start) before that report's alert, so
+    the bot greets each person first, in their language."""
     engine, now = app.engine, app.now()
-    people = {persona.key: _user(world, persona) for persona in PERSONAS}
+    people = {persona.key: _user(fake, persona) for persona in PERSONAS}
     members = {
         persona.key: _enroll(engine, persona, people[persona.key].id)
         for persona in PERSONAS
         if persona.role is not Role.BENEFICIARY
     }
     for key in ("worker", "colleague"):
-        world.add_member(team_chat, people[key])
+        fake.add_member(team_chat, people[key])
 
-    waiting, _created = file_report(
-        engine,
-        members["correspondent"],
-        _at_site(engine, ADDICTION_REPORT),
-        now - timedelta(minutes=20),
-        escalate_after=app.settings.escalation_delay,
-    )
-    await announce(app, waiting)
     followed, _created = file_report(
         engine,
         members["correspondent"],
@@ -131,14 +126,31 @@ async def build_demo(app: RelaisApplication, world: TelegramWorld, team_chat: Ch
         now=now,
         planner=app.planner,
     )
+
+    await _open_chats(app, fake, list(people.values()))
+    waiting, _created = file_report(
+        engine,
+        members["correspondent"],
+        _at_site(engine, ADDICTION_REPORT),
+        now - timedelta(minutes=20),
+        escalate_after=app.settings.escalation_delay,
+    )
+    await announce(app, waiting)
     return DemoWorld(people, team_chat, members)
 
 
 def _user(world: TelegramWorld, persona: Persona) -> User:
     first, _space, last = persona.name.partition(" ")
-    user = world.add_user(first, persona.language, last_name=last or None)
-    world.start_chat(user)  # as if each had opened Relais once: the bot may write to them
-    return user
+    return world.add_user(first, persona.language, last_name=last or None)
+
+
+async def _open_chats(app: RelaisApplication, fake: FakeBotAPI, people: list[User]) -> None:
+    """Each person sends /start, as on their first day; returns once the bot answered all."""
+    last = 0
+    for user in people:
+        last = fake.send_text(user, "/start")
+    await fake.wait_confirmed(last, timeout=STARTUP_SECONDS)
+    await app.update_queue.join()
 
 
 def _enroll(engine: Engine, persona: Persona, telegram_id: int) -> Member:
@@ -161,7 +173,7 @@ def file_report(
 ) -> tuple[Case, bool]:
     """A report sent as the form sends it: a draft at its review, then submitted (the case,
     and whether this call created it)."""
-    draft = start_draft(engine, source.id, "kind")
+    draft = start_draft(engine, source.id, "kind", at)
     draft.answers, draft.current = dict(answers), REVIEW
     save_draft(engine, draft, at)
     return submit_report(

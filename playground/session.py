@@ -6,8 +6,9 @@ it prints the page's address and runs until Ctrl-C.
 
 import asyncio
 import contextlib
-import math
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from bot.context import RelaisApplication
 from bot.settings import DATA_DIR, Settings
 from playground.demo import PERSONAS, SITES_CSV, DemoWorld, build_demo
 from playground.fakebotapi import FakeBotAPI
-from playground.offline import MovableClock, run_sweeps, start_offline, stop_offline
+from playground.offline import MovableClock, let_time_pass, start_offline, stop_offline
 from playground.web import Pane, Playground, pane_role
 from storage.reminders import next_pending_due
 
@@ -42,33 +43,49 @@ class OpenPlayground:
         await self.fake.stop()
 
 
-async def open_playground(port: int = 0, data_dir: Path = DATA_DIR) -> OpenPlayground:
-    clock = MovableClock()
-    fake = FakeBotAPI(bot_username="relais_playground_bot", epoch=clock().timestamp())
+async def open_playground(
+    port: int = 0, data_dir: Path = DATA_DIR, clock: MovableClock | None = None
+) -> OpenPlayground:
+    """`clock`: the one the bot, the fake Telegram and the page all read (by default, real
+    time, moved forward by the page's buttons)."""
+    clock = clock or MovableClock()
+    fake = FakeBotAPI(bot_username="relais_playground_bot", clock=clock.timestamp)
     team = fake.add_group(TEAM_CHAT)
     page = Playground(fake, clock, ZONE)
     await fake.start(port=port, routes=page.routes())
     application = await start_offline(_settings(fake, team.id, data_dir))
     application.clock = clock
-
-    async def fast_forward(minutes: int | None) -> None:
-        """Move time on by `minutes`, or (None) just past the next pending reminder."""
-        if minutes is None:
-            due = next_pending_due(application.engine)
-            minutes = max(0, math.ceil((due - clock()).total_seconds() / 60)) + 1 if due else 0
-        clock.advance(minutes)
-        fake.advance(minutes * 60)
-        await run_sweeps(application)
-
-    page.fast_forward = fast_forward
+    page.fast_forward = _fast_forward(application, clock, page)
     demo = await build_demo(application, fake, team)
     for persona in PERSONAS:
         user = demo.people[persona.key]
         page.panes.append(Pane(user, persona.name, pane_role(persona.role)))
-        fake.send_text(user, "/start")
     worker = next(persona for persona in PERSONAS if persona.key == "worker")
     page.panes.append(Pane(demo.people["worker"], worker.name, TEAM_CHAT, chat=team))
     return OpenPlayground(fake, application, demo, page)
+
+
+def _fast_forward(
+    application: RelaisApplication, clock: MovableClock, page: Playground
+) -> Callable[[int | None], Awaitable[None]]:
+    """The page's clock buttons: on by some minutes, or (None) until the bot next writes by
+    itself (the next reminder, an escalation...), as if the bot had been running meanwhile."""
+    one_at_a_time = asyncio.Lock()  # two presses at once would run the same sweeps twice
+
+    async def fast_forward(minutes: int | None) -> None:
+        async with one_at_a_time:
+            if minutes is not None:
+                await let_time_pass(application, clock, until=clock() + timedelta(minutes=minutes))
+                return
+            written = page.written_by_bot()
+
+            def reminded() -> bool:
+                nothing_left = next_pending_due(application.engine) is None
+                return page.written_by_bot() > written or nothing_left
+
+            await let_time_pass(application, clock, stop=reminded)
+
+    return fast_forward
 
 
 def _settings(fake: FakeBotAPI, team_chat_id: int, data_dir: Path) -> Settings:

@@ -3,8 +3,8 @@
 Served by the same loopback server as the fake Bot API. The page polls `/api/state` (every
 person's chat with the bot, buttons, edits, deletions, button answers) and posts what a
 person does: `/api/send` (a text), `/api/tap` (a button), `/api/language`, and
-`/api/clock` (move time forward by some minutes, or just past the next pending reminder,
-then run the bot's sweeps, so that a reminder or an escalation arrives at once).
+`/api/clock` (move time forward by some minutes, or until the bot next writes by itself:
+the next reminder, an escalation..., as if the bot had been running meanwhile).
 """
 
 import json
@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tornado.web import RequestHandler, StaticFileHandler
+from tornado.web import RedirectHandler, RequestHandler, StaticFileHandler
 
 from bot.i18n import format_datetime, use_language
 from bot.labels import role_label
@@ -23,6 +23,7 @@ from playground.fakebotapi import Chat, MessageRecord, TelegramWorld, User
 
 STATIC = Path(__file__).with_name("static")
 LATEST_ANSWERS = 3  # the button answers (pop-ups) shown under a chat
+LONGEST_MOVE = 7 * 24 * 60  # minutes: the clock buttons move by an hour or a day
 
 
 @dataclass(frozen=True)
@@ -47,17 +48,28 @@ class Playground:
         return [
             (r"/", _Page),
             (r"/static/(.*)", StaticFileHandler, {"path": STATIC}),
+            (r"/favicon.ico", RedirectHandler, {"url": "/static/favicon.svg"}),
             (r"/api/state", _State, {"playground": self}),
             (r"/api/(send|tap|language|clock)", _Act, {"playground": self}),
         ]
 
     def state(self) -> dict[str, Any]:
+        now = self.now()
         with use_language("fr"):
-            clock = format_datetime(self.now(), self.zone)
+            clock = format_datetime(now, self.zone)
         return {
             "clock": clock,
+            "zone": self.zone.key,  # messages show Relais' times, whatever the browser's zone
+            "today": now.astimezone(self.zone).date().isoformat(),  # older ones show their day
             "panes": [self._pane(index, pane) for index, pane in enumerate(self.panes)],
         }
+
+    def written_by_bot(self) -> int:
+        """How many messages the bot has written in the panes' chats (deleted ones too)."""
+        return sum(
+            len(self.world.bot_messages(pane.chat or pane.user, include_deleted=True))
+            for pane in self.panes
+        )
 
     def _pane(self, index: int, pane: Pane) -> dict[str, Any]:
         chat = pane.chat.id if pane.chat else pane.user.id
@@ -67,15 +79,14 @@ class Playground:
             "role": pane.role,
             "language": pane.user.language_code or "fr",
             "group": pane.chat.title if pane.chat else None,
-            "messages": [_message(record) for record in self.world.messages(chat)],
+            "messages": [_message(record, self.zone) for record in self.world.messages(chat)],
             "answers": self.world.callback_answer_texts(pane.user)[-LATEST_ANSWERS:],
         }
 
     async def act(self, action: str, body: dict[str, Any]) -> None:
         if action == "clock":
             if self.fast_forward is not None:
-                minutes = body.get("minutes")
-                await self.fast_forward(None if minutes is None else int(minutes))
+                await self.fast_forward(_minutes(body.get("minutes")))
             return
         pane = self.panes[int(body["pane"])]
         if action == "send":
@@ -93,14 +104,26 @@ def pane_role(role: Any, language: str = "fr") -> str:
         return role_label(role)
 
 
-def _message(record: MessageRecord) -> dict[str, Any]:
+def _minutes(value: Any) -> int | None:
+    """How far the clock moves (None: to the bot's next message of its own)."""
+    if value is None:
+        return None
+    minutes = int(value)
+    if not 0 < minutes <= LONGEST_MOVE:
+        raise ValueError("the clock moves forward, by a week at most")
+    return minutes
+
+
+def _message(record: MessageRecord, zone: ZoneInfo) -> dict[str, Any]:
+    sent = datetime.fromtimestamp(record.date, UTC)
     return {
         "id": record.message_id,
         "from_bot": record.from_bot,
         "author": record.sender.first_name,
         "kind": record.kind,
         "text": record.text,
-        "time": datetime.fromtimestamp(record.date, UTC).isoformat(),
+        "time": sent.isoformat(),
+        "day": sent.astimezone(zone).date().isoformat(),
         "edited": record.edit_count > 0,
         "deleted": record.deleted,
         "buttons": [

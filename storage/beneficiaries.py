@@ -334,6 +334,15 @@ def due_deletions(engine: Engine, now: datetime, limit: int = 200) -> list[SentM
         return list(session.exec(query))
 
 
+def next_deletion_due(engine: Engine) -> datetime | None:
+    """When the next message waiting for its auto-delete is due."""
+    with session_scope(engine) as session:
+        query = select(SentMessage.delete_at).where(
+            col(SentMessage.deleted).is_(False), col(SentMessage.delete_at).is_not(None)
+        )
+        return session.exec(query.order_by(col(SentMessage.delete_at)).limit(1)).first()
+
+
 def sent_message(engine: Engine, chat_id: int, message_id: int) -> SentMessage | None:
     with session_scope(engine) as session:
         return session.exec(

@@ -16,8 +16,17 @@ def find_draft(engine: Engine, member_id: int) -> ReportDraft | None:
         return session.exec(select(ReportDraft).where(ReportDraft.member_id == member_id)).first()
 
 
-def start_draft(engine: Engine, member_id: int, first_question: str) -> ReportDraft:
-    draft = ReportDraft(id=uuid.uuid4().hex, member_id=member_id, current=first_question)
+def start_draft(
+    engine: Engine, member_id: int, first_question: str, now: datetime | None = None
+) -> ReportDraft:
+    at = now or utcnow()
+    draft = ReportDraft(
+        id=uuid.uuid4().hex,
+        member_id=member_id,
+        current=first_question,
+        created_at=at,
+        updated_at=at,
+    )
     with session_scope(engine) as session:
         session.execute(delete(ReportDraft).where(col(ReportDraft.member_id) == member_id))
         session.add(draft)
@@ -49,6 +58,15 @@ def mark_reminded(engine: Engine, draft_id: str, now: datetime) -> None:
         draft = session.get(ReportDraft, draft_id)
         if draft is not None:
             draft.reminded_at = now
+
+
+def oldest_save(engine: Engine, unreminded_only: bool = False) -> datetime | None:
+    """When the longest-idle draft was last saved (among those not reminded yet, if asked)."""
+    with session_scope(engine) as session:
+        query = select(ReportDraft.updated_at)
+        if unreminded_only:
+            query = query.where(col(ReportDraft.reminded_at).is_(None))
+        return session.exec(query.order_by(col(ReportDraft.updated_at)).limit(1)).first()
 
 
 def expired_drafts(engine: Engine, idle_since: datetime) -> list[ReportDraft]:

@@ -69,8 +69,9 @@ class FakeBotAPI(TelegramWorld):
         bot_username: str = "relais_test_bot",
         first_name: str = "Relais",
         epoch: float = EPOCH,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        super().__init__(token, bot_username, first_name, epoch)
+        super().__init__(token, bot_username, first_name, epoch, clock)
         self.port = 0
         self._server: HTTPServer | None = None
         self._closing = False

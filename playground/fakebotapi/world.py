@@ -284,8 +284,10 @@ class TelegramWorld:
         bot_username: str = "relais_test_bot",
         first_name: str = "Relais",
         epoch: float = EPOCH,
+        clock: Callable[[], float] | None = None,
     ) -> None:
-        """`epoch`: the clock's start (message dates), fixed for repeatable tests."""
+        """`epoch`: the clock's start (message dates), fixed for repeatable tests; or `clock`,
+        a clock to follow (Unix seconds): the playground's, which the bot reads too."""
         self.token = token
         self.bot = User(
             id=int(token.split(":")[0]), first_name=first_name, username=bot_username, is_bot=True
@@ -297,7 +299,8 @@ class TelegramWorld:
         self.webhook_secret_token: str | None = None
         self.confirmed_offset = 0
         self.poll_generation = 0
-        self._clock = float(epoch)
+        self._clock = clock or (lambda: float(epoch))
+        self._advanced = 0.0
         self._chats: dict[int, Chat] = {}
         self._updates: list[QueuedUpdate] = []
         self._allowed_updates: list[str] = []
@@ -434,13 +437,13 @@ class TelegramWorld:
         self._chats[user.id].blocked = False
 
     def now(self) -> int:
-        return int(self._clock)
+        return int(self._clock() + self._advanced)
 
     def advance(self, seconds: float) -> None:
         """Move the fake clock forward (message dates, the 48-hour deletion window)."""
         if seconds < 0:
             raise ValueError("the clock only moves forward")
-        self._clock += seconds
+        self._advanced += seconds
 
     def inject_fault(
         self,
