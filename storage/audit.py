@@ -188,14 +188,6 @@ class Head:
 
 
 @dataclass(frozen=True)
-class Checkpoint:
-    """A head as the daily job wrote it down outside the database."""
-
-    written_at: datetime
-    head: Head
-
-
-@dataclass(frozen=True)
 class Verdict:
     head: Head | None  # None: an empty chain
     broken: Break | None
@@ -215,11 +207,11 @@ def verify_chain(engine: Engine) -> Break | None:
     return verify_trail(engine, []).broken
 
 
-def verify_trail(engine: Engine, checkpoints: Sequence[Checkpoint]) -> Verdict:
-    """The chain, entry by entry, then each checkpoint: its head must still be in the chain,
-    at the place the checkpoint counted (unless a prune has removed it since)."""
+def verify_trail(engine: Engine, checkpoints: Sequence[Head]) -> Verdict:
+    """The chain, entry by entry, then each checkpoint: the head it saved must still be in
+    the chain, at the place it counted (unless a prune has removed it since)."""
     accepts = _sealed_by(audit_keys())
-    counted = {checkpoint.head.count for checkpoint in checkpoints}
+    counted = {saved.count for saved in checkpoints}
     at_count: dict[int, Head] = {}
     rekeyed_at = 0
     with session_scope(engine) as session:
@@ -237,8 +229,8 @@ def verify_trail(engine: Engine, checkpoints: Sequence[Checkpoint]) -> Verdict:
                 rekeyed_at = count
     breaks = [
         broken
-        for checkpoint in sorted(checkpoints, key=lambda checkpoint: checkpoint.head.count)
-        if (broken := _checkpoint_break(checkpoint.head, start, head, at_count, rekeyed_at))
+        for saved in sorted(checkpoints, key=lambda saved: saved.count)
+        if (broken := _checkpoint_break(saved, start, head, at_count, rekeyed_at))
     ]
     return Verdict(head, breaks[0] if breaks else None, len(checkpoints))
 
@@ -283,7 +275,8 @@ def chain_head(engine: Engine) -> Head | None:
 
 
 def write_checkpoint(path: Path, head: Head, now: datetime) -> None:
-    """Append one line to the checkpoint file (created with its folder if need be)."""
+    """Append one line to the checkpoint file (created with its folder if need be); when it
+    was written is for the people who read the file."""
     line = {
         "written_at": now.astimezone(UTC).isoformat(),
         "entry": head.entry_id,
@@ -300,8 +293,8 @@ class CheckpointFileError(ValueError):
     """A checkpoint file that cannot be read, or a line of it that is not a checkpoint."""
 
 
-def read_checkpoints(path: Path) -> list[Checkpoint]:
-    """Every checkpoint of the file, oldest first; none if there is no file yet."""
+def read_checkpoints(path: Path) -> list[Head]:
+    """The head each checkpoint of the file saved, oldest first; none if there is no file."""
     if not path.exists():
         return []
     try:
@@ -313,14 +306,11 @@ def read_checkpoints(path: Path) -> list[Checkpoint]:
         try:
             saved = json.loads(line)
             checkpoints.append(
-                Checkpoint(
-                    datetime.fromisoformat(saved["written_at"]),
-                    Head(
-                        int(saved["entry"]),
-                        datetime.fromisoformat(saved["at"]),
-                        str(saved["hash"]),
-                        int(saved["count"]),
-                    ),
+                Head(
+                    int(saved["entry"]),
+                    datetime.fromisoformat(saved["at"]),
+                    str(saved["hash"]),
+                    int(saved["count"]),
                 )
             )
         except (ValueError, TypeError, KeyError):

@@ -8,6 +8,8 @@ removed, or cut off the end, on SQLite and on PostgreSQL.
 import hashlib
 import json
 import logging
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +20,15 @@ from sqlalchemy import Engine, insert, text
 from sqlmodel import select
 
 from domain.vocabulary import Role
-from storage.audit import chain_head, prune_audit, record, verify_chain, write_checkpoint
+from storage.audit import (
+    chain_head,
+    prune_audit,
+    record,
+    record_now,
+    rekey,
+    verify_chain,
+    write_checkpoint,
+)
 from storage.crypto import use_keys
 from storage.database import alembic_config, make_engine, session_scope
 from storage.models import AuditEntry
@@ -103,6 +113,7 @@ async def test_an_edited_or_deleted_audit_row_breaks_the_chain(intake: RelaisUnd
 
 # 2 March 2026, 09:00 UTC: 10:00 in Paris (TIMEZONE's default), where verify-audit tells times.
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+DAY = timedelta(days=1)
 INTACT = "ok     audit trail: intact, "
 
 
@@ -234,6 +245,23 @@ def test_after_rotate_key_the_trail_verifies_with_the_new_key_alone(
     use_keys([TEST_KEY])
 
 
+def test_an_entry_written_while_the_chain_is_re_keyed_follows_the_re_keyed_chain(
+    engine: Engine,
+) -> None:
+    """rotate-key while the bot runs: the bot's next entry waits for the re-key, then chains
+    to the re-keyed head (not to the head it would have read before)."""
+    a_trail(engine, entries=3)
+    meanwhile = threading.Thread(target=record_now, args=(engine, "case.viewed", T0 + DAY))
+    with engine.begin() as connection:
+        rekey(connection, T0 + DAY)
+        meanwhile.start()
+        time.sleep(0.5)  # time for the bot's write to reach the chain's lock, and wait there
+    meanwhile.join(timeout=30)
+    assert not meanwhile.is_alive()
+    assert len(trail_of(engine)) == 5
+    assert verify_chain(engine) is None
+
+
 def test_rotate_key_leaves_a_broken_trail_as_it_is(
     engine: Engine, database_url: str, tmp_path: Path
 ) -> None:
@@ -306,10 +334,14 @@ def a_database_of_the_sha256_days(database_url: str, **edits: object) -> list[di
 
 def trail(database_url: str) -> list[AuditEntry]:
     engine = make_engine(database_url)
-    with session_scope(engine) as session:
-        entries = list(session.exec(select(AuditEntry).order_by(AuditEntry.id)))
+    entries = trail_of(engine)
     engine.dispose()
     return entries
+
+
+def trail_of(engine: Engine) -> list[AuditEntry]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(AuditEntry).order_by(AuditEntry.id)))
 
 
 def migrate(database_url: str, tmp_path: Path) -> None:
