@@ -192,7 +192,9 @@ def rekey_audit(engine: Engine, settings: Settings, now: datetime) -> Check:
         if head is not None:
             write_checkpoint(path, head, now)
     except OSError as error:
-        return Check(AUDIT, False, f"re-keyed, but no checkpoint written to {path}: {error}")
+        return Check(
+            AUDIT, False, f"re-keyed, but no checkpoint written to {path}: {error.strerror}"
+        )
     return Check(AUDIT, True, f"{rekeyed} entries re-keyed, a checkpoint appended to {path}")
 
 

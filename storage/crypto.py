@@ -7,7 +7,7 @@ old one still reads. Structured fields the figures need (type, status, dates, co
 are not encrypted.
 
 The audit trail's chain (storage.audit) is sealed with HMAC keys derived from the same keys,
-one per key, so that it needs no secret of its own and is never readable from the database.
+one per key: it needs no secret of its own, and its key is never stored in the database.
 """
 
 import base64
