@@ -11,6 +11,7 @@ from bot.context import RelaisApplication, RelaisContext
 from bot.errors import on_error
 from bot.i18n import compile_catalogs
 from bot.menus import publish_default_commands
+from bot.operations import checkpoint_audit
 from bot.settings import Settings, require_encryption_keys
 from bot.update_log import JsonLines
 from conversations import (
@@ -72,6 +73,7 @@ SWEEPS = (
     (reminders.dispatch, "reminders", 15),
     (reminders.plan_periodic, "periodic_reminders", 3600),
     (retention.apply_retention, "retention", 24 * 3600),
+    (checkpoint_audit, "audit_checkpoint", 24 * 3600),
 )
 FIRST_SWEEP_SECONDS = 300  # a daily sweep still runs soon after a start
 

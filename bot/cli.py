@@ -10,7 +10,7 @@ from telegram import Bot, Update
 from telegram.helpers import create_deep_linked_url
 
 from bot.app import build_application, configure_logging, prepare_database
-from bot.operations import BackupError, backup, health
+from bot.operations import BackupError, backup, health, rekey_audit, verify_audit
 from bot.permissions import usual_organisation_kind
 from bot.settings import Settings, SettingsError, load_settings, webhook_options
 from conversations.reminders import dispatch_due
@@ -22,6 +22,7 @@ from storage.invitations import create_invitation
 from storage.members import ensure_organisation
 from storage.sites import SitesFileError
 from storage.transfer import TransferRefused, copy_database
+from storage.types import utcnow
 
 EXIT_CONFIG = 2
 DISPATCH_PAUSE_SECONDS = 5
@@ -37,9 +38,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(new_key())
             return 0
         if arguments.command == "rotate-key":
-            rewritten = rotate(prepare_database(settings))
+            engine = prepare_database(settings)
+            rewritten = rotate(engine)
             print(f"{rewritten} rows re-encrypted with the first key of ENCRYPTION_KEYS.")
-            return 0
+            audit = rekey_audit(engine, settings, utcnow())
+            print(audit)
+            return 0 if audit.ok else 1
+        if arguments.command == "verify-audit":
+            audit = verify_audit(settings)
+            print(audit)
+            return 0 if audit.ok else 1
         if arguments.command == "invite":
             return asyncio.run(_invite(settings, arguments))
         if arguments.command == "check":
@@ -100,7 +108,11 @@ def _parser() -> argparse.ArgumentParser:
     playground.add_argument("--port", type=int, default=8080, help="the page's port on localhost")
     commands.add_parser("new-key", help="print a new encryption key (ENCRYPTION_KEYS)")
     commands.add_parser(
-        "rotate-key", help="re-encrypt everything with the first of ENCRYPTION_KEYS (README)"
+        "rotate-key",
+        help="re-encrypt everything, re-key the audit trail, with the first of ENCRYPTION_KEYS",
+    )
+    commands.add_parser(
+        "verify-audit", help="is the audit trail whole, and as long as its checkpoints say?"
     )
     dispatch = commands.add_parser("dispatch", help="send due reminders, beside the bot or alone")
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then exit")

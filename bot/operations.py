@@ -2,11 +2,15 @@
 
 `python -m bot check` says whether the database, its schema, the encryption key and the
 Bot API are fine; `python -m bot backup PATH` copies a SQLite database consistently while the
-bot runs (SQLite's online backup); `python -m bot migrate` brings the schema up to date.
+bot runs (SQLite's online backup); `python -m bot migrate` brings the schema up to date;
+`python -m bot verify-audit` checks the audit trail against its checkpoints, which the bot
+writes every day (`checkpoint_audit`) outside the database.
 """
 
+import logging
 import sqlite3
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import Engine, text
@@ -15,9 +19,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.context import RelaisContext
 from bot.settings import Settings, require_encryption_keys
+from storage.audit import (
+    CheckpointFileError,
+    chain_head,
+    read_checkpoints,
+    rekey,
+    verify_trail,
+    write_checkpoint,
+)
 from storage.crypto import EncryptionKeyError, check_keys, use_keys
 from storage.database import head_revision, make_engine, schema_revision
+
+logger = logging.getLogger(__name__)
+AUDIT = "audit trail"
 
 
 @dataclass(frozen=True)
@@ -112,3 +128,91 @@ def backup(settings: Settings, target: Path) -> int:
         source.close()
     partial.replace(target)  # the target is either the old backup or the whole new one
     return pages
+
+
+def verify_audit(settings: Settings) -> Check:
+    """The audit trail, entry by entry, and against every checkpoint, changing nothing: the
+    first broken entry if any (python -m bot verify-audit)."""
+    failed = [check for check in _database_checks(settings) if not check.ok]
+    if failed:
+        return failed[0]  # no database, an old schema or a wrong key: say that, not "broken"
+    engine = make_engine(settings.database_url)
+    try:
+        return _trail_check(engine, settings)
+    except SQLAlchemyError as error:
+        return Check("database", False, f"unreachable ({type(error).__name__})")
+    finally:
+        engine.dispose()
+
+
+def _trail_check(engine: Engine, settings: Settings) -> Check:
+    path = settings.audit_checkpoints
+    try:
+        checkpoints = read_checkpoints(path)
+    except CheckpointFileError as error:
+        return Check(AUDIT, False, str(error))
+    verdict = verify_trail(engine, checkpoints)
+    if verdict.broken is not None:
+        broken = verdict.broken
+        when = _local(broken.at, settings)
+        return Check(AUDIT, False, f"BROKEN at entry {broken.entry_id} ({when}): {broken.why}")
+    held = (
+        f"{verdict.checkpoints} checkpoint(s) of {path} hold"
+        if verdict.checkpoints
+        else f"no checkpoint in {path} yet"
+    )
+    if verdict.head is None:
+        return Check(AUDIT, True, f"intact, no entry yet; {held}")
+    head = verdict.head
+    return Check(
+        AUDIT,
+        True,
+        f"intact, the newest entry is {head.entry_id} ({_local(head.at, settings)}), "
+        f"{head.count} entries since the chain began; {held}",
+    )
+
+
+def _local(moment: datetime, settings: Settings) -> str:
+    return moment.astimezone(settings.zone).isoformat(timespec="seconds")
+
+
+def rekey_audit(engine: Engine, settings: Settings, now: datetime) -> Check:
+    """rotate-key's audit half: once the trail verifies (under the configured keys, and
+    against the checkpoints), seal it again with the newest key, so that the old key can go,
+    and write a checkpoint of the re-keyed chain. A broken trail is left as it is: re-keying
+    it would hide the break, and the old key is still needed to check it."""
+    check = _trail_check(engine, settings)
+    if not check.ok:
+        return Check(AUDIT, False, f"not re-keyed, keep the old key to check it: {check.detail}")
+    with engine.begin() as connection:
+        rekeyed = rekey(connection, now)
+    path = settings.audit_checkpoints
+    head = chain_head(engine)
+    try:
+        if head is not None:
+            write_checkpoint(path, head, now)
+    except OSError as error:
+        return Check(
+            AUDIT, False, f"re-keyed, but no checkpoint written to {path}: {error.strerror}"
+        )
+    return Check(AUDIT, True, f"{rekeyed} entries re-keyed, a checkpoint appended to {path}")
+
+
+async def checkpoint_audit(context: RelaisContext) -> None:
+    """The daily job: the chain's head, logged and appended to the checkpoint file, so that a
+    chain cut short later is caught (verify_audit). Ids, counts and hashes name nobody."""
+    application = context.relais
+    head = chain_head(application.engine)
+    if head is None:
+        return
+    path = application.settings.audit_checkpoints
+    logger.info(
+        "Audit trail: newest entry %d, %d entries since the chain began, hash %s",
+        head.entry_id,
+        head.count,
+        head.hash,
+    )
+    try:
+        write_checkpoint(path, head, application.now())
+    except OSError as error:
+        logger.error("Audit checkpoint not written to %s: %s", path, error.strerror)

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from domain.programme import DEFAULT_FILE as DEFAULT_PROGRAMME_FILE
 
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     user_messages_per_minute: int = Field(default=30, ge=1)
     invites_per_admin_per_hour: int = Field(default=10, ge=1)
     log_format: Literal["text", "json"] = "text"
+    # The audit trail's daily checkpoints, outside the database (storage.audit); by default
+    # beside the SQLite file (see audit_checkpoints).
+    audit_checkpoint_file: Path | None = None
     # Webhook mode (python -m bot --webhook): Telegram posts to WEBHOOK_URL (https, behind a
     # reverse proxy) which forwards to WEBHOOK_LISTEN:WEBHOOK_PORT; WEBHOOK_SECRET is checked
     # on every request.
@@ -69,6 +73,13 @@ class Settings(BaseSettings):
     def _readable_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():
             raise ValueError(f"no such file: {value}")
+        return value
+
+    @field_validator("audit_checkpoint_file")
+    @classmethod
+    def _not_a_folder(cls, value: Path | None) -> Path | None:
+        if value is not None and value.is_dir():
+            raise ValueError(f"{value} is a folder: name the file to append the checkpoints to")
         return value
 
     @field_validator("default_language")
@@ -107,6 +118,18 @@ class Settings(BaseSettings):
     def bot_api_base_url(self) -> str:
         """Where the Bot API is: Telegram's, unless TELEGRAM_API_BASE_URL names another."""
         return self.telegram_api_base_url or "https://api.telegram.org/bot"
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        """AUDIT_CHECKPOINT_FILE, else beside the SQLite file and named after it (so that two
+        databases never share one), else in the data folder."""
+        if self.audit_checkpoint_file is not None:
+            return self.audit_checkpoint_file
+        url = make_url(self.database_url)
+        if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+            database = Path(url.database)
+            return database.with_name(f"{database.name}.audit-checkpoints.jsonl")
+        return DATA_DIR / "audit-checkpoints.jsonl"
 
     @property
     def zone(self) -> ZoneInfo:

@@ -5,12 +5,18 @@ The keys come from the settings (ENCRYPTION_KEYS, newest first). The first key e
 every key decrypts, so `python -m bot rotate-key` can re-encrypt with a new key while the
 old one still reads. Structured fields the figures need (type, status, dates, commune, QPV)
 are not encrypted.
+
+The audit trail's chain (storage.audit) is sealed with HMAC keys derived from the same keys,
+one per key: it needs no secret of its own, and its key is never stored in the database.
 """
 
+import base64
 import json
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine, Text, TypeDecorator
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
@@ -24,19 +30,38 @@ class EncryptionKeyError(Exception):
 
 class _Vault:
     fernet: MultiFernet | None = None
+    audit_keys: tuple[bytes, ...] = ()
 
 
 _VAULT = _Vault()
+# HKDF's label for the audit trail's keys: what is derived under it is of no use to decrypt.
+AUDIT_KEY_INFO = b"relais: audit trail HMAC-SHA256 key"
 
 
 def use_keys(keys: list[str]) -> None:
     """Install the process's keys (newest first); refuses malformed ones."""
+    given = [key.strip() for key in keys if key.strip()]
     try:
-        _VAULT.fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys if key.strip()])
+        _VAULT.fernet = MultiFernet([Fernet(key.encode()) for key in given])
     except (ValueError, TypeError):
         raise EncryptionKeyError(
             "ENCRYPTION_KEYS holds a malformed key (make one with: python -m bot new-key)"
         ) from None
+    _VAULT.audit_keys = tuple(_derive_audit_key(key) for key in given)
+
+
+def _derive_audit_key(key: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=AUDIT_KEY_INFO).derive(
+        base64.urlsafe_b64decode(key)
+    )
+
+
+def audit_keys() -> tuple[bytes, ...]:
+    """The audit trail's HMAC keys, one per encryption key and in the same order (newest
+    first): derived when the keys are installed, kept in memory only."""
+    if not _VAULT.audit_keys:
+        raise EncryptionKeyError("ENCRYPTION_KEYS is not set")
+    return _VAULT.audit_keys
 
 
 def new_key() -> str:
