@@ -17,7 +17,7 @@ is sealed again with the newest key, and the trail says so (an `audit.rekeyed` e
 the old key can then leave ENCRYPTION_KEYS. Until it has, an entry sealed by any of the
 configured keys verifies: the bot, restarted with `<new>,<old>` before the rotation, seals
 with the new key while the older entries are still sealed with the old one. A chain sealed
-with plain SHA-256 (before revision 0009) was verified as it was and re-keyed once, by that
+with plain SHA-256 (before revision 0010) was verified as it was and re-keyed once, by that
 revision.
 """
 
@@ -131,7 +131,7 @@ def _seal(content: bytes, key: bytes) -> str:
 
 
 # Whether a hash seals a content: under one of the configured keys, or (before revision
-# 0009) as its plain SHA-256.
+# 0010) as its plain SHA-256.
 Accepts = Callable[[bytes, str], bool]
 
 
@@ -145,7 +145,7 @@ def _plain_sha256(content: bytes, digest: str) -> bool:
     return hashlib.sha256(content).hexdigest() == digest
 
 
-# The columns a verification or a re-key reads, named (revision 0009 re-keys with them).
+# The columns a verification or a re-key reads, named (revision 0010 re-keys with them).
 _ENTRIES = select(
     AuditEntry.id,
     AuditEntry.at,
@@ -397,7 +397,7 @@ _PRUNED_DETAIL = re.compile(r"through=(?P<hash>[0-9a-f]{64})(?:; count=(?P<count
 
 def _chain_start(connection: Connection | Session) -> tuple[str, int]:
     """Where the chain starts: nothing, or the last entry the latest prune deleted; and how
-    many entries the chain had had then (a prune before revision 0009 did not count them)."""
+    many entries the chain had had then (a prune before revision 0010 did not count them)."""
     detail = connection.execute(
         select(AuditEntry.detail)
         .where(AuditEntry.action == PRUNED)

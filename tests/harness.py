@@ -6,7 +6,9 @@ they send texts and tap buttons, then wait until the bot has fully handled the u
 (the fake saw the update confirmed, and the application's update queue is drained).
 """
 
+import tempfile
 from collections.abc import Iterable
+from pathlib import Path
 
 from bot.context import RelaisApplication
 from bot.settings import Settings
@@ -23,6 +25,8 @@ def settings_for(fake: FakeBotAPI, database_url: str, **overrides: object) -> Se
         "encryption_keys": TEST_KEY,
         # Stories go faster than any person; tests/test_abuse.py sets the real limit.
         "user_messages_per_minute": 10_000,
+        # Never the data folder's, which tests on PostgreSQL would otherwise share.
+        "audit_checkpoint_file": Path(tempfile.mkdtemp()) / "audit-checkpoints.jsonl",
         "_env_file": None,
     }
     return Settings(**(values | overrides))

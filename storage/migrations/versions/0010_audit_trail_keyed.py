@@ -1,7 +1,7 @@
 """audit trail keyed: the plain SHA-256 chain is verified as it was, then sealed with HMAC
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-27
 
 The keys must be installed (storage.crypto.use_keys, done by the bot before upgrading): the
@@ -17,8 +17,8 @@ from alembic import op
 from storage.audit import rekey
 from storage.types import utcnow
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
