@@ -25,10 +25,12 @@ def settings_for(fake: FakeBotAPI, database_url: str, **overrides: object) -> Se
         "encryption_keys": TEST_KEY,
         # Stories go faster than any person; tests/test_abuse.py sets the real limit.
         "user_messages_per_minute": 10_000,
-        # Never the data folder's, which tests on PostgreSQL would otherwise share.
-        "audit_checkpoint_file": Path(tempfile.mkdtemp()) / "audit-checkpoints.jsonl",
         "_env_file": None,
     }
+    if not database_url.startswith("sqlite"):
+        # Beside a SQLite file by default; never the data folder's, which tests on PostgreSQL
+        # would otherwise share.
+        values["audit_checkpoint_file"] = Path(tempfile.mkdtemp()) / "audit-checkpoints.jsonl"
     return Settings(**(values | overrides))
 
 

@@ -192,7 +192,7 @@ def test_two_processes_starting_on_a_new_database_both_accept_the_key(database_u
             waiting = threading.Thread(target=second_process)
             waiting.start()
             time.sleep(0.5)
-        waiting.join(timeout=10)
+        waiting.join(timeout=120)
         assert not waiting.is_alive()
         assert failures == []
     finally:

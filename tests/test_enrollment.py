@@ -34,7 +34,7 @@ async def cli_invite(fake: FakeBotAPI, database_url: str, *arguments: str) -> li
         sys.executable, "-m", "bot", "invite", *arguments,
         env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, stderr.decode()
     return stdout.decode().splitlines()
 

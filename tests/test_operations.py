@@ -45,7 +45,7 @@ async def run_bot_async(*arguments: str, cwd: Path, **environment: str) -> tuple
         env=env | {"PYTHONPATH": str(ROOT), **environment},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     return process.returncode, out.decode(), err.decode()
 
 

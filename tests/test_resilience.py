@@ -83,7 +83,7 @@ async def test_python_m_bot_polls_a_bot_api_emulator(fake_api: FakeBotAPI, tmp_p
         assert "demandez un lien d'invitation" in fake_api.bot_messages(visitor.id)[0].text
     finally:
         process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode == 0, stderr.decode()
     assert "Traceback" not in stderr.decode()
     assert fake_api.token not in stderr.decode()

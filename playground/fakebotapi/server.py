@@ -59,6 +59,9 @@ TEXT_FIELDS = frozenset(
     }
 )
 
+# How long the tests wait for the bot by default (seconds).
+PATIENCE = 120.0
+
 
 class FakeBotAPI(TelegramWorld):
     """The fake Telegram plus its HTTP server: ``await start()``, point PTB at `base_url`."""
@@ -105,18 +108,19 @@ class FakeBotAPI(TelegramWorld):
         await self._server.close_all_connections()
         self._server = None
 
-    # `timeout=` is the API the tests read best; the TimeoutError names what was awaited.
+    # `timeout=` is the API the tests read best; the TimeoutError names what was awaited. The
+    # default is a deadline a busy shared machine meets: only a bot that is stuck reaches it.
     async def wait_for(
         self,
         predicate: Callable[[], bool],
-        timeout: float = 5.0,  # noqa: ASYNC109
+        timeout: float = PATIENCE,  # noqa: ASYNC109
         what: str = "condition",
     ) -> None:
         """Wait until `predicate()` holds, re-checking after each change in the world."""
         if not await self._until(predicate, timeout):
             raise TimeoutError(f"{what} still false after {timeout} s")
 
-    async def wait_confirmed(self, update_id: int, timeout: float = 5.0) -> None:  # noqa: ASYNC109
+    async def wait_confirmed(self, update_id: int, timeout: float = PATIENCE) -> None:  # noqa: ASYNC109
         """Wait until the bot asked for updates past `update_id`, i.e. it has received it."""
         what = (
             f"update {update_id} confirmed (last getUpdates offset: {self.confirmed_offset}; "
