@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import N_, _, format_date, format_datetime, language_of, ngettext, use_language
-from bot.labels import appointment_kind_label, phase_label, status_label
+from bot.labels import appointment_kind_label, phase_label, reminder_kind_label, status_label
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import ID, id_in, refuse_button, remove_buttons
@@ -289,21 +289,28 @@ async def plan_periodic(context: RelaisContext) -> None:
 
 
 async def _tell_worker(application: RelaisApplication, reminder: Reminder, why: str) -> None:
-    """A supported person's reminder did not reach them: their worker must know."""
+    """A supported person's reminder did not reach them: their worker must know which one."""
     if reminder.kind not in BENEFICIARY_KINDS or reminder.case_id is None:
         return
     case = get_case(application.engine, reminder.case_id)
+    appointment = get_appointment(application.engine, reminder.appointment_id)
     worker = (
         get_member(application.engine, case.assigned_worker_id)
         if case and case.assigned_worker_id
         else None
     )
-    if worker is None:
+    if worker is None or appointment is None:
         return
     with use_language(language_of(worker, application.settings.default_language)):
         text = _(
-            "Dossier {reference} : le rappel de rendez-vous n'a pas pu être envoyé à la personne ({why})."
-        ).format(reference=case.reference, why=_(why))
+            "Dossier {reference} : le {reminder} du rendez-vous {kind} du {when} n'a pas pu être envoyé à la personne ({why})."
+        ).format(
+            reference=case.reference,
+            reminder=reminder_kind_label(reminder.kind),
+            kind=appointment_kind_label(appointment.kind),
+            when=format_datetime(appointment.starts_at, application.settings.zone),
+            why=_(why),
+        )
     try:
         await application.bot.send_message(worker.telegram_id, text)
     except TelegramError as error:

@@ -175,9 +175,16 @@ async def test_a_person_who_blocked_the_bot_is_failed_at_once_and_the_worker_tol
         1,
         "blocked",
     )
-    assert story.worker.last_text.endswith(
-        "le rappel de rendez-vous n'a pas pu être envoyé à la personne (la personne a bloqué le bot)."
+    reference = cases(intake)[0].reference
+    assert story.worker.last_text == (
+        f"Dossier {reference} : le rappel de la veille du rendez-vous suivi du 1 décembre 2026"
+        " à 14:00 n'a pas pu être envoyé à la personne (la personne a bloqué le bot)."
     )
+    await story.at(at(2026, 12, 1, 12, 0))
+    assert story.worker.last_text == (
+        f"Dossier {reference} : le rappel 2 h avant du rendez-vous suivi du 1 décembre 2026"
+        " à 14:00 n'a pas pu être envoyé à la personne (la personne a bloqué le bot)."
+    ), "the second notice names the other reminder"
 
 
 async def test_with_one_call_in_five_failing_every_reminder_is_delivered(
