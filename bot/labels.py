@@ -174,6 +174,7 @@ _REMINDER_ERRORS = {
     "flood_control": N_("Telegram a demandé d'attendre"),
     "safe_hours": N_("en attente des heures sûres"),
     "nothing_to_say": N_("rien à annoncer"),
+    "merged": N_("regroupé avec le rappel suivant"),
 }
 
 

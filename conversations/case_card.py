@@ -33,6 +33,8 @@ from storage.reminders import reminders_of_case
 EVENTS_SHOWN = 5
 REMINDERS_SHOWN = 4
 NOTES_SHOWN = 3
+# The reminder states whose reason the card gives (a pending one's is only the last retry's).
+EXPLAINED = (ReminderStatus.FAILED, ReminderStatus.CANCELLED)
 
 
 def card_text(application: RelaisApplication, case: Case, reader: Member, now: datetime) -> str:
@@ -103,7 +105,7 @@ def _reminder_lines(application: RelaisApplication, case: Case, reader: Member) 
     lines = []
     for reminder in reminders_of_case(application.engine, case.id, REMINDERS_SHOWN):
         state = reminder_status_label(reminder.status)
-        if reminder.status is ReminderStatus.FAILED and reminder.last_error:
+        if reminder.status in EXPLAINED and reminder.last_error:
             state = f"{state} ({reminder_error_label(reminder.last_error)})"
         lines.append(
             _("⏰ {kind}, {when} — {state}").format(

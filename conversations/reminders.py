@@ -20,7 +20,7 @@ from bot.labels import appointment_kind_label, phase_label, reminder_kind_label,
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import ID, id_in, refuse_button, remove_buttons
-from domain.reminders import RETRY_LIMIT, next_allowed, retry_delay, review_notices, still_useful
+from domain.reminders import RETRY_LIMIT, carrier, retry_delay, review_notices, send_time
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus, Role
 from storage.appointments import appointments_on, get_appointment, next_appointment
 from storage.case_flow import current_phase
@@ -28,7 +28,14 @@ from storage.cases import case_events, get_case, list_cases, open_cases
 from storage.database import session_scope
 from storage.members import active_members, get_member
 from storage.models import Appointment, Beneficiary, Member, Reminder
-from storage.reminders import claim_due, finish, plan_now, release_stuck, retry_later
+from storage.reminders import (
+    claim_due,
+    finish,
+    owed_together,
+    plan_now,
+    release_stuck,
+    retry_later,
+)
 
 logger = logging.getLogger(__name__)
 K, S = ReminderKind, ReminderStatus
@@ -66,9 +73,9 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
     if appointment is not None and appointment.status is not AppointmentStatus.SCHEDULED:
         finish(application.engine, reminder.id, S.CANCELLED, now)
         return
-    if not still_useful(
-        reminder.kind, reminder.due_at, now, appointment.starts_at if appointment else None
-    ):
+    to_person = reminder.kind in BENEFICIARY_KINDS and appointment is not None
+    allowed = _allowed_time(application, reminder, member, appointment, now)
+    if allowed is None:
         finish(application.engine, reminder.id, S.SKIPPED, now, "too_late")
         await _tell_worker(
             application, reminder, N_("trop tard : le bot était arrêté ou Telegram injoignable")
@@ -77,7 +84,9 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
     if reminder.kind is K.ESCALATION:
         await _escalate(application, reminder)
         return
-    allowed = _allowed_time(application, reminder, member, now)
+    if to_person and carrier(owed_together(application.engine, reminder, now)) != reminder.kind:
+        finish(application.engine, reminder.id, S.CANCELLED, now, "merged")
+        return
     if allowed > now:
         retry_later(application.engine, reminder.id, allowed, "safe_hours")
         return
@@ -106,11 +115,24 @@ def _profile(application: RelaisApplication, member: Member) -> Beneficiary | No
 
 
 def _allowed_time(
-    application: RelaisApplication, reminder: Reminder, member: Member, now: datetime
-) -> datetime:
+    application: RelaisApplication,
+    reminder: Reminder,
+    member: Member,
+    appointment: Appointment | None,
+    now: datetime,
+) -> datetime | None:
+    """When the reminder may go out, from now on; None when that is past its grace, which
+    counts from the time it was owed however often it was held or retried."""
     profile = _profile(application, member) if member.role is Role.BENEFICIARY else None
-    safe = (profile.safe_from, profile.safe_until) if profile else None
-    return next_allowed(now, application.settings.zone, application.programme.reminders, safe)
+    return send_time(
+        reminder.kind,
+        reminder.original_due_at,
+        now,
+        appointment.starts_at if appointment else None,
+        application.settings.zone,
+        application.programme.reminders,
+        (profile.safe_from, profile.safe_until) if profile else None,
+    )
 
 
 async def _send(

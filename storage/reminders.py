@@ -14,13 +14,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from domain.reminders import (
-    ReminderRules,
-    appointment_reminders,
-    digest_time,
-    next_allowed,
-    phase_checkpoints,
-)
+from domain.reminders import ReminderRules, appointment_sends, digest_time, phase_checkpoints
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus
 from storage.database import session_scope
 from storage.models import Appointment, Beneficiary, Case, CasePhase, Reminder
@@ -38,8 +32,13 @@ def plan(
     case_id: int | None = None,
     appointment_id: int | None = None,
     payload: dict | None = None,
+    send_at: datetime | None = None,
 ) -> None:
-    """Create the reminder, or move a pending one to its new time (same key, same reminder)."""
+    """Create the reminder, or move a pending one to its new time (same key, same reminder).
+
+    `due_at` is when it is owed; `send_at`, when it goes out if later (the person's allowed
+    hours)."""
+    send_at = send_at or due_at
     existing = session.exec(select(Reminder).where(Reminder.key == key)).first()
     if existing is None:
         session.add(
@@ -47,14 +46,16 @@ def plan(
                 key=key,
                 kind=kind,
                 member_id=member_id,
-                due_at=due_at,
+                due_at=send_at,
+                original_due_at=due_at,
                 case_id=case_id,
                 appointment_id=appointment_id,
                 payload=payload or {},
             )
         )
     elif existing.status in (S.PENDING, S.CANCELLED):
-        existing.due_at, existing.status, existing.attempts = due_at, S.PENDING, 0
+        existing.due_at, existing.original_due_at = send_at, due_at
+        existing.status, existing.attempts, existing.last_error = S.PENDING, 0, None
 
 
 def plan_now(
@@ -77,7 +78,7 @@ def cancel_pending(session: Session, **where: object) -> None:
     session.execute(
         update(Reminder)
         .where(col(Reminder.status) == S.PENDING, *conditions)
-        .values(status=S.CANCELLED)
+        .values(status=S.CANCELLED, last_error=None)  # not the last retry's
     )
 
 
@@ -146,6 +147,19 @@ def release_stuck(engine: Engine, claimed_before: datetime) -> int:
         return released.rowcount
 
 
+def owed_together(engine: Engine, reminder: Reminder, now: datetime) -> set[ReminderKind]:
+    """The kinds of the reminders of this one's appointment to the same person that are owed
+    by now and still go out (this one included): together, they are sent as one."""
+    with session_scope(engine) as session:
+        query = select(Reminder.kind).where(
+            Reminder.appointment_id == reminder.appointment_id,
+            Reminder.member_id == reminder.member_id,
+            col(Reminder.original_due_at) <= now,
+            col(Reminder.status).not_in((S.CANCELLED, S.SKIPPED)),
+        )
+        return set(session.exec(query))
+
+
 def reminders_of_case(engine: Engine, case_id: int, limit: int = 5) -> list[Reminder]:
     with session_scope(engine) as session:
         query = (
@@ -179,25 +193,36 @@ class Planner:
     zone: ZoneInfo
 
     def appointment(self, session: Session, appointment: Appointment) -> None:
-        """The beneficiary's two reminders (if they agreed and attend) and the staff digest."""
+        """The beneficiary's two reminders (if they agreed and attend) and the staff digest.
+
+        A reminder that cannot fit (no allowed moment within its grace before the appointment)
+        is not planned."""
         cancel_pending(session, appointment_id=appointment.id)
         if appointment.status is not AppointmentStatus.SCHEDULED:
             return
         case = session.get(Case, appointment.case_id)
-        person = consenting_beneficiary(session, appointment.case_id)
-        if person is not None and "beneficiary" in appointment.attendees:
-            safe = (person.safe_from, person.safe_until)
-            for kind, due in appointment_reminders(
-                appointment.starts_at, self.zone, self.rules
-            ).items():
-                due = next_allowed(due, self.zone, self.rules, safe)
-                if due < appointment.starts_at:
-                    plan(session, f"{kind}:{appointment.id}", kind, person.member_id, due,
-                         case_id=case.id, appointment_id=appointment.id)  # fmt: skip
+        self._remind_person(session, appointment)
         day = appointment.starts_at.astimezone(self.zone).date()
         for member_id in self._staff_attending(case, appointment):
             plan(session, f"digest:{member_id}:{day}", ReminderKind.DAILY_DIGEST, member_id,
                  digest_time(day, self.zone, self.rules), payload={"day": day.isoformat()})  # fmt: skip
+
+    def _remind_person(self, session: Session, appointment: Appointment) -> None:
+        person = consenting_beneficiary(session, appointment.case_id)
+        sends = self._sends(person, appointment.starts_at, appointment.attendees)
+        for kind, (due, send_at) in sends.items():
+            if send_at is not None:
+                plan(session, f"{kind}:{appointment.id}", kind, person.member_id, due,
+                     send_at=send_at, case_id=appointment.case_id,
+                     appointment_id=appointment.id)  # fmt: skip
+
+    def _sends(
+        self, person: Beneficiary | None, starts_at: datetime, attendees: list[str]
+    ) -> dict[ReminderKind, tuple[datetime, datetime | None]]:
+        if person is None or "beneficiary" not in attendees:
+            return {}
+        safe = (person.safe_from, person.safe_until)
+        return appointment_sends(starts_at, self.zone, self.rules, safe)
 
     def case(self, session: Session, case_id: int) -> None:
         """Re-plan every coming appointment of a case (the person just agreed to reminders)."""
