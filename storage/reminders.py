@@ -160,6 +160,14 @@ def owed_together(engine: Engine, reminder: Reminder, now: datetime) -> set[Remi
         return set(session.exec(query))
 
 
+def unfit_reminders(
+    engine: Engine, planner: "Planner", case_id: int, starts_at: datetime, attendees: list[str]
+) -> list[ReminderKind]:
+    """The person's reminders an appointment at `starts_at` cannot have (Planner.unfit)."""
+    with session_scope(engine) as session:
+        return planner.unfit(session, case_id, starts_at, attendees)
+
+
 def reminders_of_case(engine: Engine, case_id: int, limit: int = 5) -> list[Reminder]:
     with session_scope(engine) as session:
         query = (
@@ -195,8 +203,7 @@ class Planner:
     def appointment(self, session: Session, appointment: Appointment) -> None:
         """The beneficiary's two reminders (if they agreed and attend) and the staff digest.
 
-        A reminder that cannot fit (no allowed moment within its grace before the appointment)
-        is not planned."""
+        A reminder that cannot fit (`unfit`) is not planned."""
         cancel_pending(session, appointment_id=appointment.id)
         if appointment.status is not AppointmentStatus.SCHEDULED:
             return
@@ -215,6 +222,15 @@ class Planner:
                 plan(session, f"{kind}:{appointment.id}", kind, person.member_id, due,
                      send_at=send_at, case_id=appointment.case_id,
                      appointment_id=appointment.id)  # fmt: skip
+
+    def unfit(
+        self, session: Session, case_id: int, starts_at: datetime, attendees: list[str]
+    ) -> list[ReminderKind]:
+        """The person's reminders an appointment at `starts_at` would not get: no moment
+        within their grace, before it, falls in the hours the person can be contacted."""
+        person = consenting_beneficiary(session, case_id)
+        sends = self._sends(person, starts_at, attendees)
+        return [kind for kind, (_due, send_at) in sends.items() if send_at is None]
 
     def _sends(
         self, person: Beneficiary | None, starts_at: datetime, attendees: list[str]
