@@ -98,13 +98,22 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
 
 
 def _appointment_lines(coming: list[Appointment], zone: ZoneInfo) -> list[str]:
-    """The next appointment."""
+    """The next appointment, and each coming one the person said they cannot come to."""
     next_text = (
         f"{format_datetime(coming[0].starts_at, zone)} — {appointment_kind_label(coming[0].kind)}"
         if coming
         else "—"
     )
-    return [_("Prochain rendez-vous : {what}").format(what=next_text)]
+    lines = [_("Prochain rendez-vous : {what}").format(what=next_text)]
+    lines += [
+        _("⚠ Rendez-vous {kind} du {when} : la personne ne peut pas venir").format(
+            kind=appointment_kind_label(appointment.kind),
+            when=format_datetime(appointment.starts_at, zone),
+        )
+        for appointment in coming
+        if appointment.cannot_come_at is not None
+    ]
+    return lines
 
 
 def _reminder_lines(
@@ -117,9 +126,11 @@ def _reminder_lines(
     zone = application.settings.zone
     lines = []
     for appointment in coming:
-        unfit = unfit_reminders(
-            application.engine, application.planner, case.id, appointment.starts_at,
-            appointment.attendees,
+        unfit = (
+            unfit_reminders(application.engine, application.planner, case.id,
+                            appointment.starts_at, appointment.attendees)
+            if appointment.cannot_come_at is None
+            else []
         )  # fmt: skip
         if unfit:
             lines.append(
@@ -208,6 +219,7 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
             | "appointment_cancelled"
             | "appointment_held"
             | "appointment_missed"
+            | "appointment_cannot_come"
         ):
             return _appointment_event(application, event, actor)
         case _:
@@ -286,6 +298,7 @@ _APPOINTMENT_EVENTS = {
     "appointment_cancelled": N_("{name} : rendez-vous du {when} annulé ({reason})"),
     "appointment_held": N_("{name} : rendez-vous du {when} tenu"),
     "appointment_missed": N_("{name} : rendez-vous du {when} manqué"),
+    "appointment_cannot_come": N_("la personne ne peut pas venir au rendez-vous du {when}"),
 }
 
 

@@ -16,19 +16,31 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import N_, _, format_date, format_datetime, language_of, ngettext, use_language
-from bot.labels import appointment_kind_label, phase_label, reminder_kind_label, status_label
+from bot.labels import (
+    appointment_kind_label,
+    cannot_come_label,
+    phase_label,
+    reminder_kind_label,
+    status_label,
+)
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import ID, id_in, refuse_button, remove_buttons
 from domain.reminders import RETRY_LIMIT, carrier, retry_delay, review_notices, send_time
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus, Role
-from storage.appointments import appointments_on, get_appointment, next_appointment
+from storage.appointments import (
+    appointments_on,
+    get_appointment,
+    next_appointment,
+    record_cannot_come,
+)
 from storage.case_flow import current_phase
 from storage.cases import case_events, get_case, list_cases, open_cases
 from storage.database import session_scope
 from storage.members import active_members, get_member
 from storage.models import Appointment, Beneficiary, Member, Reminder
 from storage.reminders import (
+    announces,
     claim_due,
     finish,
     owed_together,
@@ -74,6 +86,9 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
         finish(application.engine, reminder.id, S.CANCELLED, now)
         return
     to_person = reminder.kind in BENEFICIARY_KINDS and appointment is not None
+    if to_person and appointment.cannot_come_at is not None:
+        finish(application.engine, reminder.id, S.CANCELLED, now, "cannot_come")
+        return
     allowed = _allowed_time(application, reminder, member, appointment, now)
     if allowed is None:
         finish(application.engine, reminder.id, S.SKIPPED, now, "too_late")
@@ -236,10 +251,11 @@ def _digest(application: RelaisApplication, member: Member, reminder: Reminder) 
     if not entries:
         return None
     lines = [_("Vos rendez-vous du jour :")]
-    lines += [
-        f"• {appointment.starts_at.astimezone(application.settings.zone):%H:%M} — {case.reference} — {appointment_kind_label(appointment.kind)} — {appointment.place}"
-        for appointment, case in entries
-    ]
+    for appointment, case in entries:
+        line = f"• {appointment.starts_at.astimezone(application.settings.zone):%H:%M} — {case.reference} — {appointment_kind_label(appointment.kind)} — {appointment.place}"
+        if appointment.cannot_come_at is not None:
+            line = f"{line} — {cannot_come_label()}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -355,21 +371,35 @@ async def answer_reminder(update: Update, context: RelaisContext) -> None:
     ):
         await refuse_button(update, context)
         return
-    await query.answer(_("Merci, c'est noté."))
+    appointment = get_appointment(context.engine, reminder.appointment_id)
+    # Moved or cancelled since the message: the answer would be about another appointment.
+    current = appointment is not None and announces(reminder, appointment)
+    await query.answer(
+        _("Merci, c'est noté.")
+        if current
+        else _("Ce rendez-vous a changé depuis ce rappel : votre réponse n'est pas enregistrée."),
+        show_alert=not current,
+    )
     await remove_buttons(query)
-    if answer == "no":
-        await _tell_worker_cancelled(context.relais, reminder)
+    if not current or answer != "no":
+        return
+    # Said once is enough: a second tap (the other reminder's message) tells nobody again.
+    if record_cannot_come(
+        context.engine, appointment.id, context.known_member, context.relais.now()
+    ):
+        await _tell_worker_cancelled(context.relais, reminder, appointment)
 
 
-async def _tell_worker_cancelled(application: RelaisApplication, reminder: Reminder) -> None:
-    appointment = get_appointment(application.engine, reminder.appointment_id)
+async def _tell_worker_cancelled(
+    application: RelaisApplication, reminder: Reminder, appointment: Appointment
+) -> None:
     case = get_case(application.engine, reminder.case_id) if reminder.case_id else None
     worker = (
         get_member(application.engine, case.assigned_worker_id)
         if case and case.assigned_worker_id
         else None
     )
-    if worker is None or appointment is None:
+    if worker is None:
         return
     with use_language(language_of(worker, application.settings.default_language)):
         text = _(

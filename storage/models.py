@@ -202,6 +202,9 @@ class Appointment(SQLModel, table=True):
     )
     created_by_id: int = Field(foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the supported person answered « Je ne peux pas venir »: nothing more is sent to
+    # them for it. Moving the appointment clears it.
+    cannot_come_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ReservedHome(SQLModel, table=True):

@@ -56,6 +56,7 @@ def plan(
     elif existing.status in (S.PENDING, S.CANCELLED):
         existing.due_at, existing.original_due_at = send_at, due_at
         existing.status, existing.attempts, existing.last_error = S.PENDING, 0, None
+        existing.payload = payload or {}
 
 
 def plan_now(
@@ -72,13 +73,14 @@ def plan_now(
     return True
 
 
-def cancel_pending(session: Session, **where: object) -> None:
-    """Cancel the pending reminders of an appointment, a case or a member (and of a kind)."""
+def cancel_pending(session: Session, why: str | None = None, **where: object) -> None:
+    """Cancel the pending reminders of an appointment, a case or a member (and of a kind),
+    saying why when the card should tell (bot.labels names the reasons)."""
     conditions = [getattr(Reminder, field) == value for field, value in where.items()]
     session.execute(
         update(Reminder)
         .where(col(Reminder.status) == S.PENDING, *conditions)
-        .values(status=S.CANCELLED, last_error=None)  # not the last retry's
+        .values(status=S.CANCELLED, last_error=why)
     )
 
 
@@ -160,6 +162,15 @@ def owed_together(engine: Engine, reminder: Reminder, now: datetime) -> set[Remi
         return set(session.exec(query))
 
 
+def announces(reminder: Reminder, appointment: Appointment) -> bool:
+    """Whether a reminder's message still tells this appointment as it stands: scheduled, at
+    the time the reminder was planned for (a message sent before a move tells the old one)."""
+    planned_for = reminder.payload.get("starts_at")
+    return appointment.status is AppointmentStatus.SCHEDULED and (
+        planned_for is None or datetime.fromisoformat(planned_for) == appointment.starts_at
+    )
+
+
 def unfit_reminders(
     engine: Engine, planner: "Planner", case_id: int, starts_at: datetime, attendees: list[str]
 ) -> list[ReminderKind]:
@@ -203,12 +214,14 @@ class Planner:
     def appointment(self, session: Session, appointment: Appointment) -> None:
         """The beneficiary's two reminders (if they agreed and attend) and the staff digest.
 
-        A reminder that cannot fit (`unfit`) is not planned."""
+        A reminder that cannot fit (`unfit`) is not planned; once the person said they cannot
+        come, none is."""
         cancel_pending(session, appointment_id=appointment.id)
         if appointment.status is not AppointmentStatus.SCHEDULED:
             return
         case = session.get(Case, appointment.case_id)
-        self._remind_person(session, appointment)
+        if appointment.cannot_come_at is None:  # once they said so, nothing more for the person
+            self._remind_person(session, appointment)
         day = appointment.starts_at.astimezone(self.zone).date()
         for member_id in self._staff_attending(case, appointment):
             plan(session, f"digest:{member_id}:{day}", ReminderKind.DAILY_DIGEST, member_id,
@@ -220,8 +233,8 @@ class Planner:
         for kind, (due, send_at) in sends.items():
             if send_at is not None:
                 plan(session, f"{kind}:{appointment.id}", kind, person.member_id, due,
-                     send_at=send_at, case_id=appointment.case_id,
-                     appointment_id=appointment.id)  # fmt: skip
+                     send_at=send_at, case_id=appointment.case_id, appointment_id=appointment.id,
+                     payload={"starts_at": appointment.starts_at.isoformat()})  # fmt: skip
 
     def unfit(
         self, session: Session, case_id: int, starts_at: datetime, attendees: list[str]

@@ -252,6 +252,74 @@ async def test_je_ne_peux_pas_venir_tells_the_worker_at_once(intake: RelaisUnder
     )
 
 
+async def test_once_the_person_cannot_come_nothing_more_is_sent_until_the_worker_moves_it(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await story.at(at(2026, 11, 30, 18, 0))
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    await story.person.tap("Je ne peux pas venir")
+    await story.person.tap_data(f"rm:no:{eve.id}")  # again, as a second device would
+    told = "la personne ne pourra pas venir au rendez-vous du 1 décembre 2026 à 14:00."
+    assert [text for text in story.worker.texts() if text.endswith(told)] == [
+        f"Dossier {cases(intake)[0].reference} : {told}"
+    ], "told once"
+    # The same safe hours again, on the enrollment's message: every reminder is re-planned.
+    [choices] = [m for m in story.person.bot_messages() if m.text.startswith("C'est prêt.")]
+    await story.person.tap_data("bf:h:540:1200", message_id=choices.message_id)
+    soon = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_SOON)
+    assert (soon.status, soon.last_error) == (ReminderStatus.CANCELLED, "cannot_come")
+
+    reference = cases(intake)[0].reference
+    await story.at(at(2026, 12, 1, 8, 0))
+    assert story.worker.last_text == (
+        f"Vos rendez-vous du jour :\n• 14:00 — {reference} — suivi — Locaux"
+        " — la personne ne peut pas venir"
+    )
+    await story.at(at(2026, 12, 1, 12, 0))
+    assert received(story.person) == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."], (
+        "the evening's only: the 2-hours-before one is not sent"
+    )
+    await open_card(story.worker, reference)
+    card = story.worker.last_text
+    assert "⚠ Rendez-vous suivi du 1 décembre 2026 à 14:00 : la personne ne peut pas venir" in card
+    assert (
+        "⏰ rappel 2 h avant, 1 décembre 2026 à 12:00 — annulé (la personne ne peut pas venir)"
+        in card
+    )
+    assert "la personne ne peut pas venir au rendez-vous du 1 décembre 2026 à 14:00" in card
+
+    await story.worker.tap("Rendez-vous")
+    await story.worker.tap("Déplacer")
+    await story.worker.send("3/12 10h")
+    card = story.worker.last_text
+    assert "⚠ Rendez-vous" not in card, "moved: the mark is cleared"
+    assert "⏰ rappel 2 h avant, 3 décembre 2026 à 09:00 — prévu" in card, "8:00, safe from 9:00"
+    await story.at(at(2026, 12, 3, 9, 0))
+    assert received(story.person)[-1] == "Rappel : rendez-vous le 3 décembre 2026 à 10:00."
+
+
+async def test_an_answer_to_the_reminder_of_a_moved_appointment_is_not_taken_for_the_new_time(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await story.at(at(2026, 11, 30, 18, 0))
+    reminder_message = story.person.last_keyboard_message().message_id
+    await open_card(story.worker, cases(intake)[0].reference)
+    await story.worker.tap("Rendez-vous")
+    await story.worker.tap("Déplacer")
+    await story.worker.send("3/12 10h")
+    await story.person.tap("Je ne peux pas venir", message_id=reminder_message)
+    assert story.person.alerts[-1] == (
+        "Ce rendez-vous a changé depuis ce rappel : votre réponse n'est pas enregistrée."
+    )
+    assert not any("ne pourra pas venir" in text for text in story.worker.texts())
+    await open_card(story.worker, cases(intake)[0].reference)
+    assert "la personne ne peut pas venir" not in story.worker.last_text
+
+
 async def test_a_person_who_blocked_the_bot_is_failed_at_once_and_the_worker_told(
     intake: RelaisUnderTest,
 ) -> None:
