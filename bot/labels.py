@@ -134,6 +134,14 @@ def cancel_reason_label(reason: str) -> str:
     return _(_CANCEL_REASONS[reason])
 
 
+# An appointment the supported person answered « Je ne peux pas venir » to.
+_CANNOT_COME = N_("la personne ne peut pas venir")
+
+
+def cannot_come_label() -> str:
+    return _(_CANNOT_COME)
+
+
 def attendee_label(attendee: str) -> str:
     return _(_ATTENDEES[attendee])
 
@@ -174,6 +182,8 @@ _REMINDER_ERRORS = {
     "flood_control": N_("Telegram a demandé d'attendre"),
     "safe_hours": N_("en attente des heures sûres"),
     "nothing_to_say": N_("rien à annoncer"),
+    "cannot_come": _CANNOT_COME,
+    "merged": N_("regroupé avec le rappel suivant"),
 }
 
 
@@ -197,6 +207,7 @@ _AUDIT_ACTIONS = {
     "case.appointment_cancelled": N_("rendez-vous annulé"),
     "case.appointment_held": N_("rendez-vous tenu"),
     "case.appointment_missed": N_("rendez-vous manqué"),
+    "case.appointment_cannot_come": N_("la personne ne peut pas venir au rendez-vous"),
     "case.consent_given": N_("accord de la personne"),
     "case.consent_withdrawn": N_("retrait de la personne"),
     "case.home_assigned": N_("logement attribué"),

@@ -39,7 +39,12 @@ from bot.buttons import (
 )
 from bot.context import RelaisContext
 from bot.i18n import N_, _, format_datetime
-from bot.labels import appointment_kind_label, attendee_label, cancel_reason_label
+from bot.labels import (
+    appointment_kind_label,
+    attendee_label,
+    cancel_reason_label,
+    reminder_kind_label,
+)
 from conversations.cases import load_worker_case, send_card
 from conversations.common import (
     abandon,
@@ -67,6 +72,7 @@ from storage.appointments import (
 )
 from storage.cases import get_case
 from storage.models import Appointment
+from storage.reminders import unfit_reminders
 
 KIND, WHEN, PLACE, ATTENDEES, CONFIRM = "kind", "when", "place", "attendees", "confirm"
 DRAFT = "appointment"
@@ -379,9 +385,11 @@ async def _save_move(
     except AppointmentRefused:
         await update.effective_chat.send_message(_("Ce n'est plus possible pour ce rendez-vous."))
         return _end(context)
-    await update.effective_chat.send_message(
-        _("Rendez-vous déplacé : {what}").format(what=describe(context, appointment))
+    lines = [_("Rendez-vous déplacé : {what}").format(what=describe(context, appointment))]
+    lines += _unfit_lines(
+        context, appointment.case_id, appointment.starts_at, appointment.attendees
     )
+    await update.effective_chat.send_message("\n".join(lines))
     await send_card(update, context, get_case(context.engine, appointment.case_id))
     return _end(context)
 
@@ -445,18 +453,35 @@ async def toggle_attendee(update: Update, context: RelaisContext) -> str:
 async def _ask_confirmation(update: Update, context: RelaisContext) -> str:
     draft = context.user_data[DRAFT]
     case = get_case(context.engine, draft["case"])
+    starts_at = datetime.fromisoformat(draft["at"])
     text = _("Rendez-vous pour {reference} :\n{kind}, {when}\n{place}\nAvec : {who}").format(
         reference=case.reference if case else "?",
         kind=appointment_kind_label(AppointmentKind(draft["kind"])),
-        when=format_datetime(datetime.fromisoformat(draft["at"]), context.settings.zone),
+        when=format_datetime(starts_at, context.settings.zone),
         place=draft["place"],
         who=", ".join(attendee_label(key) for key in draft["attendees"]),
     )
+    lines = [text, *_unfit_lines(context, draft["case"], starts_at, draft["attendees"])]
     keyboard = InlineKeyboardMarkup(
         [[SaveAppointment().button(_("Enregistrer")), _cancel_button()]]
     )
-    await update.effective_chat.send_message(text, reply_markup=keyboard)
+    await update.effective_chat.send_message("\n".join(lines), reply_markup=keyboard)
     return CONFIRM
+
+
+def _unfit_lines(
+    context: RelaisContext, case_id: int, starts_at: datetime, attendees: list[str]
+) -> list[str]:
+    """The reminders the person cannot get at this time, for the worker to know (and perhaps
+    choose another time)."""
+    unfit = unfit_reminders(context.engine, context.relais.planner, case_id, starts_at, attendees)
+    if not unfit:
+        return []
+    return [
+        _(
+            "⚠ Pas de rappel possible : hors des heures où la personne peut être contactée ({reminders})."
+        ).format(reminders=", ".join(reminder_kind_label(kind) for kind in unfit))
+    ]
 
 
 async def save(update: Update, context: RelaisContext) -> int:

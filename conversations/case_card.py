@@ -1,6 +1,7 @@
 """The case card: where a case stands in one glance, with only the actions allowed now."""
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -34,18 +35,20 @@ from conversations.report_texts import option
 from domain.access import Act
 from domain.vocabulary import AppointmentKind, ReminderStatus, Role
 from storage.access import allows, moves_for
-from storage.appointments import CANCEL_REASONS, next_appointment
+from storage.appointments import CANCEL_REASONS, case_appointments
 from storage.beneficiaries import eligible, has_consenting_beneficiary
 from storage.case_flow import current_phase, notes_of
 from storage.cases import case_events
 from storage.homes import HOUSING_STATUSES, home_of
 from storage.members import get_member
-from storage.models import Case, CaseEvent, Member
-from storage.reminders import reminders_of_case
+from storage.models import Appointment, Case, CaseEvent, Member
+from storage.reminders import reminders_of_case, unfit_reminders
 
 EVENTS_SHOWN = 5
 REMINDERS_SHOWN = 4
 NOTES_SHOWN = 3
+# The reminder states whose reason the card gives (a pending one's is only the last retry's).
+EXPLAINED = (ReminderStatus.FAILED, ReminderStatus.CANCELLED)
 
 
 def card_text(application: RelaisApplication, case: Case, reader: Member, now: datetime) -> str:
@@ -69,13 +72,12 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
                 max_days=planned.max_days,
             )
         )
-    coming = next_appointment(application.engine, case.id, now)
-    next_text = (
-        f"{format_datetime(coming.starts_at, zone)} — {appointment_kind_label(coming.kind)}"
-        if coming
-        else "—"
-    )
-    lines.append(_("Prochain rendez-vous : {what}").format(what=next_text))
+    coming = [
+        appointment
+        for appointment in case_appointments(application.engine, case.id)
+        if appointment.starts_at > now
+    ]
+    lines += _appointment_lines(coming, zone)
     home = home_of(application.engine, case.id)
     if home is not None:
         lines.append(
@@ -98,7 +100,7 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
             )
             for note in notes_of(application.engine, case.id, NOTES_SHOWN)
         ]
-    lines += _reminder_lines(application, case, reader)
+    lines += _reminder_lines(application, case, reader, coming)
     events = case_events(application.engine, case.id)[-EVENTS_SHOWN:]
     lines.append(_("Derniers événements :"))
     lines += [
@@ -108,15 +110,54 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
     return "\n".join(lines)
 
 
-def _reminder_lines(application: RelaisApplication, case: Case, reader: Member) -> list[str]:
-    """So that a worker can see that the person was reminded (or why not)."""
+def _appointment_lines(coming: list[Appointment], zone: ZoneInfo) -> list[str]:
+    """The next appointment, and each coming one the person said they cannot come to."""
+    next_text = (
+        f"{format_datetime(coming[0].starts_at, zone)} — {appointment_kind_label(coming[0].kind)}"
+        if coming
+        else "—"
+    )
+    lines = [_("Prochain rendez-vous : {what}").format(what=next_text)]
+    lines += [
+        _("⚠ Rendez-vous {kind} du {when} : la personne ne peut pas venir").format(
+            kind=appointment_kind_label(appointment.kind),
+            when=format_datetime(appointment.starts_at, zone),
+        )
+        for appointment in coming
+        if appointment.cannot_come_at is not None
+    ]
+    return lines
+
+
+def _reminder_lines(
+    application: RelaisApplication, case: Case, reader: Member, coming: list[Appointment]
+) -> list[str]:
+    """So that a worker can see that the person was reminded (or why not), and which coming
+    appointments they cannot be reminded of."""
     if reader.role is not Role.WORKER:
         return []
     zone = application.settings.zone
     lines = []
+    for appointment in coming:
+        unfit = (
+            unfit_reminders(application.engine, application.planner, case.id,
+                            appointment.starts_at, appointment.attendees)
+            if appointment.cannot_come_at is None
+            else []
+        )  # fmt: skip
+        if unfit:
+            lines.append(
+                _(
+                    "⏰ Rendez-vous {kind} du {when} — pas de rappel possible : hors des heures où la personne peut être contactée ({reminders})"
+                ).format(
+                    kind=appointment_kind_label(appointment.kind),
+                    when=format_datetime(appointment.starts_at, zone),
+                    reminders=", ".join(reminder_kind_label(kind) for kind in unfit),
+                )
+            )
     for reminder in reminders_of_case(application.engine, case.id, REMINDERS_SHOWN):
         state = reminder_status_label(reminder.status)
-        if reminder.status is ReminderStatus.FAILED and reminder.last_error:
+        if reminder.status in EXPLAINED and reminder.last_error:
             state = f"{state} ({reminder_error_label(reminder.last_error)})"
         lines.append(
             _("⏰ {kind}, {when} — {state}").format(
@@ -191,6 +232,7 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
             | "appointment_cancelled"
             | "appointment_held"
             | "appointment_missed"
+            | "appointment_cannot_come"
         ):
             return _appointment_event(application, event, actor)
         case _:
@@ -258,6 +300,7 @@ _APPOINTMENT_EVENTS = {
     "appointment_cancelled": N_("{name} : rendez-vous du {when} annulé ({reason})"),
     "appointment_held": N_("{name} : rendez-vous du {when} tenu"),
     "appointment_missed": N_("{name} : rendez-vous du {when} manqué"),
+    "appointment_cannot_come": N_("la personne ne peut pas venir au rendez-vous du {when}"),
 }
 
 

@@ -17,19 +17,38 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.buttons import ReminderAnswer
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import N_, _, format_date, format_datetime, language_of, ngettext, use_language
-from bot.labels import appointment_kind_label, phase_label, status_label
+from bot.labels import (
+    appointment_kind_label,
+    cannot_come_label,
+    phase_label,
+    reminder_kind_label,
+    status_label,
+)
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import refuse_button, remove_buttons
-from domain.reminders import RETRY_LIMIT, next_allowed, retry_delay, review_notices, still_useful
+from domain.reminders import RETRY_LIMIT, carrier, retry_delay, review_notices, send_time
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus, Role
-from storage.appointments import appointments_on, get_appointment, next_appointment
+from storage.appointments import (
+    appointments_on,
+    get_appointment,
+    next_appointment,
+    record_cannot_come,
+)
 from storage.case_flow import current_phase
 from storage.cases import case_events, get_case, list_cases, open_cases
 from storage.database import session_scope
 from storage.members import active_members, get_member
 from storage.models import Appointment, Beneficiary, Member, Reminder
-from storage.reminders import claim_due, finish, plan_now, release_stuck, retry_later
+from storage.reminders import (
+    announces,
+    claim_due,
+    finish,
+    owed_together,
+    plan_now,
+    release_stuck,
+    retry_later,
+)
 
 logger = logging.getLogger(__name__)
 K, S = ReminderKind, ReminderStatus
@@ -67,9 +86,12 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
     if appointment is not None and appointment.status is not AppointmentStatus.SCHEDULED:
         finish(application.engine, reminder.id, S.CANCELLED, now)
         return
-    if not still_useful(
-        reminder.kind, reminder.due_at, now, appointment.starts_at if appointment else None
-    ):
+    to_person = reminder.kind in BENEFICIARY_KINDS and appointment is not None
+    if to_person and appointment.cannot_come_at is not None:
+        finish(application.engine, reminder.id, S.CANCELLED, now, "cannot_come")
+        return
+    allowed = _allowed_time(application, reminder, member, appointment, now)
+    if allowed is None:
         finish(application.engine, reminder.id, S.SKIPPED, now, "too_late")
         await _tell_worker(
             application, reminder, N_("trop tard : le bot était arrêté ou Telegram injoignable")
@@ -78,7 +100,9 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
     if reminder.kind is K.ESCALATION:
         await _escalate(application, reminder)
         return
-    allowed = _allowed_time(application, reminder, member, now)
+    if to_person and carrier(owed_together(application.engine, reminder, now)) != reminder.kind:
+        finish(application.engine, reminder.id, S.CANCELLED, now, "merged")
+        return
     if allowed > now:
         retry_later(application.engine, reminder.id, allowed, "safe_hours")
         return
@@ -107,11 +131,24 @@ def _profile(application: RelaisApplication, member: Member) -> Beneficiary | No
 
 
 def _allowed_time(
-    application: RelaisApplication, reminder: Reminder, member: Member, now: datetime
-) -> datetime:
+    application: RelaisApplication,
+    reminder: Reminder,
+    member: Member,
+    appointment: Appointment | None,
+    now: datetime,
+) -> datetime | None:
+    """When the reminder may go out, from now on; None when that is past its grace, which
+    counts from the time it was owed however often it was held or retried."""
     profile = _profile(application, member) if member.role is Role.BENEFICIARY else None
-    safe = (profile.safe_from, profile.safe_until) if profile else None
-    return next_allowed(now, application.settings.zone, application.programme.reminders, safe)
+    return send_time(
+        reminder.kind,
+        reminder.original_due_at,
+        now,
+        appointment.starts_at if appointment else None,
+        application.settings.zone,
+        application.programme.reminders,
+        (profile.safe_from, profile.safe_until) if profile else None,
+    )
 
 
 async def _send(
@@ -215,10 +252,11 @@ def _digest(application: RelaisApplication, member: Member, reminder: Reminder) 
     if not entries:
         return None
     lines = [_("Vos rendez-vous du jour :")]
-    lines += [
-        f"• {appointment.starts_at.astimezone(application.settings.zone):%H:%M} — {case.reference} — {appointment_kind_label(appointment.kind)} — {appointment.place}"
-        for appointment, case in entries
-    ]
+    for appointment, case in entries:
+        line = f"• {appointment.starts_at.astimezone(application.settings.zone):%H:%M} — {case.reference} — {appointment_kind_label(appointment.kind)} — {appointment.place}"
+        if appointment.cannot_come_at is not None:
+            line = f"{line} — {cannot_come_label()}"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -290,21 +328,28 @@ async def plan_periodic(context: RelaisContext) -> None:
 
 
 async def _tell_worker(application: RelaisApplication, reminder: Reminder, why: str) -> None:
-    """A supported person's reminder did not reach them: their worker must know."""
+    """A supported person's reminder did not reach them: their worker must know which one."""
     if reminder.kind not in BENEFICIARY_KINDS or reminder.case_id is None:
         return
     case = get_case(application.engine, reminder.case_id)
+    appointment = get_appointment(application.engine, reminder.appointment_id)
     worker = (
         get_member(application.engine, case.assigned_worker_id)
         if case and case.assigned_worker_id
         else None
     )
-    if worker is None:
+    if worker is None or appointment is None:
         return
     with use_language(language_of(worker, application.settings.default_language)):
         text = _(
-            "Dossier {reference} : le rappel de rendez-vous n'a pas pu être envoyé à la personne ({why})."
-        ).format(reference=case.reference, why=_(why))
+            "Dossier {reference} : le {reminder} du rendez-vous {kind} du {when} n'a pas pu être envoyé à la personne ({why})."
+        ).format(
+            reference=case.reference,
+            reminder=reminder_kind_label(reminder.kind),
+            kind=appointment_kind_label(appointment.kind),
+            when=format_datetime(appointment.starts_at, application.settings.zone),
+            why=_(why),
+        )
     try:
         await application.bot.send_message(worker.telegram_id, text)
     except TelegramError as error:
@@ -326,21 +371,35 @@ async def answer_reminder(update: Update, context: RelaisContext) -> None:
     ):
         await refuse_button(update, context)
         return
-    await query.answer(_("Merci, c'est noté."))
+    appointment = get_appointment(context.engine, reminder.appointment_id)
+    # Moved or cancelled since the message: the answer would be about another appointment.
+    current = appointment is not None and announces(reminder, appointment)
+    await query.answer(
+        _("Merci, c'est noté.")
+        if current
+        else _("Ce rendez-vous a changé depuis ce rappel : votre réponse n'est pas enregistrée."),
+        show_alert=not current,
+    )
     await remove_buttons(query)
-    if answer.answer == "no":
-        await _tell_worker_cancelled(context.relais, reminder)
+    if not current or answer.answer != "no":
+        return
+    # Said once is enough: a second tap (the other reminder's message) tells nobody again.
+    if record_cannot_come(
+        context.engine, appointment.id, context.known_member, context.relais.now()
+    ):
+        await _tell_worker_cancelled(context.relais, reminder, appointment)
 
 
-async def _tell_worker_cancelled(application: RelaisApplication, reminder: Reminder) -> None:
-    appointment = get_appointment(application.engine, reminder.appointment_id)
+async def _tell_worker_cancelled(
+    application: RelaisApplication, reminder: Reminder, appointment: Appointment
+) -> None:
     case = get_case(application.engine, reminder.case_id) if reminder.case_id else None
     worker = (
         get_member(application.engine, case.assigned_worker_id)
         if case and case.assigned_worker_id
         else None
     )
-    if worker is None or appointment is None:
+    if worker is None:
         return
     with use_language(language_of(worker, application.settings.default_language)):
         text = _(

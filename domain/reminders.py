@@ -5,6 +5,7 @@ day-before reminder of a Monday appointment after the spring clock change is sti
 18:00 on the Sunday, whatever UTC says.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -101,6 +102,44 @@ def still_useful(
     if event_at is not None and now >= event_at:
         return False
     return now - due_at <= GRACE[kind]
+
+
+def send_time(
+    kind: ReminderKind,
+    due_at: datetime,
+    earliest: datetime,
+    event_at: datetime | None,
+    zone: ZoneInfo,
+    rules: ReminderRules,
+    safe: tuple[int, int] | None,
+) -> datetime | None:
+    """When a reminder owed at `due_at` goes out: the first allowed moment from `earliest` on
+    (its due time when it is planned, the present when it is dispatched late), provided that
+    moment is still within its grace counted from `due_at`, the time it was owed, and before
+    what it announces. None: no such moment, it can no longer be sent usefully."""
+    moment = next_allowed(max(due_at, earliest), zone, rules, safe)
+    return moment if still_useful(kind, due_at, moment, event_at) else None
+
+
+def appointment_sends(
+    starts_at: datetime, zone: ZoneInfo, rules: ReminderRules, safe: tuple[int, int]
+) -> dict[ReminderKind, tuple[datetime, datetime | None]]:
+    """The person's reminders of an appointment: when each is owed and when it goes out,
+    None for one that cannot fit (no allowed moment within its grace before the appointment)."""
+    return {
+        kind: (due, send_time(kind, due, due, starts_at, zone, rules, safe))
+        for kind, due in appointment_reminders(starts_at, zone, rules).items()
+    }
+
+
+# An appointment's reminders to the person, from the earliest to the latest.
+APPOINTMENT_KINDS = (K.APPOINTMENT_EVE, K.APPOINTMENT_SOON)
+
+
+def carrier(owed: Collection[ReminderKind]) -> ReminderKind:
+    """Of an appointment's reminders owed together, the one sent: the latest (its wording and
+    its buttons); the others go with it, so that the person gets one message, not two."""
+    return max(owed, key=APPOINTMENT_KINDS.index)
 
 
 RETRY_LIMIT = 5

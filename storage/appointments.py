@@ -1,15 +1,16 @@
-"""Appointments on a case: scheduled, moved, cancelled with a reason, held or missed."""
+"""Appointments on a case: scheduled, moved, cancelled with a reason, held or missed; the
+supported person may say they cannot come."""
 
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, or_
+from sqlalchemy import Engine, or_, update
 from sqlmodel import Session, col, select
 
 from domain.vocabulary import AppointmentKind, AppointmentStatus, CaseStatus, Role
 from storage.database import session_scope
 from storage.models import Appointment, Case, CaseEvent, Member
-from storage.reminders import Planner
+from storage.reminders import Planner, cancel_pending
 
 CANCEL_REASONS = ("person_unavailable", "worker_unavailable", "not_needed", "other")
 
@@ -64,7 +65,8 @@ def reschedule(
         raise AppointmentRefused("an appointment is in the future")
     with session_scope(engine) as session:
         appointment = _scheduled(session.get(Appointment, appointment_id))
-        appointment.starts_at = starts_at
+        # A new time is a new question for the person: their « cannot come » was for the old.
+        appointment.starts_at, appointment.cannot_come_at = starts_at, None
         session.add(_event(appointment, actor, now, "appointment_moved"))
         _replan(session, appointment, planner)
         return appointment
@@ -105,6 +107,31 @@ def record_outcome(
         session.add(
             _event(appointment, actor, now, "appointment_held" if held else "appointment_missed")
         )
+        return appointment
+
+
+def record_cannot_come(
+    engine: Engine, appointment_id: int, person: Member, now: datetime
+) -> Appointment | None:
+    """The person answered « Je ne peux pas venir »: the appointment is marked, their pending
+    reminders of it cancelled, the timeline told, in one transaction. None when there is
+    nothing new to record (no longer scheduled, or already said)."""
+    with session_scope(engine) as session:
+        # One conditional UPDATE: two taps at once record it (and tell the worker) once.
+        marked = session.execute(
+            update(Appointment)
+            .where(
+                col(Appointment.id) == appointment_id,
+                col(Appointment.status) == AppointmentStatus.SCHEDULED,
+                col(Appointment.cannot_come_at).is_(None),
+            )
+            .values(cannot_come_at=now)
+        )
+        if marked.rowcount != 1:
+            return None
+        appointment = session.get(Appointment, appointment_id)
+        cancel_pending(session, "cannot_come", appointment_id=appointment_id, member_id=person.id)
+        session.add(_event(appointment, person, now, "appointment_cannot_come"))
         return appointment
 
 

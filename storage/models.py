@@ -202,6 +202,9 @@ class Appointment(SQLModel, table=True):
     )
     created_by_id: int = Field(foreign_key="member.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When the supported person answered « Je ne peux pas venir »: nothing more is sent to
+    # them for it. Moving the appointment clears it.
+    cannot_come_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class ReservedHome(SQLModel, table=True):
@@ -263,6 +266,11 @@ class Beneficiary(SQLModel, table=True):
     auto_delete_hours: int | None = None
 
 
+def _same_as_due_at(context: Any) -> datetime:
+    """A reminder written without its original due time was owed when it is due."""
+    return context.get_current_parameters()["due_at"]
+
+
 class Reminder(SQLModel, table=True):
     """One message owed to one person at one time: the database is its only home."""
 
@@ -272,7 +280,12 @@ class Reminder(SQLModel, table=True):
     member_id: int = Field(foreign_key="member.id", index=True)
     case_id: int | None = Field(default=None, foreign_key="referral_case.id", index=True)
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id", index=True)
+    # When the dispatcher takes it: moved into the person's allowed hours, or on for a retry.
     due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    # When it was owed, by its rule: how late it may still be sent counts from here.
+    original_due_at: datetime = Field(
+        sa_type=UTCDateTime, sa_column_kwargs={"default": _same_as_due_at}
+    )
     status: ReminderStatus = Field(
         default=ReminderStatus.PENDING, sa_type=enum_type(ReminderStatus), index=True
     )

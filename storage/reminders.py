@@ -14,13 +14,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from domain.reminders import (
-    ReminderRules,
-    appointment_reminders,
-    digest_time,
-    next_allowed,
-    phase_checkpoints,
-)
+from domain.reminders import ReminderRules, appointment_sends, digest_time, phase_checkpoints
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus
 from storage.database import session_scope
 from storage.models import Appointment, Beneficiary, Case, CasePhase, Reminder
@@ -38,8 +32,13 @@ def plan(
     case_id: int | None = None,
     appointment_id: int | None = None,
     payload: dict | None = None,
+    send_at: datetime | None = None,
 ) -> None:
-    """Create the reminder, or move a pending one to its new time (same key, same reminder)."""
+    """Create the reminder, or move a pending one to its new time (same key, same reminder).
+
+    `due_at` is when it is owed; `send_at`, when it goes out if later (the person's allowed
+    hours)."""
+    send_at = send_at or due_at
     existing = session.exec(select(Reminder).where(Reminder.key == key)).first()
     if existing is None:
         session.add(
@@ -47,7 +46,8 @@ def plan(
                 key=key,
                 kind=kind,
                 member_id=member_id,
-                due_at=due_at,
+                due_at=send_at,
+                original_due_at=due_at,
                 case_id=case_id,
                 appointment_id=appointment_id,
                 payload=payload or {},
@@ -55,7 +55,9 @@ def plan(
         )
     elif existing.status in (S.PENDING, S.CANCELLED):
         # Planned again: maybe for someone else (a case taken over keeps its checkpoints' keys).
-        existing.due_at, existing.status, existing.attempts = due_at, S.PENDING, 0
+        existing.due_at, existing.original_due_at = send_at, due_at
+        existing.status, existing.attempts, existing.last_error = S.PENDING, 0, None
+        existing.payload = payload or {}
         existing.member_id = member_id
 
 
@@ -73,13 +75,14 @@ def plan_now(
     return True
 
 
-def cancel_pending(session: Session, **where: object) -> None:
-    """Cancel the pending reminders of an appointment, a case or a member (and of a kind)."""
+def cancel_pending(session: Session, why: str | None = None, **where: object) -> None:
+    """Cancel the pending reminders of an appointment, a case or a member (and of a kind),
+    saying why when the card should tell (bot.labels names the reasons)."""
     conditions = [getattr(Reminder, field) == value for field, value in where.items()]
     session.execute(
         update(Reminder)
         .where(col(Reminder.status) == S.PENDING, *conditions)
-        .values(status=S.CANCELLED)
+        .values(status=S.CANCELLED, last_error=why)
     )
 
 
@@ -148,6 +151,36 @@ def release_stuck(engine: Engine, claimed_before: datetime) -> int:
         return released.rowcount
 
 
+def owed_together(engine: Engine, reminder: Reminder, now: datetime) -> set[ReminderKind]:
+    """The kinds of the reminders of this one's appointment to the same person that are owed
+    by now and still go out (this one included): together, they are sent as one."""
+    with session_scope(engine) as session:
+        query = select(Reminder.kind).where(
+            Reminder.appointment_id == reminder.appointment_id,
+            Reminder.member_id == reminder.member_id,
+            col(Reminder.original_due_at) <= now,
+            col(Reminder.status).not_in((S.CANCELLED, S.SKIPPED)),
+        )
+        return set(session.exec(query))
+
+
+def announces(reminder: Reminder, appointment: Appointment) -> bool:
+    """Whether a reminder's message still tells this appointment as it stands: scheduled, at
+    the time the reminder was planned for (a message sent before a move tells the old one)."""
+    planned_for = reminder.payload.get("starts_at")
+    return appointment.status is AppointmentStatus.SCHEDULED and (
+        planned_for is None or datetime.fromisoformat(planned_for) == appointment.starts_at
+    )
+
+
+def unfit_reminders(
+    engine: Engine, planner: "Planner", case_id: int, starts_at: datetime, attendees: list[str]
+) -> list[ReminderKind]:
+    """The person's reminders an appointment at `starts_at` cannot have (Planner.unfit)."""
+    with session_scope(engine) as session:
+        return planner.unfit(session, case_id, starts_at, attendees)
+
+
 def reminders_of_case(engine: Engine, case_id: int, limit: int = 5) -> list[Reminder]:
     with session_scope(engine) as session:
         query = (
@@ -181,25 +214,46 @@ class Planner:
     zone: ZoneInfo
 
     def appointment(self, session: Session, appointment: Appointment) -> None:
-        """The beneficiary's two reminders (if they agreed and attend) and the staff digest."""
+        """The beneficiary's two reminders (if they agreed and attend) and the staff digest.
+
+        A reminder that cannot fit (`unfit`) is not planned; once the person said they cannot
+        come, none is."""
         cancel_pending(session, appointment_id=appointment.id)
         if appointment.status is not AppointmentStatus.SCHEDULED:
             return
         case = session.get(Case, appointment.case_id)
-        person = consenting_beneficiary(session, appointment.case_id)
-        if person is not None and "beneficiary" in appointment.attendees:
-            safe = (person.safe_from, person.safe_until)
-            for kind, due in appointment_reminders(
-                appointment.starts_at, self.zone, self.rules
-            ).items():
-                due = next_allowed(due, self.zone, self.rules, safe)
-                if due < appointment.starts_at:
-                    plan(session, f"{kind}:{appointment.id}", kind, person.member_id, due,
-                         case_id=case.id, appointment_id=appointment.id)  # fmt: skip
+        if appointment.cannot_come_at is None:  # once they said so, nothing more for the person
+            self._remind_person(session, appointment)
         day = appointment.starts_at.astimezone(self.zone).date()
         for member_id in self._staff_attending(case, appointment):
             plan(session, f"digest:{member_id}:{day}", ReminderKind.DAILY_DIGEST, member_id,
                  digest_time(day, self.zone, self.rules), payload={"day": day.isoformat()})  # fmt: skip
+
+    def _remind_person(self, session: Session, appointment: Appointment) -> None:
+        person = consenting_beneficiary(session, appointment.case_id)
+        sends = self._sends(person, appointment.starts_at, appointment.attendees)
+        for kind, (due, send_at) in sends.items():
+            if send_at is not None:
+                plan(session, f"{kind}:{appointment.id}", kind, person.member_id, due,
+                     send_at=send_at, case_id=appointment.case_id, appointment_id=appointment.id,
+                     payload={"starts_at": appointment.starts_at.isoformat()})  # fmt: skip
+
+    def unfit(
+        self, session: Session, case_id: int, starts_at: datetime, attendees: list[str]
+    ) -> list[ReminderKind]:
+        """The person's reminders an appointment at `starts_at` would not get: no moment
+        within their grace, before it, falls in the hours the person can be contacted."""
+        person = consenting_beneficiary(session, case_id)
+        sends = self._sends(person, starts_at, attendees)
+        return [kind for kind, (_due, send_at) in sends.items() if send_at is None]
+
+    def _sends(
+        self, person: Beneficiary | None, starts_at: datetime, attendees: list[str]
+    ) -> dict[ReminderKind, tuple[datetime, datetime | None]]:
+        if person is None or "beneficiary" not in attendees:
+            return {}
+        safe = (person.safe_from, person.safe_until)
+        return appointment_sends(starts_at, self.zone, self.rules, safe)
 
     def case(self, session: Session, case_id: int) -> None:
         """Re-plan every coming appointment of a case (the person just agreed to reminders)."""

@@ -87,6 +87,7 @@ def _appointment(appointment: Appointment) -> dict[str, Any]:
         "kind": appointment.kind.value,
         "place": appointment.place,
         "status": appointment.status.value,
+        "cannot_come_at": _time(appointment.cannot_come_at),
     }
 
 

@@ -7,6 +7,7 @@ from domain.vocabulary import Role
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import answer_addiction_report, cases, member
 from tests.test_case_follow_up import open_card
+from tests.test_reminders import a_story
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -176,3 +177,51 @@ async def test_only_workers_schedule_and_a_forged_appointment_button_changes_not
         assert worker.alerts[-1] == answer, forged
     await referent.send("/rdv")
     assert referent.last_text == "Aucun rendez-vous à venir."
+
+
+async def test_the_worker_is_told_which_reminders_cannot_reach_the_person_in_their_safe_hours(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0), hours="9 h – 12 h")
+    worker, reference = story.worker, cases(intake)[0].reference
+    await open_card(worker, reference)
+    await worker.tap("Rendez-vous")
+    await worker.tap("Nouveau rendez-vous")
+    await worker.tap("suivi")
+    await worker.send("1/12 15h")
+    await worker.tap("Locaux de Montjoie")
+    await worker.tap("Valider")
+    assert worker.last_text == (
+        f"Rendez-vous pour {reference} :\nsuivi, 1 décembre 2026 à 15:00\nLocaux de Montjoie\n"
+        "Avec : la personne accompagnée, le travailleur social\n"
+        "⚠ Pas de rappel possible : hors des heures où la personne peut être contactée"
+        " (rappel de la veille, rappel 2 h avant)."
+    ), "18:00 the evening before and 13:00–15:00 are outside 9–12"
+    await worker.tap("Enregistrer")
+    assert (
+        "⏰ Rendez-vous suivi du 1 décembre 2026 à 15:00 — pas de rappel possible : hors des"
+        " heures où la personne peut être contactée (rappel de la veille, rappel 2 h avant)"
+    ) in worker.last_text
+
+    await worker.tap("Rendez-vous")
+    await worker.tap("Déplacer")
+    await worker.send("1/12 10h30")
+    assert worker.texts()[-2] == (
+        "Rendez-vous déplacé : 1 décembre 2026 à 10:30 — suivi — Locaux de Montjoie\n"
+        "⚠ Pas de rappel possible : hors des heures où la personne peut être contactée"
+        " (rappel de la veille)."
+    ), "9:00, half an hour after 8:30, is within the 2-hours-before reminder's allowance"
+    assert (
+        "⏰ Rendez-vous suivi du 1 décembre 2026 à 10:30 — pas de rappel possible : hors des"
+        " heures où la personne peut être contactée (rappel de la veille)"
+    ) in worker.last_text
+    assert "⏰ rappel 2 h avant, 1 décembre 2026 à 09:00 — prévu" in worker.last_text
+
+    await worker.tap("Rendez-vous")
+    await worker.tap("Nouveau rendez-vous")
+    await worker.tap("suivi")
+    await worker.send("2/12 15h")
+    await worker.tap("Locaux de Montjoie")
+    await worker.tap("✓ la personne accompagnée")
+    await worker.tap("Valider")
+    assert "Pas de rappel possible" not in worker.last_text, "the person does not come"

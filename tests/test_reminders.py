@@ -1,11 +1,13 @@
 """Reminders reach people at the right local time, in their safe hours, and never silently fail."""
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
 
+from domain.programme import DEFAULT_FILE as DEFAULT_PROGRAMME
 from domain.vocabulary import AppointmentKind, ReminderKind, ReminderStatus, Role
 from storage.appointments import schedule
 from storage.database import session_scope
@@ -13,6 +15,7 @@ from storage.models import Member, Reminder
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import answer_addiction_report, cases, member
 from tests.test_beneficiary import a_violence_case, invitation_link, token_of
+from tests.test_case_follow_up import open_card
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -114,18 +117,105 @@ async def test_the_evening_before_a_monday_after_the_spring_clock_change_is_stil
     assert received(story.person) == ["Rappel : rendez-vous le 29 mars 2027 à 10:00."]
 
 
-async def test_quiet_and_safe_hours_move_the_send(intake: RelaisUnderTest) -> None:
+async def test_safe_hours_move_the_send_but_never_past_its_allowance(
+    intake: RelaisUnderTest,
+) -> None:
     story = await a_story(intake, at(2026, 11, 25, 10, 0), hours="9 h – 12 h")
-    story.appointment(at(2026, 12, 1, 15, 0))
+    story.appointment(at(2026, 12, 1, 10, 30))  # a morning appointment
     due = {r.kind: r.due_at for r in reminders(intake)}
-    assert due[ReminderKind.APPOINTMENT_EVE] == at(2026, 12, 1, 9, 0), (
-        "18:00 is outside 9–12: next morning"
+    assert due[ReminderKind.APPOINTMENT_SOON] == at(2026, 12, 1, 9, 0), (
+        "8:30 is before the person's 9:00"
     )
-    assert ReminderKind.APPOINTMENT_SOON not in due, (
-        "13:00 is unsafe, and 9:00 the next day too late"
+    assert ReminderKind.APPOINTMENT_EVE not in due, (
+        "18:00 is outside 9–12, and 9:00 the next morning would be 15 h late"
     )
     await story.at(at(2026, 11, 30, 18, 0))
+    await story.at(at(2026, 12, 1, 8, 59))
     assert received(story.person) == []
+    await story.at(at(2026, 12, 1, 9, 0))
+    assert received(story.person) == ["Rappel : rendez-vous le 1 décembre 2026 à 10:30."], (
+        "one message, not the evening's and the morning's together"
+    )
+
+
+async def test_a_reminder_held_through_the_night_is_late_from_when_it_was_owed(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await story.at(at(2026, 11, 30, 22, 0))  # the bot was down from 17:00 until 22:00
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    assert (eve.status, eve.last_error) == (ReminderStatus.SKIPPED, "too_late"), (
+        "held until 09:00 it would be 15 h late: past the evening reminder's 12 h"
+    )
+    reference = cases(intake)[0].reference
+    assert story.worker.last_text == (
+        f"Dossier {reference} : le rappel de la veille du rendez-vous suivi du 1 décembre 2026"
+        " à 14:00 n'a pas pu être envoyé à la personne (trop tard : le bot était arrêté ou"
+        " Telegram injoignable)."
+    )
+    await story.at(at(2026, 12, 1, 9, 0))
+    assert received(story.person) == []
+    await story.at(at(2026, 12, 1, 12, 0))
+    assert received(story.person) == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."]
+
+
+async def test_a_reminder_moved_into_the_morning_is_late_from_the_evening_it_was_owed(
+    intake: RelaisUnderTest, tmp_path: Path
+) -> None:
+    # A programme whose evening reminder is at 22:00, in the quiet hours: moved to 09:00, 11 h
+    # later, within its 12 h.
+    await with_programme(
+        intake, tmp_path, "appointment_eve_hour = 18 ", "appointment_eve_hour = 22 "
+    )
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    assert (eve.original_due_at, eve.due_at) == (at(2026, 11, 30, 22, 0), at(2026, 12, 1, 9, 0))
+    await story.at(at(2026, 12, 1, 10, 30))  # the bot was down from 8:00 until 10:30
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    assert eve.status is ReminderStatus.SKIPPED, "12 h 30 after 22:00, however late after 9:00"
+    assert received(story.person) == []
+
+
+async def with_programme(intake: RelaisUnderTest, folder: Path, line: str, changed: str) -> None:
+    """Restart the bot on the default programme with one line of it changed."""
+    programme = folder / "programme.toml"
+    default = DEFAULT_PROGRAMME.read_text(encoding="utf-8")
+    assert line in default
+    programme.write_text(default.replace(line, changed), encoding="utf-8")
+    intake.settings = intake.settings.model_copy(update={"programme_file": programme})
+    await intake.restart()
+
+
+async def test_two_reminders_owed_together_are_sent_as_one_message(
+    intake: RelaisUnderTest, tmp_path: Path
+) -> None:
+    # A programme whose second reminder comes a day before: for an appointment at 18:00, it
+    # is owed with the evening-before one.
+    await with_programme(
+        intake, tmp_path, "appointment_soon_hours = 2 ", "appointment_soon_hours = 24 "
+    )
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 18, 0))
+    await story.at(at(2026, 11, 30, 18, 0))
+    await story.at(at(2026, 11, 30, 18, 1))
+
+    assert received(story.person) == ["Rappel : rendez-vous le 1 décembre 2026 à 18:00."]
+    kinds = {r.kind: r for r in reminders(intake) if r.appointment_id}
+    soon, eve = kinds[ReminderKind.APPOINTMENT_SOON], kinds[ReminderKind.APPOINTMENT_EVE]
+    assert soon.status is ReminderStatus.SENT
+    assert (eve.status, eve.last_error) == (ReminderStatus.CANCELLED, "merged")
+    [row] = story.person.last_keyboard_message().reply_markup["inline_keyboard"]
+    assert [button["callback_data"] for button in row] == [
+        f"rm:yes:{soon.id}",
+        f"rm:no:{soon.id}",
+    ], "the later reminder's buttons"
+    await open_card(story.worker, cases(intake)[0].reference)
+    assert (
+        "⏰ rappel de la veille, 30 novembre 2026 à 18:00 — annulé (regroupé avec le rappel suivant)"
+        in story.worker.last_text
+    )
 
 
 async def test_moving_or_cancelling_the_appointment_moves_or_cancels_its_reminders(
@@ -162,6 +252,74 @@ async def test_je_ne_peux_pas_venir_tells_the_worker_at_once(intake: RelaisUnder
     )
 
 
+async def test_once_the_person_cannot_come_nothing_more_is_sent_until_the_worker_moves_it(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await story.at(at(2026, 11, 30, 18, 0))
+    eve = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_EVE)
+    await story.person.tap("Je ne peux pas venir")
+    await story.person.tap_data(f"rm:no:{eve.id}")  # again, as a second device would
+    told = "la personne ne pourra pas venir au rendez-vous du 1 décembre 2026 à 14:00."
+    assert [text for text in story.worker.texts() if text.endswith(told)] == [
+        f"Dossier {cases(intake)[0].reference} : {told}"
+    ], "told once"
+    # The same safe hours again, on the enrollment's message: every reminder is re-planned.
+    [choices] = [m for m in story.person.bot_messages() if m.text.startswith("C'est prêt.")]
+    await story.person.tap_data("bf:h:540:1200", message_id=choices.message_id)
+    soon = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_SOON)
+    assert (soon.status, soon.last_error) == (ReminderStatus.CANCELLED, "cannot_come")
+
+    reference = cases(intake)[0].reference
+    await story.at(at(2026, 12, 1, 8, 0))
+    assert story.worker.last_text == (
+        f"Vos rendez-vous du jour :\n• 14:00 — {reference} — suivi — Locaux"
+        " — la personne ne peut pas venir"
+    )
+    await story.at(at(2026, 12, 1, 12, 0))
+    assert received(story.person) == ["Rappel : rendez-vous le 1 décembre 2026 à 14:00."], (
+        "the evening's only: the 2-hours-before one is not sent"
+    )
+    await open_card(story.worker, reference)
+    card = story.worker.last_text
+    assert "⚠ Rendez-vous suivi du 1 décembre 2026 à 14:00 : la personne ne peut pas venir" in card
+    assert (
+        "⏰ rappel 2 h avant, 1 décembre 2026 à 12:00 — annulé (la personne ne peut pas venir)"
+        in card
+    )
+    assert "la personne ne peut pas venir au rendez-vous du 1 décembre 2026 à 14:00" in card
+
+    await story.worker.tap("Rendez-vous")
+    await story.worker.tap("Déplacer")
+    await story.worker.send("3/12 10h")
+    card = story.worker.last_text
+    assert "⚠ Rendez-vous" not in card, "moved: the mark is cleared"
+    assert "⏰ rappel 2 h avant, 3 décembre 2026 à 09:00 — prévu" in card, "8:00, safe from 9:00"
+    await story.at(at(2026, 12, 3, 9, 0))
+    assert received(story.person)[-1] == "Rappel : rendez-vous le 3 décembre 2026 à 10:00."
+
+
+async def test_an_answer_to_the_reminder_of_a_moved_appointment_is_not_taken_for_the_new_time(
+    intake: RelaisUnderTest,
+) -> None:
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await story.at(at(2026, 11, 30, 18, 0))
+    reminder_message = story.person.last_keyboard_message().message_id
+    await open_card(story.worker, cases(intake)[0].reference)
+    await story.worker.tap("Rendez-vous")
+    await story.worker.tap("Déplacer")
+    await story.worker.send("3/12 10h")
+    await story.person.tap("Je ne peux pas venir", message_id=reminder_message)
+    assert story.person.alerts[-1] == (
+        "Ce rendez-vous a changé depuis ce rappel : votre réponse n'est pas enregistrée."
+    )
+    assert not any("ne pourra pas venir" in text for text in story.worker.texts())
+    await open_card(story.worker, cases(intake)[0].reference)
+    assert "la personne ne peut pas venir" not in story.worker.last_text
+
+
 async def test_a_person_who_blocked_the_bot_is_failed_at_once_and_the_worker_told(
     intake: RelaisUnderTest,
 ) -> None:
@@ -175,9 +333,16 @@ async def test_a_person_who_blocked_the_bot_is_failed_at_once_and_the_worker_tol
         1,
         "blocked",
     )
-    assert story.worker.last_text.endswith(
-        "le rappel de rendez-vous n'a pas pu être envoyé à la personne (la personne a bloqué le bot)."
+    reference = cases(intake)[0].reference
+    assert story.worker.last_text == (
+        f"Dossier {reference} : le rappel de la veille du rendez-vous suivi du 1 décembre 2026"
+        " à 14:00 n'a pas pu être envoyé à la personne (la personne a bloqué le bot)."
     )
+    await story.at(at(2026, 12, 1, 12, 0))
+    assert story.worker.last_text == (
+        f"Dossier {reference} : le rappel 2 h avant du rendez-vous suivi du 1 décembre 2026"
+        " à 14:00 n'a pas pu être envoyé à la personne (la personne a bloqué le bot)."
+    ), "the second notice names the other reminder"
 
 
 async def test_with_one_call_in_five_failing_every_reminder_is_delivered(

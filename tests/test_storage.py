@@ -4,16 +4,24 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlmodel import SQLModel, select
 
 from domain.vocabulary import OrganisationKind, Role
-from storage.database import head_revision, schema_revision, session_scope
+from storage.database import (
+    alembic_config,
+    head_revision,
+    make_engine,
+    schema_revision,
+    session_scope,
+    upgrade,
+)
 from storage.invitations import Redemption, create_invitation, redeem_invitation
 from storage.members import ensure_organisation, find_member, set_language
-from storage.models import Member
+from storage.models import Member, Reminder
 from storage.persistence import DatabasePersistence
 
 WEEK = timedelta(days=7)
@@ -170,3 +178,35 @@ async def test_persistence_keeps_conversations_and_drafts_but_never_empty_user_d
     await again.update_user_data(42, {})
     assert await again.get_conversations("report") == {}
     assert await again.get_user_data() == {}
+
+
+def test_the_upgrade_keeps_a_planned_reminders_due_time_as_the_time_it_was_owed(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0008")
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO organisation (id, name, kind, created_at)"
+                    " VALUES (1, 'O', 'other', '2026-01-01 00:00:00+00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO member (id, telegram_id, display_name, role, organisation_id, active,"
+                    " created_at) VALUES (1, 9, 'x', 'worker', 1, true, '2026-01-01 00:00:00+00:00')"
+                )
+            )
+            connection.execute(text(
+                "INSERT INTO reminder (key, kind, member_id, due_at, status, attempts, payload,"
+                " created_at) VALUES ('k', 'daily_digest', 1, '2026-12-01 07:00:00+00:00',"
+                " 'pending', 0, '{}', '2026-01-01 00:00:00+00:00')"
+            ))  # fmt: skip
+        upgrade(engine)
+        with session_scope(engine) as session:
+            reminder = session.exec(select(Reminder)).one()
+        assert reminder.original_due_at == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    finally:
+        engine.dispose()
