@@ -36,11 +36,15 @@ from domain.vocabulary import Role
 from storage.audit import record_now
 from storage.invitations import create_invitation
 from storage.limits import invitations_created_since
-from storage.members import ensure_organisation, get_organisation, organisations
+from storage.members import (
+    ORGANISATION_NAME_MAX,
+    ensure_organisation,
+    get_organisation,
+    organisations,
+)
 
 ROLE, ORGANISATION, ORGANISATION_NAME = "role", "organisation", "organisation_name"
 DRAFT = "invite"
-NAME_MAX = 120
 LIMIT_WINDOW = timedelta(hours=1)
 
 
@@ -86,7 +90,7 @@ async def ask_organisation_name(update: Update, context: RelaisContext) -> str:
 async def type_organisation_name(update: Update, context: RelaisContext) -> str | int:
     name = " ".join(update.effective_message.text.split())
     role = context.user_data.get(DRAFT, {}).get("role")
-    if not name or len(name) > NAME_MAX or role is None:
+    if not name or len(name) > ORGANISATION_NAME_MAX or role is None:
         await update.effective_message.reply_text(
             _name_retry(), reply_markup=_back_cancel_keyboard()
         )
@@ -208,14 +212,14 @@ def _organisation_question(role: Role) -> str:
 
 def _name_question() -> str:
     return _("Écrivez le nom de l'organisation ({limit} caractères au plus).").format(
-        limit=NAME_MAX
+        limit=ORGANISATION_NAME_MAX
     )
 
 
 def _name_retry() -> str:
     return _(
         "Il me faut le nom de l'organisation en texte, {limit} caractères au plus. Exemple : Gendarmerie de Mamers."
-    ).format(limit=NAME_MAX)
+    ).format(limit=ORGANISATION_NAME_MAX)
 
 
 def _cancel_button() -> InlineKeyboardButton:
