@@ -22,16 +22,21 @@ from bot.access import record_refusal
 from bot.context import RelaisContext
 from bot.i18n import N_, _, format_datetime
 from bot.labels import appointment_kind_label, attendee_label, cancel_reason_label
+from bot.limits import cut
 from conversations.cases import load_worker_case, send_card
 from conversations.common import (
     ID,
+    PAGE_NUMBER,
     abandon,
     expect_buttons,
     id_in,
+    page_of,
+    page_rows,
     persistent_flow,
     refuse_button,
     remove_buttons,
     replace_buttons,
+    replace_text,
 )
 from domain.access import Act
 from domain.vocabulary import AppointmentKind
@@ -79,28 +84,34 @@ async def list_for_case(update: Update, context: RelaisContext) -> None:
     case = await load_worker_case(update, context)
     if case is None:
         return
-    await update.callback_query.answer()
-    appointments = case_appointments(context.engine, case.id)
+    query = update.callback_query
+    await query.answer()
+    everything = case_appointments(context.engine, case.id)
+    parts = query.data.split(":")
+    appointments, page = page_of(everything, int(parts[3]) if len(parts) > 3 else 0)
     lines = [_("Rendez-vous du dossier {reference} :").format(reference=case.reference)]
     rows = []
     for appointment in appointments:
         lines.append("• " + describe(context, appointment))
         rows.append(_appointment_buttons(context, appointment))
-    if not appointments:
+    if not everything:
         lines.append(_("Aucun rendez-vous prévu."))
+    rows += page_rows(page, len(everything), lambda other: f"ap:list:{case.id}:{other}")
     rows.append(
         [InlineKeyboardButton(_("Nouveau rendez-vous"), callback_data=f"ap:new:{case.id}")]
     )
-    await update.effective_chat.send_message(
-        "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
-    )
+    text, keyboard = cut("\n".join(lines)), InlineKeyboardMarkup(rows)
+    if len(parts) > 3:  # « Suivants › » under the list: the same message, other appointments
+        await replace_text(query, text, reply_markup=keyboard)
+        return
+    await update.effective_chat.send_message(text, reply_markup=keyboard)
 
 
 def describe(context: RelaisContext, appointment: Appointment) -> str:
     return _("{when} — {kind} — {place}").format(
         when=format_datetime(appointment.starts_at, context.settings.zone),
         kind=appointment_kind_label(appointment.kind),
-        place=appointment.place,
+        place=cut(appointment.place, PLACE_MAX),  # an imported place may be longer
     )
 
 
@@ -207,7 +218,7 @@ async def my_appointments(update: Update, context: RelaisContext) -> None:
     lines += [
         f"• {case.reference} — {describe(context, appointment)}" for appointment, case in upcoming
     ]
-    await update.effective_message.reply_text("\n".join(lines))
+    await update.effective_message.reply_text(cut("\n".join(lines)))
 
 
 # --- a new or moved appointment: a short conversation ------------------------------------
@@ -573,7 +584,7 @@ def handlers() -> list[BaseHandler]:
             ],
         ),
         CommandHandler(list(permissions.APPOINTMENTS.names), my_appointments),
-        CallbackQueryHandler(list_for_case, pattern=rf"^ap:list:{ID}$"),
+        CallbackQueryHandler(list_for_case, pattern=rf"^ap:list:{ID}(:{PAGE_NUMBER})?$"),
         CallbackQueryHandler(ask_cancel_reason, pattern=rf"^ap:x:{ID}$"),
         CallbackQueryHandler(cancel_with_reason, pattern=rf"^ap:xr:{ID}:[0-9]{{1,2}}$"),
         CallbackQueryHandler(mark_outcome, pattern=rf"^ap:[hm]:{ID}$"),

@@ -17,10 +17,14 @@ from bot.access import record_refusal
 from bot.context import RelaisContext
 from bot.i18n import N_, _, language_of, ngettext, use_language
 from bot.labels import reason_label, status_label, take_over_label
-from conversations.case_card import card_keyboard, card_text
+from bot.limits import button_text
+from conversations.case_card import card_keyboard, card_text, notes_pages
 from conversations.common import (
     ID,
+    PAGE_NUMBER,
     id_in,
+    page_of,
+    page_rows,
     refuse_button,
     remove_buttons,
     replace_buttons,
@@ -184,6 +188,32 @@ async def send_card(update: Update, context: RelaisContext, case: Case) -> None:
     )
 
 
+async def show_notes(update: Update, context: RelaisContext) -> None:
+    """« Toutes les notes »: the case's notes whole, a page at a time (a new message from
+    the card, the same message edited from page to page)."""
+    case = await load_case(update, context, Act.READ_NOTES)
+    if case is None:
+        return
+    query = update.callback_query
+    parts = query.data.split(":")
+    record_now(
+        context.engine,
+        "case.notes_viewed",
+        context.relais.now(),
+        member_id=context.known_member.id,
+        case_id=case.id,
+    )
+    texts = notes_pages(context.relais, case)
+    page = min(int(parts[3]), len(texts) - 1) if len(parts) > 3 else 0
+    rows = page_rows(page, len(texts), lambda other: f"cs:N:{case.id}:{other}", size=1)
+    keyboard = InlineKeyboardMarkup(rows) if rows else None
+    await query.answer()
+    if len(parts) > 3:
+        await replace_text(query, texts[page], reply_markup=keyboard)
+    else:
+        await update.effective_chat.send_message(texts[page], reply_markup=keyboard)
+
+
 async def load_case(
     update: Update, context: RelaisContext, act: Act | CaseStatus | None = None
 ) -> Case | None:
@@ -320,19 +350,26 @@ async def choose_person(update: Update, context: RelaisContext) -> None:
     case = await load_case(update, context, Act.HAND_OVER)
     if case is None:
         return
-    action = update.callback_query.data.split(":")[1]
+    query = update.callback_query
+    _cs, action, _id, *page = query.data.split(":")
     role = Role.WORKER if action == "w" else Role.LANDLORD_REFERENT
-    people = active_members(context.engine, role)
+    everyone = active_members(context.engine, role)
+    people, shown = page_of(everyone, int(page[0]) if page else 0)
     rows = [
         [
             InlineKeyboardButton(
-                person.display_name, callback_data=f"cs:{action.upper()}:{case.id}:{person.id}"
+                button_text(person.display_name),
+                callback_data=f"cs:{action.upper()}:{case.id}:{person.id}",
             )
         ]
         for person in people
     ]
+    rows += page_rows(shown, len(everyone), lambda other: f"cs:{action}:{case.id}:{other}")
     rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
-    await update.callback_query.answer()
+    await query.answer()
+    if page:  # « Suivants › » under the question: the same question, other people
+        await replace_buttons(query, InlineKeyboardMarkup(rows))
+        return
     await update.effective_chat.send_message(
         _("Dossier {reference} : qui ?").format(reference=case.reference),
         reply_markup=InlineKeyboardMarkup(rows),
@@ -498,12 +535,13 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(on_list_button, pattern=rf"^cs:l:[ma]:{_STATUS}:{_KIND}:{_PAGE}$"),
         CallbackQueryHandler(on_status_filter, pattern=rf"^cs:s:[ma]:{_KIND}$"),
         CallbackQueryHandler(show_card, pattern=rf"^cs:c:{ID}$"),
+        CallbackQueryHandler(show_notes, pattern=rf"^cs:N:{ID}(:{PAGE_NUMBER})?$"),
         # Only well-formed moves reach the handlers; anything else is a stale button.
         CallbackQueryHandler(ask_move, pattern=rf"^cs:m:{ID}:({_TARGETS}|phase)$"),
         CallbackQueryHandler(confirm_move, pattern=rf"^cs:y:{ID}:({_TARGETS}|phase)$"),
         CallbackQueryHandler(move_with_reason, pattern=rf"^cs:r:{ID}:({_TARGETS}):{ID}$"),
         CallbackQueryHandler(reopen, pattern=rf"^cs:o:{ID}$"),
-        CallbackQueryHandler(choose_person, pattern=rf"^cs:[wf]:{ID}$"),
+        CallbackQueryHandler(choose_person, pattern=rf"^cs:[wf]:{ID}(:{PAGE_NUMBER})?$"),
         CallbackQueryHandler(set_person, pattern=rf"^cs:[WF]:{ID}:{ID}$"),
         CallbackQueryHandler(ask_take_over_reason, pattern=rf"^cs:t:{ID}$"),
         CallbackQueryHandler(take_case_over, pattern=rf"^cs:T:{ID}:[0-9]{{1,2}}$"),

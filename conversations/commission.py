@@ -6,6 +6,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _
+from bot.limits import cut
 from conversations.report_texts import option
 from domain.vocabulary import CaseStatus
 from storage.access import sees
@@ -28,8 +29,10 @@ async def waiting_cases(update: Update, context: RelaisContext) -> None:
         )
     )
     for case in waiting:
-        text = _("{reference} — {kind} — {place}").format(
-            reference=case.reference, kind=option(case.kind.value), place=case.commune or "?"
+        text = cut(
+            _("{reference} — {kind} — {place}").format(
+                reference=case.reference, kind=option(case.kind.value), place=case.commune or "?"
+            )
         )
         decisions = [
             (CaseStatus.ACCEPTED, _("Accepter")),

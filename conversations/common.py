@@ -1,11 +1,12 @@
 """What the flows share: how their state is kept, how they are abandoned, how the ids and
-edits of buttons are handled."""
+edits of buttons are handled, how a long list is paged."""
 
 import re
 import warnings
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
@@ -17,14 +18,41 @@ from bot.i18n import _, current_language
 from storage.cases import case_by_reference
 from storage.models import Case
 
+T = TypeVar("T")
+
 # An id in callback data: at most 18 digits, so any value fits the databases' 64-bit integers
 # (2**63 - 1 has 19). Buttons are never trusted; a longer number is a forged button.
 ID = r"[0-9]{1,18}"
+# A page of a list in callback data: far more pages than there will ever be.
+PAGE_NUMBER = r"[0-9]{1,6}"
+# A page of a list: ten lines of people's longest values fit one message (bot.limits), ten
+# buttons leave a keyboard far from Telegram's 100.
+PAGE = 10
 
 
 def id_in(text: str) -> int | None:
     """The id a button's part names, or None when it is not one (see ID)."""
     return int(text) if re.fullmatch(ID, text) else None
+
+
+def page_of(items: Sequence[T], page: int, size: int = PAGE) -> tuple[list[T], int]:
+    """The items of page `page`, and its number: the last page when the list has shrunk
+    since the button was made."""
+    page = min(page, max(len(items) - 1, 0) // size)
+    return list(items[page * size : (page + 1) * size]), page
+
+
+def page_rows(
+    page: int, count: int, data: Callable[[int], str], size: int = PAGE
+) -> list[list[InlineKeyboardButton]]:
+    """« ‹ Précédents » and « Suivants › » under page `page` of `count` items shown `size`
+    at a time (`data(page)`: the callback data of a page); none when one page holds all."""
+    row = []
+    if page > 0:
+        row.append(InlineKeyboardButton(_("‹ Précédents"), callback_data=data(page - 1)))
+    if (page + 1) * size < count:
+        row.append(InlineKeyboardButton(_("Suivants ›"), callback_data=data(page + 1)))
+    return [row] if row else []
 
 
 async def case_named(

@@ -15,16 +15,22 @@ from bot import permissions
 from bot.access import record_refusal
 from bot.context import RelaisContext
 from bot.i18n import _
+from bot.limits import button_text, cut
 from conversations.cases import load_worker_case, send_card
 from conversations.common import (
     ID,
+    PAGE_NUMBER,
     abandon,
     expect_buttons,
     expect_text,
     id_in,
+    page_of,
+    page_rows,
     persistent_flow,
     refuse_button,
     remove_buttons,
+    replace_buttons,
+    replace_text,
 )
 from conversations.report_texts import option
 from domain.vocabulary import CaseKind, Role
@@ -47,25 +53,42 @@ TEXT_MAX = {LABEL: 120, COMMUNE: 80}
 
 def home_line(home: ReservedHome) -> str:
     return _("{label} ({size}, {commune}{qpv})").format(
-        label=home.label, size=home.size, commune=home.commune, qpv=", QPV" if home.qpv else ""
+        # What the form takes, even from an older database (SQLite keeps longer texts).
+        label=cut(home.label, TEXT_MAX[LABEL]),
+        size=home.size,
+        commune=cut(home.commune, TEXT_MAX[COMMUNE]),
+        qpv=", QPV" if home.qpv else "",
     )
 
 
 async def list_homes(update: Update, context: RelaisContext) -> None:
+    text, keyboard = _homes_page(context, 0)
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+async def homes_page(update: Update, context: RelaisContext) -> None:
+    """« Suivants › » under /logements (`cs:h:<page>`: the whole case team reads it)."""
+    await update.callback_query.answer()
+    page = int(update.callback_query.data.rpartition(":")[2])  # its pattern checked it
+    text, keyboard = _homes_page(context, page)
+    await replace_text(update.callback_query, text, reply_markup=keyboard)
+
+
+def _homes_page(context: RelaisContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    everything = homes(context.engine)
+    shown, page = page_of(everything, page)
     lines = [_("Logements réservés :")]
-    for home, case in homes(context.engine):
+    for home, case in shown:
         occupant = (
             _("occupé ({reference})").format(reference=case.reference) if case else _("libre")
         )
         lines.append(f"• {home_line(home)} — {option(home.kind.value)} — {occupant}")
-    if len(lines) == 1:
+    if not everything:
         lines.append(_("Aucun logement enregistré."))
-    keyboard = None
+    rows = page_rows(page, len(everything), lambda other: f"cs:h:{other}")
     if context.known_member.role is Role.ADMIN:
-        keyboard = InlineKeyboardMarkup(
-            [[InlineKeyboardButton(_("Ajouter un logement"), callback_data="hm:add")]]
-        )
-    await update.effective_message.reply_text("\n".join(lines), reply_markup=keyboard)
+        rows.append([InlineKeyboardButton(_("Ajouter un logement"), callback_data="hm:add")])
+    return cut("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
 
 
 # --- a worker gives or frees a home ------------------------------------------------------
@@ -75,18 +98,29 @@ async def offer_homes(update: Update, context: RelaisContext) -> None:
     case = await load_worker_case(update, context)
     if case is None:
         return
+    query = update.callback_query
     free = free_homes(context.engine, case.kind)
-    await update.callback_query.answer()
+    await query.answer()
     if not free:
         await update.effective_chat.send_message(
             _("Aucun logement réservé libre pour ce type d'accompagnement.")
         )
         return
+    parts = query.data.split(":")
+    shown, page = page_of(free, int(parts[3]) if len(parts) > 3 else 0)
     rows = [
-        [InlineKeyboardButton(home_line(home), callback_data=f"hm:set:{case.id}:{home.id}")]
-        for home in free
+        [
+            InlineKeyboardButton(
+                button_text(home_line(home)), callback_data=f"hm:set:{case.id}:{home.id}"
+            )
+        ]
+        for home in shown
     ]
+    rows += page_rows(page, len(free), lambda other: f"hm:pick:{case.id}:{other}")
     rows.append([InlineKeyboardButton(_("Annuler"), callback_data=f"cs:c:{case.id}")])
+    if len(parts) > 3:  # « Suivants › » under the question: other homes
+        await replace_buttons(query, InlineKeyboardMarkup(rows))
+        return
     await update.effective_chat.send_message(
         _("Quel logement pour {reference} ?").format(reference=case.reference),
         reply_markup=InlineKeyboardMarkup(rows),
@@ -250,7 +284,8 @@ def handlers() -> list[BaseHandler]:
             fallbacks=[CommandHandler(list(permissions.CANCEL.names), _abandon)],
         ),
         CommandHandler(list(permissions.HOMES.names), list_homes),
-        CallbackQueryHandler(offer_homes, pattern=rf"^hm:pick:{ID}$"),
+        CallbackQueryHandler(homes_page, pattern=rf"^cs:h:{PAGE_NUMBER}$"),
+        CallbackQueryHandler(offer_homes, pattern=rf"^hm:pick:{ID}(:{PAGE_NUMBER})?$"),
         CallbackQueryHandler(give_home, pattern=rf"^hm:set:{ID}:{ID}$"),
         CallbackQueryHandler(free_home, pattern=rf"^hm:free:{ID}$"),
     ]

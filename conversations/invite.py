@@ -23,13 +23,18 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_datetime, ngettext
 from bot.labels import role_label
+from bot.limits import button_text, cut
 from conversations.common import (
     ID,
+    PAGE_NUMBER,
     expect_buttons,
     id_in,
+    page_of,
+    page_rows,
     persistent_flow,
     refuse_button,
     remove_buttons,
+    replace_buttons,
     replace_text,
 )
 from domain.vocabulary import Role
@@ -78,6 +83,17 @@ async def choose_organisation(update: Update, context: RelaisContext) -> str | i
     await query.answer()
     await remove_buttons(query)
     return await _finish(update, context, organisation.id)
+
+
+async def organisation_page(update: Update, context: RelaisContext) -> str:
+    """« Suivants › » under the organisations: the same question, other organisations."""
+    query = update.callback_query
+    if "role" not in context.user_data.get(DRAFT, {}):
+        return await _stale(update, context, ORGANISATION)
+    page = int(query.data.rpartition(":")[2])  # its pattern checked it
+    await query.answer()
+    await replace_buttons(query, _organisation_keyboard(context, page))
+    return ORGANISATION
 
 
 async def ask_organisation_name(update: Update, context: RelaisContext) -> str:
@@ -192,7 +208,8 @@ async def _finish(update: Update, context: RelaisContext, organisation_id: int) 
         "Transmettez ce lien à la personne par un canal sûr. Il n'ouvre Relais qu'une fois et expire le {expiry}.\n\n{link}"
     ).format(
         role=role_label(role),
-        organisation=organisation.name,
+        # An older database's longer name is cut: the link must stay whole.
+        organisation=cut(organisation.name, ORGANISATION_NAME_MAX),
         expiry=format_datetime(invitation.expires_at, context.settings.zone),
         link=link,
     )
@@ -240,11 +257,14 @@ def _back_cancel_keyboard() -> InlineKeyboardMarkup:
     )
 
 
-def _organisation_keyboard(context: RelaisContext) -> InlineKeyboardMarkup:
+def _organisation_keyboard(context: RelaisContext, page: int = 0) -> InlineKeyboardMarkup:
+    everyone = organisations(context.engine)
+    shown, page = page_of(everyone, page)
     rows = [
-        [InlineKeyboardButton(org.name, callback_data=f"inv:org:{org.id}")]
-        for org in organisations(context.engine)
+        [InlineKeyboardButton(button_text(org.name), callback_data=f"inv:org:{org.id}")]
+        for org in shown
     ]
+    rows += page_rows(page, len(everyone), lambda other: f"inv:orgs:{other}")
     rows.append([InlineKeyboardButton(_("Autre organisation…"), callback_data="inv:neworg")])
     return InlineKeyboardMarkup([*rows, *_back_cancel_keyboard().inline_keyboard])
 
@@ -262,6 +282,7 @@ def handlers() -> list[BaseHandler]:
                 ],
                 ORGANISATION: [
                     CallbackQueryHandler(choose_organisation, pattern=rf"^inv:org:{ID}$"),
+                    CallbackQueryHandler(organisation_page, pattern=rf"^inv:orgs:{PAGE_NUMBER}$"),
                     CallbackQueryHandler(ask_organisation_name, pattern=r"^inv:neworg$"),
                     CallbackQueryHandler(back_to_role, pattern=r"^inv:back$"),
                     MessageHandler(anything_else, expect_buttons),

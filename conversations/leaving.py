@@ -1,8 +1,9 @@
 """/desactiver: an admin closes the access of a member who leaves; their cases stay.
 
-1. The admin picks the member (`mb:off:<id>`).
+1. The admin picks the member (`mb:off:<id>`; `mb:l:<page>` pages the list).
 2. A worker holding open cases: the admin picks the colleague who takes them
-   (`mb:to:<id>:<colleague id>`); anyone else: the admin confirms (`mb:ok:<id>`).
+   (`mb:to:<id>:<colleague id>`; `mb:off:<id>:<page>` pages the colleagues); anyone else:
+   the admin confirms (`mb:ok:<id>`).
 3. storage.case_flow.deactivate_member does it in one transaction; the colleague is told.
 Buttons are never trusted: each tap checks the member and the colleague again.
 """
@@ -17,7 +18,17 @@ from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, language_of, ngettext, use_language
 from bot.labels import role_label
-from conversations.common import ID, refuse_button, remove_buttons, replace_text
+from bot.limits import button_text, cut
+from conversations.common import (
+    ID,
+    PAGE_NUMBER,
+    page_of,
+    page_rows,
+    refuse_button,
+    remove_buttons,
+    replace_buttons,
+    replace_text,
+)
 from domain.vocabulary import Role
 from storage.case_flow import HandOverRefused, deactivate_member
 from storage.cases import open_cases
@@ -30,28 +41,41 @@ STAFF_ROLES = tuple(role for role in Role if role is not Role.BENEFICIARY)
 
 
 async def choose_member(update: Update, context: RelaisContext) -> None:
-    me = context.known_member
-    people = [
-        person
-        for role in STAFF_ROLES
-        for person in active_members(context.engine, role)
-        if person.id != me.id
-    ]
-    rows = [
-        [
-            InlineKeyboardButton(
-                f"{person.display_name} · {role_label(person.role)}",
-                callback_data=f"mb:off:{person.id}",
-            )
-        ]
-        for person in people
-    ]
+    rows = _member_rows(context, 0)
     await update.effective_message.reply_text(
         _("Qui quitte Relais ? Ses dossiers resteront, confiés à un collègue.")
         if rows
         else _("Personne d'autre n'a accès à Relais."),
         reply_markup=InlineKeyboardMarkup(rows) if rows else None,
     )
+
+
+async def member_page(update: Update, context: RelaisContext) -> None:
+    """« Suivants › » under the question: the same question, other members."""
+    await update.callback_query.answer()
+    page = int(update.callback_query.data.rpartition(":")[2])  # its pattern checked it
+    await replace_buttons(update.callback_query, InlineKeyboardMarkup(_member_rows(context, page)))
+
+
+def _member_rows(context: RelaisContext, page: int) -> list[list[InlineKeyboardButton]]:
+    me = context.known_member
+    everyone = [
+        person
+        for role in STAFF_ROLES
+        for person in active_members(context.engine, role)
+        if person.id != me.id
+    ]
+    people, shown = page_of(everyone, page)
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{button_text(person.display_name)} · {role_label(person.role)}",
+                callback_data=f"mb:off:{person.id}",
+            )
+        ]
+        for person in people
+    ]
+    return rows + page_rows(shown, len(everyone), lambda other: f"mb:l:{other}")
 
 
 async def chosen(update: Update, context: RelaisContext) -> None:
@@ -73,6 +97,8 @@ async def chosen(update: Update, context: RelaisContext) -> None:
     colleagues = [
         worker for worker in active_members(context.engine, Role.WORKER) if worker.id != leaving.id
     ]
+    parts = query.data.split(":")
+    shown, page = page_of(colleagues, int(parts[3]) if len(parts) > 3 else 0)
     text = ngettext(
         "{name} suit {count} dossier en cours. Qui le reprend ?",
         "{name} suit {count} dossiers en cours. Qui les reprend ?",
@@ -86,11 +112,12 @@ async def chosen(update: Update, context: RelaisContext) -> None:
     rows = [
         [
             InlineKeyboardButton(
-                worker.display_name, callback_data=f"mb:to:{leaving.id}:{worker.id}"
+                button_text(worker.display_name), callback_data=f"mb:to:{leaving.id}:{worker.id}"
             )
         ]
-        for worker in colleagues
+        for worker in shown
     ]
+    rows += page_rows(page, len(colleagues), lambda other: f"mb:off:{leaving.id}:{other}")
     await replace_text(query, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -149,6 +176,7 @@ async def _tell_successor(
         text = _("{name} a quitté Relais : ces dossiers vous sont confiés : {references}.").format(
             name=leaving.display_name, references=", ".join(references)
         )
+        text = cut(text)  # a worker who held hundreds of cases: the first references
     try:
         await context.bot.send_message(successor.telegram_id, text)
     except TelegramError as error:
@@ -158,6 +186,7 @@ async def _tell_successor(
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler(list(permissions.DEACTIVATE.names), choose_member),
-        CallbackQueryHandler(chosen, pattern=rf"^mb:off:{ID}$"),
+        CallbackQueryHandler(member_page, pattern=rf"^mb:l:{PAGE_NUMBER}$"),
+        CallbackQueryHandler(chosen, pattern=rf"^mb:off:{ID}(:{PAGE_NUMBER})?$"),
         CallbackQueryHandler(confirmed, pattern=rf"^mb:(ok:{ID}|to:{ID}:{ID})$"),
     ]

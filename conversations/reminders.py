@@ -17,6 +17,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import N_, _, format_date, format_datetime, language_of, ngettext, use_language
 from bot.labels import appointment_kind_label, phase_label, status_label
+from bot.limits import fit_lines
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import ID, id_in, refuse_button, remove_buttons
@@ -213,22 +214,31 @@ def _digest(application: RelaisApplication, member: Member, reminder: Reminder) 
     )
     if not entries:
         return None
-    lines = [_("Vos rendez-vous du jour :")]
-    lines += [
+    lines = [
         f"• {appointment.starts_at.astimezone(application.settings.zone):%H:%M} — {case.reference} — {appointment_kind_label(appointment.kind)} — {appointment.place}"
         for appointment, case in entries
     ]
-    return "\n".join(lines)
+    return fit_lines(_("Vos rendez-vous du jour :"), lines, _more_appointments)
+
+
+def _more_appointments(count: int) -> str:
+    return ngettext(
+        "… et {count} autre rendez-vous : /rdv", "… et {count} autres rendez-vous : /rdv", count
+    ).format(count=count)
+
+
+def _more_cases(count: int) -> str:
+    return ngettext(
+        "… et {count} autre dossier : /dossiers", "… et {count} autres dossiers : /dossiers", count
+    ).format(count=count)
 
 
 def _review(application: RelaisApplication, member: Member, reminder: Reminder) -> str:
     """The quarterly review notice, with the open cases this person follows."""
     zone, now = application.settings.zone, application.now()
     day = datetime.combine(date.fromisoformat(reminder.payload["day"]), time(12), tzinfo=zone)
-    lines = [
-        _("Revue trimestrielle le {day}. Dossiers actifs :").format(day=format_date(day, zone))
-    ]
-    cases, _total = list_cases(application.engine, member, mine=False, limit=200)
+    lines = []
+    cases, total = list_cases(application.engine, member, mine=False, limit=200)
     for case in cases:
         phase = current_phase(application.engine, case.id)
         events = case_events(application.engine, case.id)
@@ -247,7 +257,9 @@ def _review(application: RelaisApplication, member: Member, reminder: Reminder) 
                 next=format_datetime(coming.starts_at, zone) if coming else "—",
             )
         )
-    return "\n".join(lines)
+    head = _("Revue trimestrielle le {day}. Dossiers actifs :").format(day=format_date(day, zone))
+    # Those left out: the lines that did not fit, and the cases past the ones read.
+    return fit_lines(head, lines, lambda left: _more_cases(left + total - len(cases)))
 
 
 async def plan_periodic(context: RelaisContext) -> None:

@@ -5,6 +5,7 @@ saved at once, so a restart, a lost phone or a day's pause resumes at the same q
 domain.referral decides the questions and their order; this module only asks and listens.
 """
 
+import re
 from contextlib import suppress
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -21,8 +22,17 @@ from telegram.ext import (
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _
+from bot.limits import button_text, cut
 from conversations import alerts
-from conversations.common import persistent_flow, refuse_button, remove_buttons, replace_buttons
+from conversations.common import (
+    PAGE_NUMBER,
+    page_of,
+    page_rows,
+    persistent_flow,
+    refuse_button,
+    remove_buttons,
+    replace_buttons,
+)
 from conversations.report_texts import (
     answer_label,
     emergency_numbers,
@@ -104,6 +114,8 @@ async def _on_question_button(
         return await _go_back(update, context, draft)
     if operation.startswith("+") and question.input is Input.MULTI:
         return await _toggle(update, context, draft, operation[1:])
+    if operation.startswith("page:") and question.input is Input.SITE:
+        return await _turn_page(update, context, draft, operation.removeprefix("page:"))
     try:
         value = _button_answer(question, operation, draft)
     except InvalidAnswer:
@@ -218,6 +230,16 @@ async def _toggle(update: Update, context: RelaisContext, draft: ReportDraft, va
     return FILLING
 
 
+async def _turn_page(update: Update, context: RelaisContext, draft: ReportDraft, page: str) -> str:
+    """« Suivants › » under the residences: the same question, other residences."""
+    if not re.fullmatch(PAGE_NUMBER, page):
+        await refuse_button(update, context)
+        return FILLING
+    await update.callback_query.answer()
+    await replace_buttons(update.callback_query, _question(context, draft, int(page))[1])
+    return FILLING
+
+
 async def _reask(update: Update, context: RelaisContext, draft: ReportDraft) -> str:
     await update.effective_message.reply_text(
         _("Je n'ai pas pu lire cette réponse. {example}").format(example=example(draft.current))
@@ -274,14 +296,19 @@ async def _submit(update: Update, context: RelaisContext, draft: ReportDraft) ->
     return ConversationHandler.END
 
 
-def _question(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyboardMarkup]:
+def _question(
+    context: RelaisContext, draft: ReportDraft, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
     key = draft.current
     step, total = progress(draft.answers, key)
     text = _("Étape {step}/{total}").format(step=step, total=total) + "\n" + prompt(key)
-    return text, InlineKeyboardMarkup([*_answer_rows(context, draft), _navigation(key, step)])
+    rows = _answer_rows(context, draft, page)
+    return text, InlineKeyboardMarkup([*rows, _navigation(key, step)])
 
 
-def _answer_rows(context: RelaisContext, draft: ReportDraft) -> list[list[InlineKeyboardButton]]:
+def _answer_rows(
+    context: RelaisContext, draft: ReportDraft, page: int
+) -> list[list[InlineKeyboardButton]]:
     question = QUESTIONS[draft.current]
     key = question.key
 
@@ -307,7 +334,10 @@ def _answer_rows(context: RelaisContext, draft: ReportDraft) -> list[list[Inline
     if question.input is Input.PHONE:
         return [[button(option(VIA_REFERRER), f"={VIA_REFERRER}")]]
     if question.input is Input.SITE:
-        rows = [[button(site.name, f"={site.id}")] for site in active_sites(context.engine)]
+        sites = active_sites(context.engine)
+        shown, page = page_of(sites, page)
+        rows = [[button(button_text(site.name), f"={site.id}")] for site in shown]
+        rows += page_rows(page, len(sites), lambda other: f"rep:{key}:page:{other}")
         return [*rows, [button(option(OTHER_SITE), f"={OTHER_SITE}")]]
     return [[button(_("Passer"), "skip")]] if question.optional else []
 
@@ -339,14 +369,14 @@ def _review(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyb
         InlineKeyboardButton(_("Envoyer"), callback_data=f"rep:{REVIEW}:send"),
         InlineKeyboardButton(_("Annuler"), callback_data="rep:cancel"),
     ]
-    return "\n".join(lines), InlineKeyboardMarkup([*edit_rows, actions])
+    return cut("\n".join(lines)), InlineKeyboardMarkup([*edit_rows, actions])
 
 
 async def _close_question(context: RelaisContext, draft: ReportDraft, value: object) -> None:
     """Leave the answered question in the chat with its answer and without buttons."""
     if draft.question_message_id is None:
         return
-    text = prompt(draft.current) + "\n→ " + answer_label(context.engine, draft.current, value)
+    text = cut(prompt(draft.current) + "\n→ " + answer_label(context.engine, draft.current, value))
     with suppress(BadRequest):
         await context.bot.edit_message_text(
             text, chat_id=context.known_member.telegram_id, message_id=draft.question_message_id

@@ -8,7 +8,7 @@ hold a personal value (a field name, an action, a reference: not what someone ty
 import hashlib
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, event, text
+from sqlalchemy import Engine, delete, event, func, text
 from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session, col, select
 
@@ -87,14 +87,21 @@ def _digest(entry: AuditEntry) -> str:
     return hashlib.sha256(content.encode()).hexdigest()
 
 
-def case_audit(engine: Engine, case_id: int, limit: int = 30) -> list[AuditEntry]:
+def case_audit(engine: Engine, case_id: int, limit: int = 30, offset: int = 0) -> list[AuditEntry]:
+    """The case's audit entries, newest first."""
     with session_scope(engine) as session:
         query = (
             select(AuditEntry)
             .where(AuditEntry.case_id == case_id)
             .order_by(col(AuditEntry.id).desc())
         )
-        return list(session.exec(query.limit(limit)))
+        return list(session.exec(query.offset(offset).limit(limit)))
+
+
+def case_audit_count(engine: Engine, case_id: int) -> int:
+    with session_scope(engine) as session:
+        query = select(func.count()).where(AuditEntry.case_id == case_id)
+        return session.exec(query).one()
 
 
 def verify_chain(engine: Engine) -> int | None:

@@ -523,6 +523,23 @@ def case_buttons() -> list[Action]:
             press(lambda w: f"view:{received(w)}"),
             missing=lambda w: f"view:{MISSING_ID}",
         ),
+        action(
+            "cs:N (all the notes of a case)",
+            press(lambda w: f"cs:N:{w.cases['diagnostic']}"),
+            rule=act_rule("diagnostic", Act.READ_NOTES),
+            expected=frozenset({"worker", "landlord_referent"}),
+            sees=card_rule("diagnostic"),
+            missing=lambda w: f"cs:N:{MISSING_ID}",
+        ),
+        action(
+            "cs:j (a page of a case's journal)",
+            press(lambda w: f"cs:j:{received(w)}:1"),
+            effect=Effect.ANSWER,
+            rule=lambda w, a: is_role(w, a, Role.ADMIN),
+            expected=frozenset({"admin"}),
+            missing=lambda w: f"cs:j:{MISSING_ID}:1",
+        ),
+        action("cs:h (a page of the homes)", press("cs:h:1"), effect=Effect.ANSWER),
         # Last: the world's worker no longer holds this case afterwards.
         action(
             "cs:W (hand the case to another worker)",
@@ -750,6 +767,13 @@ def home_and_invitation_buttons() -> list[Action]:
             effect=Effect.DB,
             table="invitation",
         ),
+        action(
+            "inv:orgs (a page of the organisations)",
+            *INVITE_A_WORKER,
+            press("inv:orgs:1"),
+            effect=Effect.ANSWER,
+            cleanup=True,
+        ),
         action("inv:neworg", *INVITE_A_WORKER, press("inv:neworg"), cleanup=True),
         action(
             "an organisation's name typed",
@@ -772,6 +796,13 @@ def home_and_invitation_buttons() -> list[Action]:
             missing=lambda w: f"er:ok:{MISSING_ID}",
         ),
         action("er:no", press("er:no"), rule=admin_rule, expected=admin_only),
+        action(
+            "mb:l (a page of the members)",
+            press("mb:l:1"),
+            effect=Effect.ANSWER,
+            rule=admin_rule,
+            expected=admin_only,
+        ),
         action(
             "mb:off (who leaves)",
             press(lambda w: f"mb:off:{w.leaving_id}"),

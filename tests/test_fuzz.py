@@ -484,7 +484,18 @@ class Fuzzer:
                 f"cs:r:{case}:{target}:{index}",
                 f"cs:o:{case}",
                 f"cs:{rng.choice('wfWF')}:{case}:{person}",
+                f"cs:{rng.choice('wf')}:{case}:{index}",
                 f"cs:n:{case}",
+                f"cs:N:{case}",
+                f"cs:N:{case}:{index}",
+                f"cs:j:{case}:{index}",
+                f"cs:h:{index}",
+                f"mb:l:{index}",
+                f"mb:off:{person}:{index}",
+                f"inv:orgs:{index}",
+                f"rep:site:page:{index}",
+                f"ap:list:{case}:{index}",
+                f"hm:pick:{case}:{index}",
                 f"ci:day:{rng.randint(0, 1)}",
                 "ci:consent",
                 "ci:skip",
@@ -607,6 +618,7 @@ PREFIXES = (
     "ap:pl:", "ap:who:", "ap:", "hm:add", "hm:size:", "hm:qpv:", "hm:kind:", "hm:pick:",
     "hm:set:", "hm:free:", "bn:inv:", "bf:ok:", "bf:no:", "bf:lang:", "bf:h:", "bf:ad:",
     "rm:yes:", "rm:no:", "inv:role:", "inv:org:", "inv:", "rep:", "rep:kind:=", "rep:review:",
+    "cs:N:", "cs:j:", "cs:h:", "mb:l:", "mb:off:", "inv:orgs:", "rep:site:page:",
 )  # fmt: skip
 
 
