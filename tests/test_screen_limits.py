@@ -221,31 +221,20 @@ def sites_csv(count: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def running(fake: FakeBotAPI, folder: Path, database_url: str) -> RelaisUnderTest:
-    """Relais with the longest residences of a long sites file and the team's chat."""
-    sites = folder / "sites.csv"
+@pytest.fixture
+async def relais(fake_api: FakeBotAPI, tmp_path: Path):
+    """Relais with a long sites file of the longest residences and the team's chat, on
+    SQLite (like the authorization matrix: hundreds of updates), which also keeps a text
+    longer than its column, as an import into an older database might."""
+    sites = tmp_path / "sites.csv"
     sites.write_text(sites_csv(MANY), encoding="utf-8")
-    team = fake.add_group("Équipe Montjoie")
-    settings = bot_settings(fake, database_url, sites_file=sites, alert_chat_id=team.id)
-    bot = RelaisUnderTest(fake, settings)
+    team = fake_api.add_group("Équipe Montjoie")
+    database_url = f"sqlite:///{tmp_path / 'relais.sqlite3'}"
+    settings = bot_settings(fake_api, database_url, sites_file=sites, alert_chat_id=team.id)
+    bot = RelaisUnderTest(fake_api, settings)
     bot.team_chat = team
     await bot.start()
     without_flood_pacing(bot)
-    return bot
-
-
-@pytest.fixture
-async def relais_on(fake_api: FakeBotAPI, tmp_path: Path, database_url: str):
-    """On SQLite, and on PostgreSQL when the tests have one."""
-    bot = await running(fake_api, tmp_path, database_url)
-    yield bot
-    await bot.stop()
-
-
-@pytest.fixture
-async def relais(fake_api: FakeBotAPI, tmp_path: Path):
-    """On SQLite, which keeps a text longer than its column (as an import might)."""
-    bot = await running(fake_api, tmp_path, f"sqlite:///{tmp_path / 'relais.sqlite3'}")
     yield bot
     await bot.stop()
 
@@ -425,9 +414,8 @@ async def commands(who: Person, *names: str) -> None:
 
 
 async def test_every_screen_opens_with_every_field_at_its_longest(
-    relais_on: RelaisUnderTest,
+    relais: RelaisUnderTest,
 ) -> None:
-    relais = relais_on
     full = await build(relais)
     engine, fake = relais.app.engine, relais.fake
     admin, worker, referent = full.admin, full.worker, full.referent
