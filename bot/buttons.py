@@ -82,6 +82,10 @@ class InviteOrganisation(Button, shape="inv:org:{organisation}", roles=ADMINS):
     organisation: Id
 
 
+class OrganisationsPage(Button, shape="inv:orgs:{page}", roles=ADMINS):
+    page: Page
+
+
 class InviteNewOrganisation(Button, shape="inv:neworg", roles=ADMINS):
     pass
 
@@ -130,6 +134,13 @@ class ReportCancel(Button, shape="rep:cancel", roles=REPORTERS):
 
 class ReportResume(Button, shape="rep:resume", roles=REPORTERS):
     pass
+
+
+class SitesPage(Button, shape="rep:{question}:page:{page}", roles=REPORTERS):
+    """A page of the residences offered at the form's question « site »."""
+
+    question: Annotated[str, OneOf(("site",))]
+    page: Page
 
 
 # ------------------------------------------------------------------ new-case alerts
@@ -198,6 +209,16 @@ class ChooseReferent(Button, shape="cs:f:{case}", roles=CASE_TEAM):
     case: Id
 
 
+class WorkersPage(Button, shape="cs:w:{case}:{page}", roles=CASE_TEAM):
+    case: Id
+    page: Page
+
+
+class ReferentsPage(Button, shape="cs:f:{case}:{page}", roles=CASE_TEAM):
+    case: Id
+    page: Page
+
+
 class HandTo(Button, shape="cs:W:{case}:{person}", roles=CASE_TEAM):
     case: Id
     person: Id
@@ -221,6 +242,30 @@ class TakeOver(Button, shape="cs:T:{case}:{reason}", roles=CASE_TEAM):
 
 class AddNote(Button, shape="cs:n:{case}", roles=CASE_TEAM):
     case: Id
+
+
+class ShowNotes(Button, shape="cs:N:{case}", roles=CASE_TEAM):
+    """« Toutes les notes »: every note whole, where the card cut them."""
+
+    case: Id
+
+
+class NotesPage(Button, shape="cs:N:{case}:{page}", roles=CASE_TEAM):
+    case: Id
+    page: Page
+
+
+class HomesPage(Button, shape="cs:h:{page}", roles=CASE_TEAM):
+    """A page of /logements (which landlord referents read too)."""
+
+    page: Page
+
+
+class JournalPage(Button, shape="cs:j:{case}:{page}", roles=ADMINS):
+    """A page of /journal."""
+
+    case: Id
+    page: Page
 
 
 # What the card asks to be typed or chosen next (conversations.case_input).
@@ -249,6 +294,11 @@ class CancelInput(Button, shape="ci:cancel", roles=CASE_TEAM):
 
 class CaseAppointments(Button, shape="ap:list:{case}", roles=WORKERS):
     case: Id
+
+
+class CaseAppointmentsPage(Button, shape="ap:list:{case}:{page}", roles=WORKERS):
+    case: Id
+    page: Page
 
 
 class NewAppointment(Button, shape="ap:new:{case}", roles=WORKERS):
@@ -335,6 +385,11 @@ class PickHome(Button, shape="hm:pick:{case}", roles=WORKERS):
     case: Id
 
 
+class HomesToPickPage(Button, shape="hm:pick:{case}:{page}", roles=WORKERS):
+    case: Id
+    page: Page
+
+
 class GiveHome(Button, shape="hm:set:{case}:{home}", roles=WORKERS):
     case: Id
     home: Id
@@ -394,6 +449,19 @@ class KeepData(Button, shape="er:no", roles=ADMINS):
 
 class ChooseLeaving(Button, shape="mb:off:{member}", roles=ADMINS):
     member: Id
+
+
+class LeavingPage(Button, shape="mb:l:{page}", roles=ADMINS):
+    """A page of /desactiver's members."""
+
+    page: Page
+
+
+class SuccessorsPage(Button, shape="mb:off:{member}:{page}", roles=ADMINS):
+    """A page of the colleagues who may take a leaving worker's cases."""
+
+    member: Id
+    page: Page
 
 
 class ConfirmLeaving(Button, shape="mb:ok:{member}", roles=ADMINS):

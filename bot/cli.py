@@ -19,7 +19,7 @@ from domain.vocabulary import OrganisationKind, Role
 from storage.crypto import EncryptionKeyError, new_key, rotate
 from storage.database import SchemaTooNew, schema_revision
 from storage.invitations import create_invitation
-from storage.members import ensure_organisation
+from storage.members import ORGANISATION_NAME_MAX, ensure_organisation
 from storage.sites import SitesFileError
 from storage.transfer import TransferRefused, copy_database
 from storage.types import utcnow
@@ -118,13 +118,27 @@ def _parser() -> argparse.ArgumentParser:
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then exit")
     invite = commands.add_parser("invite", help="print a one-time invitation link")
     invite.add_argument("--role", required=True, choices=[role.value for role in Role])
-    invite.add_argument("--org", required=True, help='organisation name, e.g. "Sarthe Habitat"')
+    invite.add_argument(
+        "--org",
+        required=True,
+        type=_organisation_name,
+        help='organisation name, e.g. "Sarthe Habitat"',
+    )
     invite.add_argument(
         "--org-kind",
         choices=[kind.value for kind in OrganisationKind],
         help="kind of a new organisation (default: the usual one for the role)",
     )
     return parser
+
+
+def _organisation_name(text: str) -> str:
+    name = " ".join(text.split())
+    if not name or len(name) > ORGANISATION_NAME_MAX:
+        raise argparse.ArgumentTypeError(
+            f"an organisation's name has 1 to {ORGANISATION_NAME_MAX} characters"
+        )
+    return name
 
 
 def _playground(port: int) -> int:

@@ -214,6 +214,7 @@ _AUDIT_ACTIONS = {
     "case.home_freed": N_("logement libéré"),
     "case.viewed": N_("fiche consultée"),
     "case.details_viewed": N_("détails du signalement lus"),
+    "case.notes_viewed": N_("notes lues"),
     "case.exported": N_("données exportées"),
     "case.anonymised": N_("données personnelles effacées"),
     "audit.read": N_("journal consulté"),

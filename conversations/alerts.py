@@ -15,6 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.buttons import TakeCase, ViewCase
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
+from bot.limits import cut
 from conversations import team_chat
 from conversations.common import refuse_button, tell_admins
 from conversations.report_texts import answer_label, option, short_name
@@ -132,7 +133,7 @@ def case_details(application: RelaisApplication, case: Case) -> str:
     for key, value in case.answers.items():
         if key in QUESTIONS and key not in ("kind", "danger"):
             lines.append(f"• {short_name(key)} : {answer_label(application.engine, key, value)}")
-    return "\n".join(lines)
+    return cut("\n".join(lines))
 
 
 def _alert_text(application: RelaisApplication, case: Case, *, escalation: bool) -> str:
@@ -155,7 +156,7 @@ def _alert_text(application: RelaisApplication, case: Case, *, escalation: bool)
     ]
     if escalation:
         lines.insert(0, _("Relance : ce signalement attend toujours d'être pris en charge."))
-    return "\n".join(lines)
+    return cut("\n".join(lines))
 
 
 def _alert_keyboard(case: Case, *, taken: bool = False) -> InlineKeyboardMarkup:
@@ -168,7 +169,7 @@ def _alert_keyboard(case: Case, *, taken: bool = False) -> InlineKeyboardMarkup:
 async def _mark_alerts_taken(application: RelaisApplication, case: Case, worker: Member) -> None:
     for alert in alerts_of(application.engine, case.id):
         with use_language(alert.language):
-            text = (
+            text = cut(
                 _alert_text(application, case, escalation=False)
                 + "\n\n"
                 + _("Pris en charge par {name}.").format(name=worker.display_name)

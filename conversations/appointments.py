@@ -33,6 +33,7 @@ from bot.buttons import (
     CalendarTitle,
     CancelAppointment,
     CaseAppointments,
+    CaseAppointmentsPage,
     MoveAppointment,
     NewAppointment,
     SaveAppointment,
@@ -45,14 +46,18 @@ from bot.labels import (
     cancel_reason_label,
     reminder_kind_label,
 )
+from bot.limits import cut
 from conversations.cases import load_worker_case, send_card
 from conversations.common import (
     abandon,
     expect_buttons,
+    page_of,
+    page_rows,
     persistent_flow,
     refuse_button,
     remove_buttons,
     replace_buttons,
+    replace_text,
 )
 from domain.access import Act
 from domain.vocabulary import ATTENDEE_KEYS, AppointmentKind
@@ -98,29 +103,38 @@ WHEN_PROBLEMS = {
 
 
 async def list_for_case(update: Update, context: RelaisContext) -> None:
-    case = await load_worker_case(update, context, CaseAppointments.read(update).case)
+    query = update.callback_query
+    button = buttons.find(query.data)
+    case = await load_worker_case(update, context, button.case)
     if case is None:
         return
-    await update.callback_query.answer()
-    appointments = case_appointments(context.engine, case.id)
+    await query.answer()
+    everything = case_appointments(context.engine, case.id)
+    turning = isinstance(button, CaseAppointmentsPage)
+    appointments, page = page_of(everything, button.page if turning else 0)
     lines = [_("Rendez-vous du dossier {reference} :").format(reference=case.reference)]
     rows = []
     for appointment in appointments:
         lines.append("• " + describe(context, appointment))
         rows.append(_appointment_buttons(context, appointment))
-    if not appointments:
+    if not everything:
         lines.append(_("Aucun rendez-vous prévu."))
-    rows.append([NewAppointment(case.id).button(_("Nouveau rendez-vous"))])
-    await update.effective_chat.send_message(
-        "\n".join(lines), reply_markup=InlineKeyboardMarkup(rows)
+    rows += page_rows(
+        page, len(everything), lambda other: CaseAppointmentsPage(case=case.id, page=other)
     )
+    rows.append([NewAppointment(case.id).button(_("Nouveau rendez-vous"))])
+    text, keyboard = cut("\n".join(lines)), InlineKeyboardMarkup(rows)
+    if turning:  # « Suivants › » under the list: the same message, other appointments
+        await replace_text(query, text, reply_markup=keyboard)
+        return
+    await update.effective_chat.send_message(text, reply_markup=keyboard)
 
 
 def describe(context: RelaisContext, appointment: Appointment) -> str:
     return _("{when} — {kind} — {place}").format(
         when=format_datetime(appointment.starts_at, context.settings.zone),
         kind=appointment_kind_label(appointment.kind),
-        place=appointment.place,
+        place=cut(appointment.place, PLACE_MAX),  # an imported place may be longer
     )
 
 
@@ -229,7 +243,7 @@ async def my_appointments(update: Update, context: RelaisContext) -> None:
     lines += [
         f"• {case.reference} — {describe(context, appointment)}" for appointment, case in upcoming
     ]
-    await update.effective_message.reply_text("\n".join(lines))
+    await update.effective_message.reply_text(cut("\n".join(lines)))
 
 
 # --- a new or moved appointment: a short conversation ------------------------------------
@@ -587,6 +601,7 @@ def handlers() -> list[BaseHandler]:
         ),
         CommandHandler(list(permissions.APPOINTMENTS.names), my_appointments),
         CallbackQueryHandler(list_for_case, pattern=CaseAppointments.pattern),
+        CallbackQueryHandler(list_for_case, pattern=CaseAppointmentsPage.pattern),
         CallbackQueryHandler(ask_cancel_reason, pattern=AskCancelAppointment.pattern),
         CallbackQueryHandler(cancel_with_reason, pattern=CancelAppointment.pattern),
         CallbackQueryHandler(mark_outcome, pattern=AppointmentHeld.pattern),

@@ -16,6 +16,7 @@ from bot.buttons import (
     InvitePerson,
     PickHome,
     Reopen,
+    ShowNotes,
     TakeCase,
 )
 from bot.context import RelaisApplication
@@ -31,6 +32,7 @@ from bot.labels import (
     status_label,
     take_over_label,
 )
+from bot.limits import TEXT_MAX, cut, length, pages
 from conversations.report_texts import option
 from domain.access import Act
 from domain.vocabulary import AppointmentKind, ReminderStatus, Role
@@ -41,12 +43,15 @@ from storage.case_flow import current_phase, notes_of
 from storage.cases import case_events
 from storage.homes import HOUSING_STATUSES, home_of
 from storage.members import get_member
-from storage.models import Appointment, Case, CaseEvent, Member
+from storage.models import Appointment, Case, CaseEvent, CaseNote, Member
 from storage.reminders import reminders_of_case, unfit_reminders
 
 EVENTS_SHOWN = 5
 REMINDERS_SHOWN = 4
 NOTES_SHOWN = 3
+# The beginning of a note the card shows: the card is a glance (and must fit one message);
+# « Toutes les notes » shows every note whole.
+NOTE_SHOWN_MAX = 300
 # The reminder states whose reason the card gives (a pending one's is only the last retry's).
 EXPLAINED = (ReminderStatus.FAILED, ReminderStatus.CANCELLED)
 
@@ -93,11 +98,7 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
     )
     if allows(reader, case, Act.READ_NOTES):
         lines += [
-            _("Note de {name}, {date} : {text}").format(
-                name=_name(application, note.author_id),
-                date=format_date(note.created_at, zone),
-                text=note.text,
-            )
+            note_text(application, note, cut(note.text, NOTE_SHOWN_MAX))
             for note in notes_of(application.engine, case.id, NOTES_SHOWN)
         ]
     lines += _reminder_lines(application, case, reader, coming)
@@ -107,7 +108,39 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
         f"• {format_datetime(event.at, zone)} — {event_text(application, event)}"
         for event in reversed(events)
     ]
-    return "\n".join(lines)
+    return cut("\n".join(lines))
+
+
+def note_text(application: RelaisApplication, note: CaseNote, text: str) -> str:
+    return _("Note de {name}, {date} : {text}").format(
+        name=_name(application, note.author_id),
+        date=format_date(note.created_at, application.settings.zone),
+        text=text,
+    )
+
+
+def notes_pages(application: RelaisApplication, case: Case) -> list[str]:
+    """Every note of the case whole, newest first, in pages that each fit one message."""
+    notes = notes_of(application.engine, case.id, None)
+    if not notes:
+        return [_("Aucune note dans le dossier {reference}.").format(reference=case.reference)]
+
+    def header(page: int, count: int) -> str:
+        return _("Notes du dossier {reference} ({page}/{count}) :").format(
+            reference=case.reference, page=page, count=count
+        )
+
+    room = TEXT_MAX - length(header(999_999, 999_999) + "\n\n")
+    bodies = pages((note_text(application, note, note.text) for note in notes), room)
+    return [f"{header(number, len(bodies))}\n\n{body}" for number, body in enumerate(bodies, 1)]
+
+
+def notes_cut(application: RelaisApplication, case: Case) -> bool:
+    """Whether the card shows less than every note whole (then « Toutes les notes »)."""
+    notes = notes_of(application.engine, case.id, NOTES_SHOWN + 1)
+    return len(notes) > NOTES_SHOWN or any(
+        cut(note.text, NOTE_SHOWN_MAX) != note.text for note in notes
+    )
 
 
 def _appointment_lines(coming: list[Appointment], zone: ZoneInfo) -> list[str]:
@@ -268,6 +301,8 @@ def card_keyboard(
         rows.append([AskTakeOver(case.id).button(_("Reprendre ce dossier"))])
     if allows(member, case, Act.REOPEN):
         rows.append([Reopen(case.id).button(_("Rouvrir le dossier"))])
+    if allows(member, case, Act.READ_NOTES) and notes_cut(application, case):
+        rows.append([ShowNotes(case.id).button(_("Toutes les notes"))])
     return InlineKeyboardMarkup(rows)
 
 

@@ -26,15 +26,22 @@ from bot.buttons import (
     ConfirmMove,
     HandTo,
     MoveReason,
+    NotesPage,
+    ReferentsPage,
     Reopen,
+    ShowNotes,
     StatusFilter,
     TakeOver,
+    WorkersPage,
 )
 from bot.context import RelaisContext
 from bot.i18n import N_, _, language_of, ngettext, use_language
 from bot.labels import reason_label, status_label, take_over_label
-from conversations.case_card import card_keyboard, card_text
+from bot.limits import button_text
+from conversations.case_card import card_keyboard, card_text, notes_pages
 from conversations.common import (
+    page_of,
+    page_rows,
     refuse_button,
     remove_buttons,
     replace_buttons,
@@ -158,6 +165,33 @@ async def send_card(update: Update, context: RelaisContext, case: Case) -> None:
         card_text(context.relais, case, member, context.relais.now()),
         reply_markup=card_keyboard(context.relais, case, member),
     )
+
+
+async def show_notes(update: Update, context: RelaisContext) -> None:
+    """« Toutes les notes »: the case's notes whole, a page at a time (a new message from
+    the card, the same message edited from page to page)."""
+    button = buttons.find(update.callback_query.data)
+    case = await load_case(update, context, button.case, Act.READ_NOTES)
+    if case is None:
+        return
+    query = update.callback_query
+    record_now(
+        context.engine,
+        "case.notes_viewed",
+        context.relais.now(),
+        member_id=context.known_member.id,
+        case_id=case.id,
+    )
+    texts = notes_pages(context.relais, case)
+    turning = isinstance(button, NotesPage)
+    page = min(button.page, len(texts) - 1) if turning else 0
+    rows = page_rows(page, len(texts), lambda other: NotesPage(case=case.id, page=other), size=1)
+    keyboard = InlineKeyboardMarkup(rows) if rows else None
+    await query.answer()
+    if turning:
+        await replace_text(query, texts[page], reply_markup=keyboard)
+    else:
+        await update.effective_chat.send_message(texts[page], reply_markup=keyboard)
 
 
 async def load_case(
@@ -295,26 +329,37 @@ async def reopen(update: Update, context: RelaisContext) -> None:
         )
 
 
-# Who a case can be given to, by the button that lists them: the button for one of them.
+# Who a case can be given to, by the buttons that list them: their role, the button of one of
+# them, the button of a page of them.
 _PEOPLE = {
-    ChooseWorker: (Role.WORKER, HandTo),
-    ChooseReferent: (Role.LANDLORD_REFERENT, AttachReferent),
+    ChooseWorker: (Role.WORKER, HandTo, WorkersPage),
+    WorkersPage: (Role.WORKER, HandTo, WorkersPage),
+    ChooseReferent: (Role.LANDLORD_REFERENT, AttachReferent, ReferentsPage),
+    ReferentsPage: (Role.LANDLORD_REFERENT, AttachReferent, ReferentsPage),
 }
 
 
 async def choose_person(update: Update, context: RelaisContext) -> None:
     """Réattribuer (workers) or Référent bailleur (landlord referents): pick with a button."""
-    asked = buttons.find(update.callback_query.data)
-    role, pick = _PEOPLE[type(asked)]
+    query = update.callback_query
+    asked = buttons.find(query.data)
+    role, pick, page_button = _PEOPLE[type(asked)]
     case = await load_case(update, context, asked.case, Act.HAND_OVER)
     if case is None:
         return
+    everyone = active_members(context.engine, role)
+    turning = isinstance(asked, page_button)
+    people, shown = page_of(everyone, asked.page if turning else 0)
     rows = [
-        [pick(case=case.id, person=person.id).button(person.display_name)]
-        for person in active_members(context.engine, role)
+        [pick(case=case.id, person=person.id).button(button_text(person.display_name))]
+        for person in people
     ]
+    rows += page_rows(shown, len(everyone), lambda other: page_button(case=case.id, page=other))
     rows.append([CaseCard(case.id).button(_("Annuler"))])
-    await update.callback_query.answer()
+    await query.answer()
+    if turning:  # « Suivants › » under the question: the same question, other people
+        await replace_buttons(query, InlineKeyboardMarkup(rows))
+        return
     await update.effective_chat.send_message(
         _("Dossier {reference} : qui ?").format(reference=case.reference),
         reply_markup=InlineKeyboardMarkup(rows),
@@ -475,6 +520,8 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(on_list_button, pattern=CaseList.pattern),
         CallbackQueryHandler(on_status_filter, pattern=StatusFilter.pattern),
         CallbackQueryHandler(show_card, pattern=CaseCard.pattern),
+        CallbackQueryHandler(show_notes, pattern=ShowNotes.pattern),
+        CallbackQueryHandler(show_notes, pattern=NotesPage.pattern),
         CallbackQueryHandler(ask_move, pattern=AskMove.pattern),
         CallbackQueryHandler(confirm_move, pattern=ConfirmMove.pattern),
         CallbackQueryHandler(move_with_reason, pattern=MoveReason.pattern),

@@ -7,6 +7,7 @@ from bot import permissions
 from bot.buttons import AskMove, CaseCard
 from bot.context import RelaisContext
 from bot.i18n import _
+from bot.limits import cut
 from conversations.report_texts import option
 from domain.vocabulary import CaseStatus
 from storage.access import sees
@@ -29,8 +30,10 @@ async def waiting_cases(update: Update, context: RelaisContext) -> None:
         )
     )
     for case in waiting:
-        text = _("{reference} — {kind} — {place}").format(
-            reference=case.reference, kind=option(case.kind.value), place=case.commune or "?"
+        text = cut(
+            _("{reference} — {kind} — {place}").format(
+                reference=case.reference, kind=option(case.kind.value), place=case.commune or "?"
+            )
         )
         decisions = [
             (CaseStatus.ACCEPTED, _("Accepter")),

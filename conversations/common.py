@@ -1,17 +1,19 @@
-"""What the flows share: how their state is kept, how they are abandoned, how the ids and
-edits of buttons are handled."""
+"""What the flows share: how their state is kept, how they are abandoned, how the edits of
+buttons are handled, how a long list is paged."""
 
 import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
-from telegram import CallbackQuery, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ConversationHandler
 from telegram.warnings import PTBUserWarning
 
 from bot import permissions
 from bot.access import record_refusal
+from bot.callback_data import Button
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, current_language, language_of, use_language
 from domain.vocabulary import Role
@@ -20,6 +22,30 @@ from storage.members import active_members
 from storage.models import Case
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
+# A page of a list: ten lines of people's longest values fit one message (bot.limits), ten
+# buttons leave a keyboard far from Telegram's 100.
+PAGE = 10
+
+
+def page_of(items: Sequence[T], page: int, size: int = PAGE) -> tuple[list[T], int]:
+    """The items of page `page`, and its number: the last page when the list has shrunk
+    since the button was made."""
+    page = min(page, max(len(items) - 1, 0) // size)
+    return list(items[page * size : (page + 1) * size]), page
+
+
+def page_rows(
+    page: int, count: int, button: Callable[[int], Button], size: int = PAGE
+) -> list[list[InlineKeyboardButton]]:
+    """« ‹ Précédents » and « Suivants › » under page `page` of `count` items shown `size`
+    at a time (`button(page)`: the button of a page); none when one page holds all."""
+    row = []
+    if page > 0:
+        row.append(button(page - 1).button(_("‹ Précédents")))
+    if (page + 1) * size < count:
+        row.append(button(page + 1).button(_("Suivants ›")))
+    return [row] if row else []
 
 
 async def case_named(

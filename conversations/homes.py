@@ -13,7 +13,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot import permissions
+from bot import buttons, permissions
 from bot.access import record_refusal
 from bot.buttons import (
     AddHome,
@@ -23,18 +23,25 @@ from bot.buttons import (
     HomeKind,
     HomeQpv,
     HomeSize,
+    HomesPage,
+    HomesToPickPage,
     PickHome,
 )
 from bot.callback_data import Button
 from bot.context import RelaisContext
 from bot.i18n import _
+from bot.limits import button_text, cut
 from conversations.cases import load_worker_case, send_card
 from conversations.common import (
     abandon,
     expect_buttons,
     expect_text,
+    page_of,
+    page_rows,
     persistent_flow,
     remove_buttons,
+    replace_buttons,
+    replace_text,
 )
 from conversations.report_texts import option
 from domain.vocabulary import CaseKind, Role
@@ -57,41 +64,70 @@ TEXT_MAX = {LABEL: 120, COMMUNE: 80}
 
 def home_line(home: ReservedHome) -> str:
     return _("{label} ({size}, {commune}{qpv})").format(
-        label=home.label, size=home.size, commune=home.commune, qpv=", QPV" if home.qpv else ""
+        # What the form takes, even from an older database (SQLite keeps longer texts).
+        label=cut(home.label, TEXT_MAX[LABEL]),
+        size=home.size,
+        commune=cut(home.commune, TEXT_MAX[COMMUNE]),
+        qpv=", QPV" if home.qpv else "",
     )
 
 
 async def list_homes(update: Update, context: RelaisContext) -> None:
+    text, keyboard = _homes_page(context, 0)
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+async def homes_page(update: Update, context: RelaisContext) -> None:
+    """« Suivants › » under /logements (the whole case team reads it)."""
+    await update.callback_query.answer()
+    text, keyboard = _homes_page(context, HomesPage.read(update).page)
+    await replace_text(update.callback_query, text, reply_markup=keyboard)
+
+
+def _homes_page(context: RelaisContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    everything = homes(context.engine)
+    shown, page = page_of(everything, page)
     lines = [_("Logements réservés :")]
-    for home, case in homes(context.engine):
+    for home, case in shown:
         occupant = (
             _("occupé ({reference})").format(reference=case.reference) if case else _("libre")
         )
         lines.append(f"• {home_line(home)} — {option(home.kind.value)} — {occupant}")
-    if len(lines) == 1:
+    if not everything:
         lines.append(_("Aucun logement enregistré."))
-    keyboard = None
+    rows = page_rows(page, len(everything), HomesPage)
     if context.known_member.role is Role.ADMIN:
-        keyboard = InlineKeyboardMarkup([[AddHome().button(_("Ajouter un logement"))]])
-    await update.effective_message.reply_text("\n".join(lines), reply_markup=keyboard)
+        rows.append([AddHome().button(_("Ajouter un logement"))])
+    return cut("\n".join(lines)), InlineKeyboardMarkup(rows) if rows else None
 
 
 # --- a worker gives or frees a home ------------------------------------------------------
 
 
 async def offer_homes(update: Update, context: RelaisContext) -> None:
-    case = await load_worker_case(update, context, PickHome.read(update).case)
+    query = update.callback_query
+    button = buttons.find(query.data)
+    case = await load_worker_case(update, context, button.case)
     if case is None:
         return
     free = free_homes(context.engine, case.kind)
-    await update.callback_query.answer()
+    await query.answer()
     if not free:
         await update.effective_chat.send_message(
             _("Aucun logement réservé libre pour ce type d'accompagnement.")
         )
         return
-    rows = [[GiveHome(case=case.id, home=home.id).button(home_line(home))] for home in free]
+    turning = isinstance(button, HomesToPickPage)
+    shown, page = page_of(free, button.page if turning else 0)
+    rows = [
+        [GiveHome(case=case.id, home=home.id).button(button_text(home_line(home)))]
+        for home in shown
+    ]
+    rows += page_rows(page, len(free), lambda other: HomesToPickPage(case=case.id, page=other))
     rows.append([CaseCard(case.id).button(_("Annuler"))])
+    if turning:  # « Suivants › » under the question: other homes
+        await replace_buttons(query, InlineKeyboardMarkup(rows))
+        return
     await update.effective_chat.send_message(
         _("Quel logement pour {reference} ?").format(reference=case.reference),
         reply_markup=InlineKeyboardMarkup(rows),
@@ -249,7 +285,9 @@ def handlers() -> list[BaseHandler]:
             fallbacks=[CommandHandler(list(permissions.CANCEL.names), _abandon)],
         ),
         CommandHandler(list(permissions.HOMES.names), list_homes),
+        CallbackQueryHandler(homes_page, pattern=HomesPage.pattern),
         CallbackQueryHandler(offer_homes, pattern=PickHome.pattern),
+        CallbackQueryHandler(offer_homes, pattern=HomesToPickPage.pattern),
         CallbackQueryHandler(give_home, pattern=GiveHome.pattern),
         CallbackQueryHandler(free_home, pattern=FreeHome.pattern),
     ]

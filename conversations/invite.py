@@ -26,26 +26,35 @@ from bot.buttons import (
     InviteNewOrganisation,
     InviteOrganisation,
     InviteRole,
+    OrganisationsPage,
 )
 from bot.context import RelaisContext
 from bot.i18n import _, format_datetime, ngettext
 from bot.labels import role_label
+from bot.limits import button_text, cut
 from conversations.common import (
     expect_buttons,
+    page_of,
+    page_rows,
     persistent_flow,
     refuse_button,
     remove_buttons,
+    replace_buttons,
     replace_text,
 )
 from domain.vocabulary import Role
 from storage.audit import record_now
 from storage.invitations import create_invitation
 from storage.limits import invitations_created_since
-from storage.members import ensure_organisation, get_organisation, organisations
+from storage.members import (
+    ORGANISATION_NAME_MAX,
+    ensure_organisation,
+    get_organisation,
+    organisations,
+)
 
 ROLE, ORGANISATION, ORGANISATION_NAME = "role", "organisation", "organisation_name"
 DRAFT = "invite"
-NAME_MAX = 120
 LIMIT_WINDOW = timedelta(hours=1)
 
 
@@ -79,6 +88,17 @@ async def choose_organisation(update: Update, context: RelaisContext) -> str | i
     return await _finish(update, context, organisation.id)
 
 
+async def organisation_page(update: Update, context: RelaisContext) -> str:
+    """« Suivants › » under the organisations: the same question, other organisations."""
+    query = update.callback_query
+    if "role" not in context.user_data.get(DRAFT, {}):
+        return await _stale(update, context, ORGANISATION)
+    await query.answer()
+    page = OrganisationsPage.read(update).page
+    await replace_buttons(query, _organisation_keyboard(context, page))
+    return ORGANISATION
+
+
 async def ask_organisation_name(update: Update, context: RelaisContext) -> str:
     query = update.callback_query
     await query.answer()
@@ -89,7 +109,7 @@ async def ask_organisation_name(update: Update, context: RelaisContext) -> str:
 async def type_organisation_name(update: Update, context: RelaisContext) -> str | int:
     name = " ".join(update.effective_message.text.split())
     role = context.user_data.get(DRAFT, {}).get("role")
-    if not name or len(name) > NAME_MAX or role is None:
+    if not name or len(name) > ORGANISATION_NAME_MAX or role is None:
         await update.effective_message.reply_text(
             _name_retry(), reply_markup=_back_cancel_keyboard()
         )
@@ -191,7 +211,8 @@ async def _finish(update: Update, context: RelaisContext, organisation_id: int) 
         "Transmettez ce lien à la personne par un canal sûr. Il n'ouvre Relais qu'une fois et expire le {expiry}.\n\n{link}"
     ).format(
         role=role_label(role),
-        organisation=organisation.name,
+        # An older database's longer name is cut: the link must stay whole.
+        organisation=cut(organisation.name, ORGANISATION_NAME_MAX),
         expiry=format_datetime(invitation.expires_at, context.settings.zone),
         link=link,
     )
@@ -211,14 +232,14 @@ def _organisation_question(role: Role) -> str:
 
 def _name_question() -> str:
     return _("Écrivez le nom de l'organisation ({limit} caractères au plus).").format(
-        limit=NAME_MAX
+        limit=ORGANISATION_NAME_MAX
     )
 
 
 def _name_retry() -> str:
     return _(
         "Il me faut le nom de l'organisation en texte, {limit} caractères au plus. Exemple : Gendarmerie de Mamers."
-    ).format(limit=NAME_MAX)
+    ).format(limit=ORGANISATION_NAME_MAX)
 
 
 def _cancel_button() -> InlineKeyboardButton:
@@ -234,8 +255,11 @@ def _back_cancel_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InviteBack().button(_("← Retour")), _cancel_button()]])
 
 
-def _organisation_keyboard(context: RelaisContext) -> InlineKeyboardMarkup:
-    rows = [[InviteOrganisation(org.id).button(org.name)] for org in organisations(context.engine)]
+def _organisation_keyboard(context: RelaisContext, page: int = 0) -> InlineKeyboardMarkup:
+    everyone = organisations(context.engine)
+    shown, page = page_of(everyone, page)
+    rows = [[InviteOrganisation(org.id).button(button_text(org.name))] for org in shown]
+    rows += page_rows(page, len(everyone), OrganisationsPage)
     rows.append([InviteNewOrganisation().button(_("Autre organisation…"))])
     return InlineKeyboardMarkup([*rows, *_back_cancel_keyboard().inline_keyboard])
 
@@ -253,6 +277,7 @@ def handlers() -> list[BaseHandler]:
                 ],
                 ORGANISATION: [
                     CallbackQueryHandler(choose_organisation, pattern=InviteOrganisation.pattern),
+                    CallbackQueryHandler(organisation_page, pattern=OrganisationsPage.pattern),
                     CallbackQueryHandler(
                         ask_organisation_name, pattern=InviteNewOrganisation.pattern
                     ),

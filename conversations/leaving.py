@@ -1,24 +1,32 @@
 """/desactiver: an admin closes the access of a member who leaves; their cases stay.
 
-1. The admin picks the member (`mb:off:<id>`).
-2. A worker holding open cases: the admin picks the colleague who takes them
-   (`mb:to:<id>:<colleague id>`); anyone else: the admin confirms (`mb:ok:<id>`).
+1. The admin picks the member (bot.buttons.ChooseLeaving; LeavingPage pages the list).
+2. A worker holding open cases: the admin picks the colleague who takes them (LeaveTo;
+   SuccessorsPage pages the colleagues); anyone else: the admin confirms (ConfirmLeaving).
 3. storage.case_flow.deactivate_member does it in one transaction; the colleague is told.
 Buttons are never trusted: each tap checks the member and the colleague again.
 """
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import buttons, permissions
-from bot.buttons import ChooseLeaving, ConfirmLeaving, LeaveTo
+from bot.buttons import ChooseLeaving, ConfirmLeaving, LeaveTo, LeavingPage, SuccessorsPage
 from bot.context import RelaisContext
 from bot.i18n import _, language_of, ngettext, use_language
 from bot.labels import role_label
-from conversations.common import refuse_button, remove_buttons, replace_text
+from bot.limits import button_text, cut
+from conversations.common import (
+    page_of,
+    page_rows,
+    refuse_button,
+    remove_buttons,
+    replace_buttons,
+    replace_text,
+)
 from domain.vocabulary import Role
 from storage.case_flow import HandOverRefused, deactivate_member
 from storage.cases import open_cases
@@ -31,17 +39,7 @@ STAFF_ROLES = tuple(role for role in Role if role is not Role.BENEFICIARY)
 
 
 async def choose_member(update: Update, context: RelaisContext) -> None:
-    me = context.known_member
-    people = [
-        person
-        for role in STAFF_ROLES
-        for person in active_members(context.engine, role)
-        if person.id != me.id
-    ]
-    rows = [
-        [ChooseLeaving(person.id).button(f"{person.display_name} · {role_label(person.role)}")]
-        for person in people
-    ]
+    rows = _member_rows(context, 0)
     await update.effective_message.reply_text(
         _("Qui quitte Relais ? Ses dossiers resteront, confiés à un collègue.")
         if rows
@@ -50,8 +48,36 @@ async def choose_member(update: Update, context: RelaisContext) -> None:
     )
 
 
+async def member_page(update: Update, context: RelaisContext) -> None:
+    """« Suivants › » under the question: the same question, other members."""
+    await update.callback_query.answer()
+    rows = _member_rows(context, LeavingPage.read(update).page)
+    await replace_buttons(update.callback_query, InlineKeyboardMarkup(rows))
+
+
+def _member_rows(context: RelaisContext, page: int) -> list[list[InlineKeyboardButton]]:
+    me = context.known_member
+    everyone = [
+        person
+        for role in STAFF_ROLES
+        for person in active_members(context.engine, role)
+        if person.id != me.id
+    ]
+    people, shown = page_of(everyone, page)
+    rows = [
+        [
+            ChooseLeaving(person.id).button(
+                f"{button_text(person.display_name)} · {role_label(person.role)}"
+            )
+        ]
+        for person in people
+    ]
+    return rows + page_rows(shown, len(everyone), LeavingPage)
+
+
 async def chosen(update: Update, context: RelaisContext) -> None:
-    leaving = await _leaving(update, context, ChooseLeaving.read(update).member)
+    button = buttons.find(update.callback_query.data)
+    leaving = await _leaving(update, context, button.member)
     if leaving is None:
         return
     held = open_cases(context.engine, leaving.id)
@@ -69,6 +95,8 @@ async def chosen(update: Update, context: RelaisContext) -> None:
     colleagues = [
         worker for worker in active_members(context.engine, Role.WORKER) if worker.id != leaving.id
     ]
+    page = button.page if isinstance(button, SuccessorsPage) else 0
+    shown, page = page_of(colleagues, page)
     text = ngettext(
         "{name} suit {count} dossier en cours. Qui le reprend ?",
         "{name} suit {count} dossiers en cours. Qui les reprend ?",
@@ -80,9 +108,12 @@ async def chosen(update: Update, context: RelaisContext) -> None:
             "successeur (/inviter)."
         )
     rows = [
-        [LeaveTo(member=leaving.id, successor=worker.id).button(worker.display_name)]
-        for worker in colleagues
+        [LeaveTo(member=leaving.id, successor=worker.id).button(button_text(worker.display_name))]
+        for worker in shown
     ]
+    rows += page_rows(
+        page, len(colleagues), lambda other: SuccessorsPage(member=leaving.id, page=other)
+    )
     await replace_text(query, text, reply_markup=InlineKeyboardMarkup(rows) if rows else None)
 
 
@@ -143,6 +174,7 @@ async def _tell_successor(
         text = _("{name} a quitté Relais : ces dossiers vous sont confiés : {references}.").format(
             name=leaving.display_name, references=", ".join(references)
         )
+        text = cut(text)  # a worker who held hundreds of cases: the first references
     try:
         await context.bot.send_message(successor.telegram_id, text)
     except TelegramError as error:
@@ -152,7 +184,9 @@ async def _tell_successor(
 def handlers() -> list[BaseHandler]:
     return [
         CommandHandler(list(permissions.DEACTIVATE.names), choose_member),
+        CallbackQueryHandler(member_page, pattern=LeavingPage.pattern),
         CallbackQueryHandler(chosen, pattern=ChooseLeaving.pattern),
+        CallbackQueryHandler(chosen, pattern=SuccessorsPage.pattern),
         CallbackQueryHandler(confirmed, pattern=ConfirmLeaving.pattern),
         CallbackQueryHandler(confirmed, pattern=LeaveTo.pattern),
     ]

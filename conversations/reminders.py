@@ -24,6 +24,7 @@ from bot.labels import (
     reminder_kind_label,
     status_label,
 )
+from bot.limits import fit_lines
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import refuse_button, remove_buttons
@@ -251,23 +252,33 @@ def _digest(application: RelaisApplication, member: Member, reminder: Reminder) 
     )
     if not entries:
         return None
-    lines = [_("Vos rendez-vous du jour :")]
+    lines = []
     for appointment, case in entries:
         line = f"• {appointment.starts_at.astimezone(application.settings.zone):%H:%M} — {case.reference} — {appointment_kind_label(appointment.kind)} — {appointment.place}"
         if appointment.cannot_come_at is not None:
             line = f"{line} — {cannot_come_label()}"
         lines.append(line)
-    return "\n".join(lines)
+    return fit_lines(_("Vos rendez-vous du jour :"), lines, _more_appointments)
+
+
+def _more_appointments(count: int) -> str:
+    return ngettext(
+        "… et {count} autre rendez-vous : /rdv", "… et {count} autres rendez-vous : /rdv", count
+    ).format(count=count)
+
+
+def _more_cases(count: int) -> str:
+    return ngettext(
+        "… et {count} autre dossier : /dossiers", "… et {count} autres dossiers : /dossiers", count
+    ).format(count=count)
 
 
 def _review(application: RelaisApplication, member: Member, reminder: Reminder) -> str:
     """The quarterly review notice, with the open cases this person follows."""
     zone, now = application.settings.zone, application.now()
     day = datetime.combine(date.fromisoformat(reminder.payload["day"]), time(12), tzinfo=zone)
-    lines = [
-        _("Revue trimestrielle le {day}. Dossiers actifs :").format(day=format_date(day, zone))
-    ]
-    cases, _total = list_cases(application.engine, member, mine=False, limit=200)
+    lines = []
+    cases, total = list_cases(application.engine, member, mine=False, limit=200)
     for case in cases:
         phase = current_phase(application.engine, case.id)
         events = case_events(application.engine, case.id)
@@ -286,7 +297,9 @@ def _review(application: RelaisApplication, member: Member, reminder: Reminder) 
                 next=format_datetime(coming.starts_at, zone) if coming else "—",
             )
         )
-    return "\n".join(lines)
+    head = _("Revue trimestrielle le {day}. Dossiers actifs :").format(day=format_date(day, zone))
+    # Those left out: the lines that did not fit, and the cases past the ones read.
+    return fit_lines(head, lines, lambda left: _more_cases(left + total - len(cases)))
 
 
 async def plan_periodic(context: RelaisContext) -> None:

@@ -27,11 +27,20 @@ from bot.buttons import (
     ReportSend,
     ReportStep,
     ReportTick,
+    SitesPage,
 )
 from bot.context import RelaisContext
 from bot.i18n import _
+from bot.limits import button_text, cut
 from conversations import alerts
-from conversations.common import persistent_flow, refuse_button, remove_buttons, replace_buttons
+from conversations.common import (
+    page_of,
+    page_rows,
+    persistent_flow,
+    refuse_button,
+    remove_buttons,
+    replace_buttons,
+)
 from conversations.report_texts import (
     answer_label,
     emergency_numbers,
@@ -71,6 +80,7 @@ FORM_BUTTONS = (
     ReportSend,
     ReportCancel,
     ReportResume,
+    SitesPage,
 )
 SELECTION = "_selection"  # multi-choice ticks not yet validated; never an answer itself
 
@@ -111,7 +121,7 @@ async def on_button(update: Update, context: RelaisContext) -> str | int:
         if isinstance(button, ReportSend):
             return await _submit(update, context, draft)
         return await _edit(update, context, draft, button.question)
-    assert isinstance(button, ReportAnswer | ReportTick | ReportStep)
+    assert isinstance(button, ReportAnswer | ReportTick | ReportStep | SitesPage)
     if button.question != draft.current:
         await refuse_button(update, context)
         return FILLING
@@ -122,7 +132,7 @@ async def _on_question_button(
     update: Update,
     context: RelaisContext,
     draft: ReportDraft,
-    button: ReportAnswer | ReportTick | ReportStep,
+    button: ReportAnswer | ReportTick | ReportStep | SitesPage,
 ) -> str:
     query = update.callback_query
     question = QUESTIONS[button.question]
@@ -131,6 +141,8 @@ async def _on_question_button(
         return await _go_back(update, context, draft)
     if isinstance(button, ReportTick) and question.input is Input.MULTI:
         return await _toggle(update, context, draft, button.value)
+    if isinstance(button, SitesPage) and question.input is Input.SITE:
+        return await _turn_page(update, context, draft, button.page)
     try:
         value = _button_answer(question, button, draft)
     except InvalidAnswer:
@@ -142,7 +154,9 @@ async def _on_question_button(
 
 
 def _button_answer(
-    question: Question, button: ReportAnswer | ReportTick | ReportStep, draft: ReportDraft
+    question: Question,
+    button: ReportAnswer | ReportTick | ReportStep | SitesPage,
+    draft: ReportDraft,
 ) -> object:
     if isinstance(button, ReportAnswer):
         return parse_button(question, button.value)
@@ -247,6 +261,13 @@ async def _toggle(update: Update, context: RelaisContext, draft: ReportDraft, va
     return FILLING
 
 
+async def _turn_page(update: Update, context: RelaisContext, draft: ReportDraft, page: int) -> str:
+    """« Suivants › » under the residences: the same question, other residences."""
+    await update.callback_query.answer()
+    await replace_buttons(update.callback_query, _question(context, draft, page)[1])
+    return FILLING
+
+
 async def _reask(update: Update, context: RelaisContext, draft: ReportDraft) -> str:
     await update.effective_message.reply_text(
         _("Je n'ai pas pu lire cette réponse. {example}").format(example=example(draft.current))
@@ -299,14 +320,19 @@ async def _submit(update: Update, context: RelaisContext, draft: ReportDraft) ->
     return ConversationHandler.END
 
 
-def _question(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyboardMarkup]:
+def _question(
+    context: RelaisContext, draft: ReportDraft, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
     key = draft.current
     step, total = progress(draft.answers, key)
     text = _("Étape {step}/{total}").format(step=step, total=total) + "\n" + prompt(key)
-    return text, InlineKeyboardMarkup([*_answer_rows(context, draft), _navigation(key, step)])
+    rows = _answer_rows(context, draft, page)
+    return text, InlineKeyboardMarkup([*rows, _navigation(key, step)])
 
 
-def _answer_rows(context: RelaisContext, draft: ReportDraft) -> list[list[InlineKeyboardButton]]:
+def _answer_rows(
+    context: RelaisContext, draft: ReportDraft, page: int
+) -> list[list[InlineKeyboardButton]]:
     question = QUESTIONS[draft.current]
     key = question.key
 
@@ -336,7 +362,10 @@ def _answer_rows(context: RelaisContext, draft: ReportDraft) -> list[list[Inline
     if question.input is Input.PHONE:
         return [[answer(option(VIA_REFERRER), VIA_REFERRER)]]
     if question.input is Input.SITE:
-        rows = [[answer(site.name, site.id)] for site in active_sites(context.engine)]
+        sites = active_sites(context.engine)
+        shown, page = page_of(sites, page)
+        rows = [[answer(button_text(site.name), site.id)] for site in shown]
+        rows += page_rows(page, len(sites), lambda other: SitesPage(question=key, page=other))
         return [*rows, [answer(option(OTHER_SITE), OTHER_SITE)]]
     if question.optional:
         return [[ReportStep(question=key, step="skip").button(_("Passer"))]]
@@ -363,14 +392,14 @@ def _review(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyb
         ReportSend().button(_("Envoyer")),
         ReportCancel().button(_("Annuler")),
     ]
-    return "\n".join(lines), InlineKeyboardMarkup([*edit_rows, actions])
+    return cut("\n".join(lines)), InlineKeyboardMarkup([*edit_rows, actions])
 
 
 async def _close_question(context: RelaisContext, draft: ReportDraft, value: object) -> None:
     """Leave the answered question in the chat with its answer and without buttons."""
     if draft.question_message_id is None:
         return
-    text = prompt(draft.current) + "\n→ " + answer_label(context.engine, draft.current, value)
+    text = cut(prompt(draft.current) + "\n→ " + answer_label(context.engine, draft.current, value))
     with suppress(BadRequest):
         await context.bot.edit_message_text(
             text, chat_id=context.known_member.telegram_id, message_id=draft.question_message_id

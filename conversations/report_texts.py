@@ -3,6 +3,7 @@
 from sqlalchemy import Engine
 
 from bot.i18n import N_, _
+from bot.limits import cut
 from domain.referral import NOTE_MAX, OTHER_SITE, QUESTIONS, VIA_REFERRER, Input, display_phone
 from storage.sites import get_site
 
@@ -150,4 +151,6 @@ def answer_label(engine: Engine, key: str, value: object) -> str:
         return option(str(value))
     if question.input is Input.PHONE:
         return display_phone(str(value))
-    return str(value)
+    text = str(value)
+    # What the form took is shown whole; an older report may hold more, shown cut.
+    return cut(text, question.max_length) if len(text) > question.max_length > 0 else text

@@ -6,10 +6,11 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot.context import RelaisContext
 from bot.i18n import _
 from bot.labels import role_label
+from bot.limits import cut
 from bot.menus import publish_member_commands
 from conversations import beneficiary
 from storage.invitations import Redemption, redeem_invitation
-from storage.members import get_organisation, note_app_language
+from storage.members import ORGANISATION_NAME_MAX, get_organisation, note_app_language
 from storage.models import Member
 
 
@@ -48,7 +49,8 @@ def _welcome(member: Member, context: RelaisContext) -> str:
     ).format(
         name=member.display_name,
         role=role_label(member.role),
-        organisation=organisation.name if organisation else "",
+        # An organisation named on the command line before its length was checked: cut.
+        organisation=cut(organisation.name, ORGANISATION_NAME_MAX) if organisation else "",
     )
 
 

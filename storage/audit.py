@@ -158,14 +158,21 @@ _ENTRIES = select(
 ).order_by(col(AuditEntry.id))
 
 
-def case_audit(engine: Engine, case_id: int, limit: int = 30) -> list[AuditEntry]:
+def case_audit(engine: Engine, case_id: int, limit: int = 30, offset: int = 0) -> list[AuditEntry]:
+    """The case's audit entries, newest first."""
     with session_scope(engine) as session:
         query = (
             select(AuditEntry)
             .where(AuditEntry.case_id == case_id)
             .order_by(col(AuditEntry.id).desc())
         )
-        return list(session.exec(query.limit(limit)))
+        return list(session.exec(query.offset(offset).limit(limit)))
+
+
+def case_audit_count(engine: Engine, case_id: int) -> int:
+    with session_scope(engine) as session:
+        query = select(func.count()).where(AuditEntry.case_id == case_id)
+        return session.exec(query).one()
 
 
 @dataclass(frozen=True)

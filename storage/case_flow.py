@@ -286,7 +286,8 @@ def add_note(engine: Engine, case_id: int, author: Member, text: str, now: datet
         return note
 
 
-def notes_of(engine: Engine, case_id: int, limit: int = 5) -> list[CaseNote]:
+def notes_of(engine: Engine, case_id: int, limit: int | None = 5) -> list[CaseNote]:
+    """The case's notes, newest first (`limit` None: all of them)."""
     with session_scope(engine) as session:
         query = (
             select(CaseNote).where(CaseNote.case_id == case_id).order_by(col(CaseNote.id).desc())

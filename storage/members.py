@@ -7,6 +7,9 @@ from domain.vocabulary import OrganisationKind, Role
 from storage.database import session_scope
 from storage.models import Member, Organisation
 
+# The longest organisation name, typed in the chat (/inviter) or on the command line.
+ORGANISATION_NAME_MAX: int = Organisation.__table__.c["name"].type.length
+
 
 def find_member(engine: Engine, telegram_id: int) -> Member | None:
     with session_scope(engine) as session:

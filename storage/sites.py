@@ -14,6 +14,8 @@ from storage.database import session_scope
 from storage.models import Site
 
 COLUMNS = ("name", "commune", "sector", "qpv")
+# The longest name, commune and sector the database keeps (and the form shows).
+LENGTHS = {column: Site.__table__.c[column].type.length for column in COLUMNS[:3]}
 
 
 class SitesFileError(ValueError):
@@ -39,6 +41,11 @@ def _site(row: dict[str, str | None], path: Path, line: int) -> Site:
     qpv = values["qpv"].lower()
     if qpv not in ("yes", "no", "oui", "non") or not all(values.values()):
         raise SitesFileError(f"{path}, line {line}: every column is needed, qpv is yes or no")
+    for column, longest in LENGTHS.items():
+        if len(values[column]) > longest:
+            raise SitesFileError(
+                f"{path}, line {line}: the {column} has {longest} characters at most"
+            )
     return Site(
         name=values["name"],
         commune=values["commune"],

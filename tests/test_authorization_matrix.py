@@ -191,6 +191,14 @@ TO_SAFE_TIMES = (
     press("rep:consent:=yes"),
     say("06 12 34 56 78"),
 )
+TO_THE_SITES = (
+    *REPORT,
+    press("rep:kind:=addiction"),
+    press("rep:danger:=no"),
+    say("M. D."),
+    press("rep:adults:=1"),
+    press("rep:children:=0"),
+)
 TO_THE_REVIEW = (*TO_SAFE_TIMES, press("rep:safe_times:+evening"), press("rep:safe_times:ok"))
 UNKNOWN_TOKEN = "Zm9yZ2VkLXRva2VuLW5vdC1pbi10aGUtZGF0YWJhc2U"
 
@@ -450,6 +458,44 @@ def case_buttons() -> list[Action]:
             missing=lambda w: f"view:{MISSING_ID}",
             expected=WORKER,
         ),
+        action(
+            "cs:N (all the notes of a case)",
+            press(lambda w: f"cs:N:{w.cases['diagnostic']}"),
+            expected=frozenset({"worker", "landlord_referent"}),
+            sees=SEE_THE_LANDLORDS_CASES,
+            missing=lambda w: f"cs:N:{MISSING_ID}",
+        ),
+        action(
+            "cs:N (a page of the notes)",
+            press(lambda w: f"cs:N:{w.cases['diagnostic']}:0"),
+            expected=frozenset({"worker", "landlord_referent"}),
+            sees=SEE_THE_LANDLORDS_CASES,
+            missing=lambda w: f"cs:N:{MISSING_ID}:0",
+        ),
+        action(
+            "cs:w (a page of the workers to hand the case to)",
+            press(lambda w: f"cs:w:{received(w)}:0"),
+            expected=HOLDER_OR_ADMIN,
+            sees=SEE_THE_LANDLORDS_CASES,
+            missing=lambda w: f"cs:w:{MISSING_ID}:0",
+        ),
+        action(
+            "cs:f (a page of the landlord referents)",
+            press(lambda w: f"cs:f:{received(w)}:0"),
+            expected=HOLDER_OR_ADMIN,
+            sees=SEE_THE_LANDLORDS_CASES,
+            missing=lambda w: f"cs:f:{MISSING_ID}:0",
+        ),
+        action(
+            "cs:j (a page of a case's journal)",
+            press(lambda w: f"cs:j:{received(w)}:1"),
+            effect=Effect.ANSWER,
+            expected=ADMIN,
+            missing=lambda w: f"cs:j:{MISSING_ID}:1",
+        ),
+        action(
+            "cs:h (a page of the homes)", press("cs:h:1"), effect=Effect.ANSWER, expected=CASE_TEAM
+        ),
         # Last: the world's worker no longer holds this case afterwards.
         action(
             "cs:W (hand the case to another worker)",
@@ -475,6 +521,12 @@ def appointment_buttons() -> list[Action]:
             press(lambda w: f"ap:list:{followed(w)}"),
             expected=WORKER,
             missing=lambda w: f"ap:list:{MISSING_ID}",
+        ),
+        action(
+            "ap:list (a page of a case's appointments)",
+            press(lambda w: f"ap:list:{followed(w)}:0"),
+            expected=WORKER,
+            missing=lambda w: f"ap:list:{MISSING_ID}:0",
         ),
         action(
             "ap:new",
@@ -622,6 +674,12 @@ def home_and_invitation_buttons() -> list[Action]:
             missing=lambda w: f"hm:pick:{MISSING_ID}",
         ),
         action(
+            "hm:pick (a page of the free homes)",
+            press(lambda w: f"hm:pick:{w.cases['followed']}:0"),
+            expected=WORKER,
+            missing=lambda w: f"hm:pick:{MISSING_ID}:0",
+        ),
+        action(
             "hm:set (a free home given)",
             press(lambda w: f"hm:set:{w.cases['followed']}:{w.homes['free']}"),
             effect=Effect.DB,
@@ -654,6 +712,14 @@ def home_and_invitation_buttons() -> list[Action]:
             table="invitation",
             expected=ADMIN,
         ),
+        action(
+            "inv:orgs (a page of the organisations)",
+            *INVITE_A_WORKER,
+            press("inv:orgs:1"),
+            effect=Effect.ANSWER,
+            expected=ADMIN,
+            cleanup=True,
+        ),
         action("inv:neworg", *INVITE_A_WORKER, press("inv:neworg"), expected=ADMIN, cleanup=True),
         action(
             "an organisation's name typed",
@@ -675,6 +741,15 @@ def home_and_invitation_buttons() -> list[Action]:
             missing=lambda w: f"er:ok:{MISSING_ID}",
         ),
         action("er:no", press("er:no"), expected=ADMIN),
+        action(
+            "mb:l (a page of the members)", press("mb:l:1"), effect=Effect.ANSWER, expected=ADMIN
+        ),
+        action(
+            "mb:off (a page of the colleagues who may take the cases)",
+            press(lambda w: f"mb:off:{w.leaving_id}:0"),
+            expected=ADMIN,
+            missing=lambda w: f"mb:off:{MISSING_ID}:0",
+        ),
         action(
             "mb:off (who leaves)",
             press(lambda w: f"mb:off:{w.leaving_id}"),
@@ -705,6 +780,13 @@ def home_and_invitation_buttons() -> list[Action]:
             table="report_draft",
             cleanup=True,
             expected=REPORTERS,
+        ),
+        action(
+            "rep:site:page:<page> (a page of the residences)",
+            *TO_THE_SITES,
+            press("rep:site:page:0"),
+            expected=REPORTERS,
+            cleanup=True,
         ),
         action(
             "rep:<question>:back",

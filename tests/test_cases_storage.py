@@ -454,6 +454,21 @@ def test_an_empty_column_is_refused_with_its_line_number(tmp_path: Path) -> None
         read_sites_file(path)
 
 
+def test_a_name_longer_than_the_form_shows_is_refused_with_its_line_number(
+    tmp_path: Path,
+) -> None:
+    read_sites_file(sites_file(tmp_path, HEADER, f"{'R' * 120},{'C' * 80},{'S' * 80},no"))
+    for too_long in (f"{'R' * 121},Mamers,Nord,no", f"Le Gué,{'C' * 81},Nord,no"):
+        path = sites_file(tmp_path, HEADER, "Les Glonnières,Le Mans,Sud,yes", too_long)
+        with pytest.raises(
+            SitesFileError, match=r"line 3: the \w+ has 1?[0-9]+ characters at most"
+        ):
+            read_sites_file(path)
+    path = sites_file(tmp_path, HEADER, f"Le Gué,Mamers,{'S' * 81},no")
+    with pytest.raises(SitesFileError, match="line 2: the sector has 80 characters at most"):
+        read_sites_file(path)
+
+
 def test_a_line_missing_its_last_columns_is_refused_with_its_line_number(tmp_path: Path) -> None:
     path = sites_file(tmp_path, HEADER, "Les Glonnières,Le Mans,Sud,yes", "Bellevue,Sablé")
 

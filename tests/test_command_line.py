@@ -54,6 +54,19 @@ def test_an_invalid_setting_is_named_in_one_line_and_exits_2(tmp_path: Path) -> 
     assert "Traceback" not in result.stderr
 
 
+def test_an_organisation_name_longer_than_the_database_keeps_is_refused_in_clear_words(
+    tmp_path: Path,
+) -> None:
+    result = run_bot("invite", "--role", "admin", "--org", "S" * 121, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        "python -m bot invite: error: argument --org: "
+        "an organisation's name has 1 to 120 characters"
+    )
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "data").exists(), "nothing is created"
+
+
 def test_settings_are_read_from_a_dotenv_file(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("TELEGRAM_BOT_TOKEN=1:x\nINVITE_TTL_DAYS=0\n")
     result = run_bot(cwd=tmp_path)

@@ -262,12 +262,50 @@ async def test_a_bot_removed_from_a_group_is_refused_there_until_added_back(
         ("", "Message text is empty"),
         (" \n ", "Message text is empty"),
         ("x" * 4097, "Message is too long"),
+        # Telegram counts UTF-16 code units: an emoji beyond the BMP counts two.
+        ("🏠" * 2048 + "x", "Message is too long"),
     ],
 )
 async def test_text_limits(bot: Bot, alice: User, text: str, description: str) -> None:
     with pytest.raises(BadRequest) as caught:
         await bot.send_message(alice.id, text)
     assert caught.value.message == description
+
+
+@pytest.mark.parametrize(
+    ("text", "parse_mode"),
+    [
+        ("x" * 4096, None),
+        ("🏠" * 2048, None),
+        ("é" * 4096, None),  # two bytes of UTF-8 each, one code unit
+        (" \n" + "x" * 4096 + "\n ", None),  # surrounding spaces are trimmed first
+        ("<b>" + "x" * 4096 + "</b>", "HTML"),  # counted after entities parsing
+        ("&lt;" * 4096, "HTML"),
+    ],
+)
+async def test_a_text_of_4096_is_fine(
+    fake: FakeBotAPI, bot: Bot, alice: User, text: str, parse_mode: str | None
+) -> None:
+    await bot.send_message(alice.id, text, parse_mode=parse_mode)
+    record = fake.last_bot_message(alice)
+    assert record is not None
+    assert len(record.text.encode("utf-16-le")) // 2 == 4096
+
+
+async def test_the_text_limit_holds_after_entities_parsing(bot: Bot, alice: User) -> None:
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await bot.send_message(alice.id, "<i>" + "x" * 4097 + "</i>", parse_mode="HTML")
+
+
+async def test_captions_hold_1024(fake: FakeBotAPI, bot: Bot, alice: User) -> None:
+    await bot.send_photo(alice.id, b"\x89PNG", caption="x" * 1024)
+    await bot.send_document(alice.id, b"{}", filename="a.json", caption="🏠" * 512)
+    for too_long in ("x" * 1025, "🏠" * 512 + "x"):
+        with pytest.raises(BadRequest, match="Message caption is too long"):
+            await bot.send_photo(alice.id, b"\x89PNG", caption=too_long)
+        with pytest.raises(BadRequest, match="Message caption is too long"):
+            await bot.send_document(alice.id, b"{}", filename="a.json", caption=too_long)
+    assert [m.kind for m in fake.bot_messages(alice)] == ["photo", "document"]
 
 
 async def test_html_is_displayed_without_tags(fake: FakeBotAPI, bot: Bot, alice: User) -> None:
@@ -359,6 +397,29 @@ async def test_invalid_inline_buttons_are_refused(
 
 async def test_buttons_up_to_64_bytes_of_data_are_fine(bot: Bot, alice: User) -> None:
     await bot.send_message(alice.id, "Choisir", reply_markup=keyboard(("Oui", "é" * 32)))
+    await bot.send_message(alice.id, "Choisir", reply_markup=keyboard(("Oui", "x" * 64)))
+    with pytest.raises(BadRequest, match="Button_data_invalid"):
+        await bot.send_message(alice.id, "Choisir", reply_markup=keyboard(("Oui", "x" * 65)))
+
+
+def buttons(count: int, per_row: int = 4) -> InlineKeyboardMarkup:
+    each = [InlineKeyboardButton(str(n), callback_data=str(n)) for n in range(count)]
+    return InlineKeyboardMarkup([each[i : i + per_row] for i in range(0, count, per_row)])
+
+
+async def test_a_keyboard_holds_100_buttons(fake: FakeBotAPI, bot: Bot, alice: User) -> None:
+    sent = await bot.send_message(alice.id, "Choisir", reply_markup=buttons(100))
+    with pytest.raises(BadRequest, match="Reply markup is too long"):
+        await bot.send_message(alice.id, "Choisir", reply_markup=buttons(101))
+    with pytest.raises(BadRequest, match="Reply markup is too long"):
+        await bot.send_message(alice.id, "Choisir", reply_markup=buttons(101, per_row=1))
+    with pytest.raises(BadRequest, match="Reply markup is too long"):
+        await sent.edit_reply_markup(buttons(101))
+    with pytest.raises(BadRequest, match="Reply markup is too long"):
+        await sent.edit_text("Choisir encore", reply_markup=buttons(101))
+    record = fake.last_bot_message(alice)
+    assert record is not None
+    assert (record.text, len(record.buttons), record.edit_count) == ("Choisir", 100, 0)
 
 
 # ------------------------------------------------------------------------------ edits
@@ -377,6 +438,31 @@ async def test_edit_rules(fake: FakeBotAPI, bot: Bot, alice: User) -> None:
         )
     with pytest.raises(BadRequest, match="Message is not modified"):
         await sent.edit_reply_markup(keyboard(("Oui", "y")))
+
+
+async def test_edits_hold_the_text_and_caption_limits(
+    fake: FakeBotAPI, bot: Bot, alice: User
+) -> None:
+    text = await bot.send_message(alice.id, "Choisir")
+    photo = await bot.send_photo(alice.id, b"\x89PNG", caption="QR code")
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await text.edit_text("x" * 4097)
+    with pytest.raises(BadRequest, match="Message is too long"):
+        await text.edit_text("🏠" * 2049)
+    with pytest.raises(BadRequest, match="Message caption is too long"):
+        await photo.edit_caption("x" * 1025)
+    with pytest.raises(BadRequest, match="There is no caption in the message to edit"):
+        await text.edit_caption("légende")
+    with pytest.raises(BadRequest, match="There is no text in the message to edit"):
+        await photo.edit_text("texte")
+    await text.edit_text("x" * 4096)
+    await photo.edit_caption("🏠" * 512)
+    with pytest.raises(BadRequest, match="Message is not modified"):
+        await photo.edit_caption("🏠" * 512)
+    assert [(m.text, m.edit_count) for m in fake.bot_messages(alice)] == [
+        ("x" * 4096, 1),
+        ("🏠" * 512, 1),
+    ]
 
 
 async def test_an_edit_without_markup_removes_the_keyboard(

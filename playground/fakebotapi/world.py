@@ -66,6 +66,14 @@ BLOCKED = "Forbidden: bot was blocked by the user"
 CANNOT_INITIATE = "Forbidden: bot can't initiate conversation with a user"
 TEXT_EMPTY = "Bad Request: message text is empty"
 TEXT_TOO_LONG = "Bad Request: message is too long"
+CAPTION_TOO_LONG = "Bad Request: message caption is too long"
+MARKUP_TOO_LONG = "Bad Request: reply markup is too long"
+# Telegram's limits, in UTF-16 code units (the unit of its entity offsets) after entities
+# parsing, for texts and captions; in bytes of UTF-8 for a button's data.
+TEXT_MAX = 4096
+CAPTION_MAX = 1024
+CALLBACK_DATA_MAX = 64
+BUTTONS_MAX = 100
 EDIT_NOT_FOUND = "Bad Request: message to edit not found"
 NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -325,6 +333,7 @@ class TelegramWorld:
             "sendDocument": self._send_document,
             "sendChatAction": self._send_chat_action,
             "editMessageText": self._edit_message_text,
+            "editMessageCaption": self._edit_message_caption,
             "editMessageReplyMarkup": self._edit_message_reply_markup,
             "deleteMessage": self._delete_message,
             "deleteMessages": self._delete_messages,
@@ -863,6 +872,19 @@ class TelegramWorld:
         self._finish_edit(record, markup)
         return self._message_api(record)
 
+    def _edit_message_caption(self, params: Params) -> JSON:
+        record = self._editable(params)
+        if record.kind == "text":
+            raise ApiError(400, "Bad Request: there is no caption in the message to edit")
+        formatted = _caption(params)
+        markup = _checked_markup(params.get("reply_markup"))
+        before = (record.text, record.entities, _inline(record.reply_markup))
+        if (formatted.text, formatted.entities, _inline(markup)) == before:
+            raise ApiError(400, NOT_MODIFIED)
+        record.raw_text, record.text, record.entities, record.parse_mode = formatted
+        self._finish_edit(record, markup)
+        return self._message_api(record)
+
     def _edit_message_reply_markup(self, params: Params) -> JSON:
         record = self._editable(params)
         markup = _checked_markup(params.get("reply_markup"))
@@ -914,7 +936,7 @@ class TelegramWorld:
         if query is None or query.answered:
             raise ApiError(400, QUERY_INVALID)
         text = params.get("text")
-        if text is not None and len(str(text)) > 200:
+        if text is not None and utf16_len(str(text)) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         query.answer = CallbackAnswer(
             query.id, text, bool(params.get("show_alert")), params.get("url")
@@ -995,7 +1017,7 @@ def _formatted(params: Params, name: str) -> _Formatted:
 def _check_text(text: str) -> None:
     if not text:
         raise ApiError(400, TEXT_EMPTY)
-    if len(text) > 4096:
+    if utf16_len(text) > TEXT_MAX:
         raise ApiError(400, TEXT_TOO_LONG)
 
 
@@ -1008,6 +1030,8 @@ def _checked_markup(markup: Any) -> JSON | None:
     for row in rows:
         for button in row:
             _check_button(button)
+    if sum(len(row) for row in rows) > BUTTONS_MAX:
+        raise ApiError(400, MARKUP_TOO_LONG)
     return markup
 
 
@@ -1023,7 +1047,7 @@ def _check_button(button: Any) -> None:
             "Text buttons are unallowed in the inline keyboard",
         )
     data = button.get("callback_data")
-    if data is not None and not 1 <= len(str(data).encode()) <= 64:
+    if data is not None and not 1 <= len(str(data).encode()) <= CALLBACK_DATA_MAX:
         raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
 
 
@@ -1057,8 +1081,8 @@ def _find_button(record: MessageRecord, data: str | None, label: str | None) -> 
 
 def _caption(params: Params) -> _Formatted:
     formatted = _formatted(params, "caption")
-    if len(formatted.text) > 1024:
-        raise ApiError(400, "Bad Request: message caption is too long")
+    if utf16_len(formatted.text) > CAPTION_MAX:
+        raise ApiError(400, CAPTION_TOO_LONG)
     return formatted
 
 
