@@ -168,6 +168,16 @@ def test_a_sqlite_file_that_cannot_be_made_or_is_no_database_is_one_line(tmp_pat
         ]
 
 
+@pytest.mark.parametrize("url", ["mysql://relais@localhost/relais", "data/relais.sqlite3"])
+def test_a_database_url_relais_cannot_use_is_a_wrong_setting(tmp_path: Path, url: str) -> None:
+    result = run_bot("migrate", cwd=tmp_path, DATABASE_URL=url, ENCRYPTION_KEYS=TEST_KEY)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Invalid settings: DATABASE_URL: Value error, must be sqlite:///path/to/file.sqlite3 "
+        "or postgresql://user:password@host/db"
+    ]
+
+
 @pytest.mark.parametrize(
     "command", [["run"], ["--webhook"], ["dispatch", "--once"]], ids=lambda c: c[0]
 )
