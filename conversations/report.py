@@ -277,8 +277,12 @@ async def _submit(update: Update, context: RelaisContext, draft: ReportDraft) ->
 def _question(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyboardMarkup]:
     key = draft.current
     step, total = progress(draft.answers, key)
-    text = _("Étape {step}/{total}").format(step=step, total=total) + "\n" + prompt(key)
+    text = _step_line(step, total) + "\n" + prompt(key)
     return text, InlineKeyboardMarkup([*_answer_rows(context, draft), _navigation(key, step)])
+
+
+def _step_line(step: int, total: int) -> str:
+    return _("Étape {step}/{total}").format(step=step, total=total)
 
 
 def _answer_rows(context: RelaisContext, draft: ReportDraft) -> list[list[InlineKeyboardButton]]:
@@ -321,7 +325,10 @@ def _navigation(key: str, step: int) -> list[InlineKeyboardButton]:
 
 def _review(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyboardMarkup]:
     answers = relevant_answers(draft.answers)
-    lines = [_("Récapitulatif — vérifiez avant d'envoyer :")]
+    lines = [
+        _step_line(*progress(answers, REVIEW)),
+        _("Récapitulatif — vérifiez avant d'envoyer :"),
+    ]
     lines += [
         f"• {short_name(key)} : {answer_label(context.engine, key, value)}"
         for key, value in answers.items()
