@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from domain.programme import DEFAULT_FILE, ProgrammeError, load_programme
 from domain.retention import RetentionRules
-from domain.vocabulary import ReminderKind, ReminderStatus, Role
+from domain.vocabulary import CaseStatus, ReminderKind, ReminderStatus, Role
 from storage.audit import prune_audit, record, verify_chain
 from storage.database import session_scope
 from storage.models import (
@@ -22,6 +22,7 @@ from storage.models import (
     AuditEntry,
     Beneficiary,
     Case,
+    CaseEvent,
     CaseNote,
     Member,
     Reminder,
@@ -29,9 +30,11 @@ from storage.models import (
 )
 from storage.retention import drop_sent_reminder_payloads
 from tests.harness import Person, RelaisUnderTest
+from tests.stories import cases, member
 from tests.test_beneficiary import a_violence_case, enrolled_person, freeze_clock
 from tests.test_case_follow_up import move, open_card
 from tests.test_cases_storage import T0, enrolled
+from tests.test_homes_and_commission import a_case_in_commission
 
 STRANGER = "Bonjour ! Relais est réservé aux équipes"
 
@@ -162,3 +165,50 @@ def test_the_retention_periods_come_from_the_programme_file(tmp_path: Path) -> N
     changed.write_text(text.replace("audit_days = 365", "audit_days = 0"), encoding="utf-8")
     with pytest.raises(ProgrammeError, match=r"\[retention\]"):
         load_programme(changed)
+
+
+def decisions(relais: RelaisUnderTest, case_id: int) -> list[tuple[str, str | None, str | None]]:
+    """The case's refusals, redirections and closings: (status, fixed-list reason, free note)."""
+    with session_scope(relais.app.engine) as session:
+        events = session.exec(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id, col(CaseEvent.to_status).in_(DECISIONS))
+            .order_by(CaseEvent.id)
+        )
+        return [(event.to_status.value, event.reason, event.note) for event in events]
+
+
+DECISIONS = (CaseStatus.DECLINED, CaseStatus.REDIRECTED, CaseStatus.CLOSED)
+
+
+async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_reasons(
+    intake: RelaisUnderTest,
+) -> None:
+    now = freeze_clock(intake)
+    ines = await member(intake, "Inès", Role.WORKER)
+    declined = await a_case_in_commission(intake, ines)
+    await move(ines, "refusé", reason="refus de la personne",
+               note="Elle préfère rester chez sa sœur, à Mamers.")  # fmt: skip
+    await move(ines, "clos", reason="autre", note="Refus confirmé par téléphone le 3 mars.")
+    redirected = await a_case_in_commission(intake, ines)
+    await move(ines, "réorienté", reason="CSAPA", note="Suivi par le Dr Martin au CSAPA.")
+    await move(ines, "clos", reason="réorientation", note="Premier rendez-vous au CSAPA pris.")
+    [first, second] = [case.id for case in cases(intake)]
+    assert [declined, redirected] == [the_case(intake, first).reference,
+                                      the_case(intake, second).reference]  # fmt: skip
+    assert decisions(intake, first) == [
+        ("declined", "refused_by_person", "Elle préfère rester chez sa sœur, à Mamers."),
+        ("closed", "other", "Refus confirmé par téléphone le 3 mars."),
+    ], "the notes were kept while the case was recent"
+
+    now[0] += timedelta(days=731)
+    await intake.run_job("retention")
+
+    assert decisions(intake, first) == [
+        ("declined", "refused_by_person", None),
+        ("closed", "other", None),
+    ]
+    assert decisions(intake, second) == [
+        ("redirected", "CSAPA", None),
+        ("closed", "redirected", None),
+    ]
