@@ -2,7 +2,8 @@
 
 The path through the form depends only on the answers so far (`path`), so going back,
 editing an answer from the review or resuming after a restart all come down to "the first
-question of the path that has no answer yet" (`next_question`).
+question of the path that has no answer yet" (`next_question`). The total of « Étape k/n »
+is the longest path the answers so far still allow (`longest_path`): it never grows.
 """
 
 from dataclasses import dataclass
