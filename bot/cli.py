@@ -2,11 +2,15 @@
 
 import argparse
 import asyncio
+import logging
 import sys
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from telegram import Bot, Update
+from telegram.error import InvalidToken, TelegramError
 from telegram.helpers import create_deep_linked_url
 
 from bot.app import build_application, configure_logging, prepare_database
@@ -25,11 +29,18 @@ from storage.transfer import TransferRefused, copy_database
 from storage.types import utcnow
 
 EXIT_CONFIG = 2
+# The database or the Bot API cannot be reached: worth trying again (systemd does, not on 2).
+EXIT_UNREACHABLE = 1
 DISPATCH_PAUSE_SECONDS = 5
+DETAIL_MAX = 200  # characters of an error's own words on the line that reports it
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
+    # PTB logs a Bot API answer that is not JSON whole (the error page of a wrong
+    # TELEGRAM_API_BASE_URL, which can quote the token) before raising the TelegramError
+    # reported below in one line.
+    logging.getLogger("telegram.request.BaseRequest").setLevel(logging.CRITICAL)
     if arguments.command == "playground":
         return _playground(arguments.port)
     try:
@@ -81,6 +92,54 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
+    except TelegramError as error:
+        print(_bot_api_problem(settings, error), file=sys.stderr)
+        return _bot_api_exit_status(error)
+    except DBAPIError as error:
+        if not _database_unusable(error):
+            raise  # a fault of the code, not of the database: its traceback is for a maintainer
+        print(_database_problem(error, arguments.command), file=sys.stderr)
+        return EXIT_UNREACHABLE
+
+
+def _bot_api_problem(settings: Settings, error: TelegramError) -> str:
+    """What failed on the way to the Bot API and what to check, in one line without the token."""
+    where = settings.bot_api_base_url
+    if isinstance(error, InvalidToken):  # PTB's message quotes the token: never print it
+        return (
+            f"The Bot API at {where} refused the bot's token: check TELEGRAM_BOT_TOKEN "
+            "(@BotFather, /token) and TELEGRAM_API_BASE_URL."
+        )
+    detail = str(error)  # another server's error page can quote the address, and its token
+    if settings.telegram_bot_token:
+        detail = detail.replace(settings.telegram_bot_token.get_secret_value(), "<token>")
+    detail = textwrap.shorten(detail, DETAIL_MAX, placeholder=" …")
+    return (
+        f"The Bot API at {where} cannot be reached ({type(error).__name__}: {detail}): "
+        "check the server's network and TELEGRAM_API_BASE_URL."
+    )
+
+
+def _bot_api_exit_status(error: TelegramError) -> int:
+    """A refused token is a wrong setting; anything else may pass if tried again."""
+    return EXIT_CONFIG if isinstance(error, InvalidToken) else EXIT_UNREACHABLE
+
+
+def _database_unusable(error: DBAPIError) -> bool:
+    """No server, a refused user, a file that cannot be opened or is not a database."""
+    return isinstance(error, OperationalError | InterfaceError) or type(error) is DatabaseError
+
+
+def _database_problem(error: DBAPIError, command: str | None) -> str:
+    """The driver's first line names the host or the file and the refusal; SQLAlchemy's own
+    message would add the SQL statement and its values, which are not for a terminal."""
+    lines = str(error.orig).strip().splitlines()
+    detail = f"{type(error.orig).__name__}: {lines[0]}" if lines else type(error.orig).__name__
+    urls = "DATABASE_URL and the URL given to copy-to" if command == "copy-to" else "DATABASE_URL"
+    return (
+        f"The database cannot be opened ({detail}): check {urls} (SQLite: a file in a folder "
+        "Relais may write to; PostgreSQL: the server runs and accepts the user)."
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -160,6 +219,8 @@ def _run(settings: Settings, *, webhook: bool) -> int:
     options = webhook_options(settings) if webhook else None
     configure_logging(settings.log_format == "json")
     application = build_application(settings)
+    # Ask the Bot API once first: out of reach, it is one line (main), not PTB's traceback.
+    asyncio.run(_bot_username(settings))
     if options is not None:
         application.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
     else:
@@ -178,8 +239,14 @@ async def _dispatch(settings: Settings, *, once: bool) -> int:
             await asyncio.sleep(DISPATCH_PAUSE_SECONDS)
 
 
+async def _bot_username(settings: Settings) -> str:
+    """Who the bot is (getMe): the first Bot API call, the one that fails when it is out of reach."""
+    async with Bot(settings.require_token(), base_url=settings.bot_api_base_url) as bot:
+        return bot.username
+
+
 async def _invite(settings: Settings, arguments: argparse.Namespace) -> int:
-    token = settings.require_token()
+    settings.require_token()  # no token at all: refused before anything is created
     role = Role(arguments.role)
     kind = (
         OrganisationKind(arguments.org_kind)
@@ -188,12 +255,25 @@ async def _invite(settings: Settings, arguments: argparse.Namespace) -> int:
     )
     engine = prepare_database(settings)
     organisation = ensure_organisation(engine, arguments.org, kind)
-    # The link names the bot, which only the Bot API knows: ask it before creating anything.
-    async with Bot(token, base_url=settings.bot_api_base_url) as bot:
-        username = bot.username
     invitation = create_invitation(
         engine, role=role, organisation_id=organisation.id, ttl=settings.invite_ttl
     )
+    # The link names the bot, which only the Bot API knows. Without it the invitation still
+    # works (/start <token>): say what failed, and give the link to complete by hand.
+    try:
+        username = await _bot_username(settings)
+    except TelegramError as error:
+        until = invitation.expires_at.astimezone(settings.zone)
+        print(_bot_api_problem(settings, error), file=sys.stderr)
+        print(
+            f"The invitation is created and usable once, until {until:%Y-%m-%d %H:%M} "
+            f"({settings.timezone}): put your bot's username in the link below, "
+            "or send /start followed by the token to the bot.",
+            file=sys.stderr,
+        )
+        print(f"https://t.me/<your bot's username>?start={invitation.token}")
+        print(invitation.token)
+        return _bot_api_exit_status(error)
     print(create_deep_linked_url(username, invitation.token))
     print(invitation.token)
     return 0

@@ -325,9 +325,13 @@ def _question(
 ) -> tuple[str, InlineKeyboardMarkup]:
     key = draft.current
     step, total = progress(draft.answers, key)
-    text = _("Étape {step}/{total}").format(step=step, total=total) + "\n" + prompt(key)
+    text = _step_line(step, total) + "\n" + prompt(key)
     rows = _answer_rows(context, draft, page)
     return text, InlineKeyboardMarkup([*rows, _navigation(key, step)])
+
+
+def _step_line(step: int, total: int) -> str:
+    return _("Étape {step}/{total}").format(step=step, total=total)
 
 
 def _answer_rows(
@@ -379,7 +383,10 @@ def _navigation(key: str, step: int) -> list[InlineKeyboardButton]:
 
 def _review(context: RelaisContext, draft: ReportDraft) -> tuple[str, InlineKeyboardMarkup]:
     answers = relevant_answers(draft.answers)
-    lines = [_("Récapitulatif — vérifiez avant d'envoyer :")]
+    lines = [
+        _step_line(*progress(answers, REVIEW)),
+        _("Récapitulatif — vérifiez avant d'envoyer :"),
+    ]
     lines += [
         f"• {short_name(key)} : {answer_label(context.engine, key, value)}"
         for key, value in answers.items()

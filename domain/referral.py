@@ -2,11 +2,13 @@
 
 The path through the form depends only on the answers so far (`path`), so going back,
 editing an answer from the review or resuming after a restart all come down to "the first
-question of the path that has no answer yet" (`next_question`).
+question of the path that has no answer yet" (`next_question`). The total of « Étape k/n »
+is the longest path the answers so far still allow (`longest_path`): it never grows.
 """
 
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import product
 
 import phonenumbers
 
@@ -134,10 +136,37 @@ def relevant_answers(answers: dict[str, object]) -> dict[str, object]:
 
 
 def progress(answers: dict[str, object], current: str) -> tuple[int, int]:
-    """(step, total) for "Étape 3/9"; the total grows once the branch is known."""
-    keys = path(answers)
+    """(step, total) for « Étape 3/16 ». The review is the last step; before it, the total is
+    the longest path the answers so far still allow, so it never grows as the person goes on
+    and reads step/step at the review."""
+    if current == REVIEW:
+        steps = len(path(answers)) + 1
+        return steps, steps
+    # The question asked is open, even when its answer is being edited from the review.
+    given = {key: value for key, value in answers.items() if key != current}
+    keys = path(given)
     step = keys.index(current) + 1 if current in keys else len(keys)
-    return step, len(keys)
+    return step, len(longest_path(given)) + 1
+
+
+# The answers `path` reads, each with one value for every way it steers the path: the type,
+# the danger, a residence of the list or another one, a phone number or "only through me".
+STEERING: dict[str, tuple[object, ...]] = {
+    "kind": QUESTIONS["kind"].options,
+    "danger": QUESTIONS["danger"].options,
+    "site": (1, OTHER_SITE),
+    "contact": ("+33612345678", VIA_REFERRER),
+}
+
+
+def longest_path(answers: dict[str, object]) -> list[str]:
+    """The longest list of questions the form may still go through, whatever comes next."""
+    still_open = [key for key in STEERING if key not in answers]
+    futures = product(*(STEERING[key] for key in still_open))
+    return max(
+        (path({**answers, **dict(zip(still_open, future, strict=True))}) for future in futures),
+        key=len,
+    )
 
 
 class InvalidAnswer(ValueError):

@@ -1,7 +1,7 @@
 """Engines, sessions and schema upgrades, for SQLite and PostgreSQL alike."""
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from alembic import command
@@ -21,7 +21,9 @@ def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # A folder that cannot be made fails as SQLite's "unable to open database file".
+            with suppress(OSError):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

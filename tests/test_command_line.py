@@ -1,5 +1,6 @@
 """`python -m bot` as a person runs it on a server: clear words, no traceback."""
 
+import http.server
 import json
 import os
 import select
@@ -7,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from pathlib import Path
 
@@ -14,6 +16,7 @@ import pytest
 
 from bot.settings import load_settings
 from storage.database import make_engine, upgrade
+from tests.databases import TEST_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
 # How long a command may take on a busy machine: a deadline for what is wrong, never a pace.
@@ -125,3 +128,133 @@ def first_line(process: subprocess.Popen[str]) -> str:
     readable, _, _ = select.select([process.stdout], [], [], PATIENCE_SECONDS)
     assert readable, f"nothing printed in {PATIENCE_SECONDS} s"
     return process.stdout.readline()
+
+
+def nowhere() -> str:
+    """An address on this machine where nothing listens."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"127.0.0.1:{probe.getsockname()[1]}"
+
+
+DATABASE_PROBLEM_ADVICE = (
+    "check DATABASE_URL (SQLite: a file in a folder Relais may write to; "
+    "PostgreSQL: the server runs and accepts the user)."
+)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run"],
+        ["migrate"],
+        ["rotate-key"],
+        ["dispatch", "--once"],
+        ["invite", "--role", "admin", "--org", "Sarthe Habitat"],
+    ],
+    ids=lambda command: command[0],
+)
+def test_a_database_server_out_of_reach_is_one_line_and_exit_1(
+    tmp_path: Path, command: list[str]
+) -> None:
+    result = run_bot(*command, cwd=tmp_path, DATABASE_URL=f"postgresql://relais@{nowhere()}/relais",
+                     TELEGRAM_BOT_TOKEN="1:x", ENCRYPTION_KEYS=TEST_KEY)  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith("The database cannot be opened (OperationalError: connection failed: ")
+    assert "Connection refused" in line
+    assert line.endswith(DATABASE_PROBLEM_ADVICE)
+    assert result.stdout == "", "no invitation without its database"
+
+
+def test_copy_to_a_server_out_of_reach_names_both_addresses_to_check(tmp_path: Path) -> None:
+    result = run_bot("copy-to", f"postgresql://relais@{nowhere()}/relais", cwd=tmp_path,
+                     DATABASE_URL=f"sqlite:///{tmp_path / 'relais.sqlite3'}",
+                     ENCRYPTION_KEYS=TEST_KEY)  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith("The database cannot be opened (OperationalError: connection failed: ")
+    assert "check DATABASE_URL and the URL given to copy-to (SQLite:" in line
+
+
+def test_a_sqlite_file_that_cannot_be_made_or_is_no_database_is_one_line(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("not a folder")
+    (tmp_path / "notes.txt").write_text("not a database, but some text long enough " * 40)
+    for database, driver_says in (
+        (tmp_path / "a-file" / "relais.sqlite3", "OperationalError: unable to open database file"),
+        (tmp_path / "notes.txt", "DatabaseError: file is not a database"),
+    ):
+        result = run_bot("migrate", cwd=tmp_path, DATABASE_URL=f"sqlite:///{database}",
+                         ENCRYPTION_KEYS=TEST_KEY)  # fmt: skip
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            f"The database cannot be opened ({driver_says}): {DATABASE_PROBLEM_ADVICE}"
+        ]
+
+
+@pytest.mark.parametrize("url", ["mysql://relais@localhost/relais", "data/relais.sqlite3"])
+def test_a_database_url_relais_cannot_use_is_a_wrong_setting(tmp_path: Path, url: str) -> None:
+    result = run_bot("migrate", cwd=tmp_path, DATABASE_URL=url, ENCRYPTION_KEYS=TEST_KEY)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "Invalid settings: DATABASE_URL: Value error, must be sqlite:///path/to/file.sqlite3 "
+        "or postgresql://user:password@host/db"
+    ]
+
+
+@pytest.mark.parametrize(
+    "command", [["run"], ["--webhook"], ["dispatch", "--once"]], ids=lambda c: c[0]
+)
+def test_a_bot_api_out_of_reach_is_one_line_and_exit_1(tmp_path: Path, command: list[str]) -> None:
+    address = f"http://{nowhere()}/bot"
+    result = run_bot(*command, cwd=tmp_path, TELEGRAM_BOT_TOKEN="123456:SECRET-TOKEN",
+                     TELEGRAM_API_BASE_URL=address, ENCRYPTION_KEYS=TEST_KEY,
+                     DATABASE_URL=f"sqlite:///{tmp_path / 'relais.sqlite3'}",
+                     WEBHOOK_URL="https://relais.example.org/telegram",
+                     WEBHOOK_SECRET="s3cret", WEBHOOK_PORT=nowhere().split(":")[1])  # fmt: skip
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "SECRET-TOKEN" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert line.startswith(f"The Bot API at {address} cannot be reached (NetworkError: ")
+    assert line.endswith("check the server's network and TELEGRAM_API_BASE_URL.")
+
+
+class WrongServer(http.server.BaseHTTPRequestHandler):
+    """Some web server that TELEGRAM_API_BASE_URL names by mistake: its error page quotes
+    the address it was asked for, token included."""
+
+    def do_POST(self) -> None:
+        advert = "Try our hosting offers! " * 100
+        page = f"<html><body>No such page: {self.path}. {advert}</body></html>".encode()
+        self.send_response(500)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(page)))
+        self.end_headers()
+        self.wfile.write(page)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_a_wrong_bot_api_address_is_reported_without_the_token(tmp_path: Path) -> None:
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), WrongServer) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        address = f"http://127.0.0.1:{server.server_address[1]}/bot"
+        result = run_bot("dispatch", "--once", cwd=tmp_path,
+                         TELEGRAM_BOT_TOKEN="123456:SECRET-TOKEN", TELEGRAM_API_BASE_URL=address,
+                         ENCRYPTION_KEYS=TEST_KEY,
+                         DATABASE_URL=f"sqlite:///{tmp_path / 'relais.sqlite3'}")  # fmt: skip
+        server.shutdown()
+    assert result.returncode == 1
+    assert "SECRET-TOKEN" not in result.stderr
+    assert "Traceback" not in result.stderr
+    line = result.stderr.strip().splitlines()[-1]
+    assert len(line) < 500, "the page's words are cut short"
+    assert line.endswith("check the server's network and TELEGRAM_API_BASE_URL.")
+    assert line.startswith(
+        f"The Bot API at {address} cannot be reached (NetworkError: Internal Server Error (500)."
+    )
+    assert "No such page: /bot<token>/getMe" in line

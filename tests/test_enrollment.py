@@ -245,3 +245,17 @@ async def test_cancel_works_under_both_names(relais: RelaisUnderTest, cancel: st
     await admin.send("/inviter")
     await admin.send(cancel)
     assert admin.last_text == "Invitation abandonnée : aucun lien n'a été créé."
+
+
+async def test_an_admin_picks_the_organisation_from_a_list_in_alphabetical_order(
+    relais: RelaisUnderTest,
+) -> None:
+    admin = relais.person("Nadia")
+    for name in ("Gendarmerie de Mamers", "Sarthe Habitat", "Association Montjoie"):
+        ensure_organisation(relais.app.engine, name, OrganisationKind.OTHER)
+    await enroll(relais, admin, Role.ADMIN)
+    await admin.send("/inviter")
+    await admin.tap("gendarmerie")
+    assert admin.buttons()[:3] == [
+        "Association Montjoie", "Gendarmerie de Mamers", "Sarthe Habitat"
+    ]  # fmt: skip

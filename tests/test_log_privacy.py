@@ -144,7 +144,7 @@ async def test_a_whole_story_with_a_fault_logs_no_personal_value(
     await correspondent.tap("Non")
     await correspondent.send(WISHED_AREA)
     await correspondent.send(REMARK)
-    assert correspondent.last_text.startswith("Récapitulatif")
+    assert correspondent.last_text.startswith("Étape 16/16\nRécapitulatif")
     await correspondent.tap("Envoyer")
     [case] = cases(story)
     assert case.answers["contact"] == "+33647298315"

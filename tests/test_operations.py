@@ -125,6 +125,68 @@ async def test_check_says_what_is_fine_and_what_is_not(
     assert out.splitlines()[-1].startswith("FAILED Bot API: unreachable (")
 
 
+@pytest.mark.parametrize("bot_api", ["out of reach", "refusing the token"])
+async def test_an_invitation_made_without_the_bot_api_is_printed_to_complete_and_works(
+    fake_api: FakeBotAPI, tmp_path: Path, bot_api: str
+) -> None:
+    url = f"sqlite:///{tmp_path / 'relais.sqlite3'}"
+    if bot_api == "out of reach":
+        address, token, status = f"http://127.0.0.1:{free_port()}/bot", fake_api.token, 1
+        problem = f"The Bot API at {address} cannot be reached (NetworkError: "
+    else:
+        address, token, status = fake_api.base_url, "123456:NOT-THE-TOKEN", 2
+        problem = (
+            f"The Bot API at {address} refused the bot's token: check TELEGRAM_BOT_TOKEN "
+            "(@BotFather, /token) and TELEGRAM_API_BASE_URL."
+        )
+    code, out, err = await run_bot_async(
+        "invite", "--role", "admin", "--org", "Sarthe Habitat", cwd=tmp_path,
+        DATABASE_URL=url, ENCRYPTION_KEYS=TEST_KEY, TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_API_BASE_URL=address, TIMEZONE="Europe/Paris", INVITE_TTL_DAYS="7",
+    )  # fmt: skip
+    assert code == status
+    assert "Traceback" not in err
+    assert "NOT-THE-TOKEN" not in err + out
+    what_failed, usable = err.strip().splitlines()
+    assert what_failed.startswith(problem)
+    if bot_api == "out of reach":
+        assert what_failed.endswith("check the server's network and TELEGRAM_API_BASE_URL.")
+    assert usable.startswith("The invitation is created and usable once, until ")
+    assert usable.endswith(
+        " (Europe/Paris): put your bot's username in the link below, "
+        "or send /start followed by the token to the bot."
+    )
+    link, invitation = out.splitlines()
+    assert link == f"https://t.me/<your bot's username>?start={invitation}"
+
+    relais = RelaisUnderTest(fake_api, settings_for(fake_api, url))
+    await relais.start()
+    try:
+        nadia = relais.person("Nadia")
+        await nadia.send(f"/start {invitation}")
+        assert "Bienvenue dans Relais, Nadia" in nadia.last_text
+        assert "coordination (Sarthe Habitat)" in nadia.last_text
+    finally:
+        await relais.stop()
+
+
+async def test_a_bot_started_with_a_token_telegram_refuses_says_so_and_exits_2(
+    fake_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    code, _out, err = await run_bot_async(
+        cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'relais.sqlite3'}",
+        ENCRYPTION_KEYS=TEST_KEY, TELEGRAM_BOT_TOKEN="123456:NOT-THE-TOKEN",
+        TELEGRAM_API_BASE_URL=fake_api.base_url,
+    )  # fmt: skip
+    assert code == 2, "systemd does not try a refused token again"
+    assert "Traceback" not in err
+    assert "NOT-THE-TOKEN" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"The Bot API at {fake_api.base_url} refused the bot's token: check TELEGRAM_BOT_TOKEN "
+        "(@BotFather, /token) and TELEGRAM_API_BASE_URL."
+    )
+
+
 def test_a_database_newer_than_the_code_is_refused_in_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'relais.sqlite3'}"
     use_keys([TEST_KEY])

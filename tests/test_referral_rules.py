@@ -6,8 +6,11 @@ from domain.referral import (
     NOTE_MAX,
     QUESTIONS,
     REVIEW,
+    STEERING,
     VIA_REFERRER,
+    Input,
     display_phone,
+    longest_path,
     next_question,
     parse_count,
     parse_phone,
@@ -183,12 +186,98 @@ def test_going_back_from_the_review_returns_to_the_last_question() -> None:
     assert previous_question(in_danger, REVIEW) == "contact"
 
 
-def test_progress_counts_the_steps_of_the_current_path() -> None:
-    assert progress({}, "kind") == (1, 2)
-    assert progress({"kind": "addiction"}, "danger") == (2, 12)
-    assert progress({"kind": "violence", "danger": "yes"}, "who") == (3, 7)
-    assert progress(ADDICTION, "safe_times") == (9, 13)
-    assert progress(VIOLENCE, REVIEW) == (14, 14)
+LONGEST = [
+    "kind",
+    "danger",
+    "who",
+    "adults",
+    "children",
+    "site",
+    "commune",
+    "qpv",
+    "consent",
+    "contact",
+    "safe_times",
+    "observed",
+    "eviction",
+    "support",
+    "note",
+]
+
+
+def test_the_longest_path_is_an_addiction_outside_the_list_with_a_number_to_call() -> None:
+    assert longest_path({}) == LONGEST
+    assert len(longest_path({"kind": "violence"})) == 15, "as long, on the violence branch"
+    assert longest_path({"kind": "addiction", "danger": "yes", "site": 3}) == [
+        "kind", "danger", "who", "site", "consent", "contact", "safe_times"
+    ]  # fmt: skip
+    assert longest_path(VIOLENCE) == path(VIOLENCE), "nothing left open"
+
+
+def test_the_total_is_the_longest_path_still_possible_and_then_the_review() -> None:
+    assert progress({}, "kind") == (1, 16)
+    assert progress({"kind": "addiction"}, "danger") == (2, 16)
+    assert progress({"kind": "violence", "danger": "yes"}, "who") == (3, 9)
+    assert progress({"kind": "addiction", "danger": "yes"}, "who") == (3, 10)
+    in_danger_at_a_listed_site = {"kind": "addiction", "danger": "yes", "who": "M. D.", "site": 3}
+    assert progress(in_danger_at_a_listed_site, "consent") == (5, 8)
+    assert progress({**in_danger_at_a_listed_site, "consent": "yes"}, "contact") == (6, 8)
+    assert progress(ADDICTION, "safe_times") == (9, 14)
+
+
+def test_the_review_is_the_last_step_and_reads_n_of_n() -> None:
+    assert progress(VIOLENCE, REVIEW) == (15, 15)
+    in_danger = {**ADDICTION, "danger": "yes", "contact": VIA_REFERRER}
+    assert progress(in_danger, REVIEW) == (7, 7), "kind, danger, who, site, consent, contact"
+
+
+def test_an_answer_edited_from_the_review_counts_as_open() -> None:
+    # The type may change: the violence branch (15 questions) is possible again.
+    assert progress(ADDICTION, "kind") == (1, 16)
+    assert progress(ADDICTION, "contact") == (8, 14)
+
+
+@pytest.mark.parametrize("kind", ["addiction", "violence"])
+@pytest.mark.parametrize("danger", ["yes", "no"])
+@pytest.mark.parametrize("site", [3, "other"])
+@pytest.mark.parametrize("contact", ["+33612345678", VIA_REFERRER])
+def test_walking_the_form_the_step_grows_by_one_and_the_total_never_grows(
+    kind: str, danger: str, site: object, contact: str
+) -> None:
+    chosen = {"kind": kind, "danger": danger, "site": site, "contact": contact}
+    answers: dict[str, object] = {}
+    seen = []
+    while (current := next_question(answers)) != REVIEW:
+        seen.append(progress(answers, current))
+        answers[current] = chosen.get(current, "an answer")
+    seen.append(progress(answers, REVIEW))
+
+    steps = [step for step, _total in seen]
+    totals = [total for _step, total in seen]
+    assert steps == list(range(1, len(seen) + 1))
+    assert totals == sorted(totals, reverse=True), f"a total grew: {totals}"
+    assert seen[-1] == (len(seen), len(seen)), "the review reads n/n"
+
+
+COMPLETE = [
+    ADDICTION,
+    {**ADDICTION, "site": "other", "commune": "Allonnes", "qpv": "no"},
+    {**ADDICTION, "danger": "yes"},
+    VIOLENCE,
+    {**VIOLENCE, "contact": "+33612345678", "safe_times": ["morning"]},
+    {**VIOLENCE, "danger": "yes"},
+]
+OTHER_VALUES = {Input.TEXT: "Autre texte", Input.COUNT: 2}
+
+
+@pytest.mark.parametrize("answers", COMPLETE)
+def test_no_answer_outside_steering_changes_the_path(answers: dict[str, object]) -> None:
+    """longest_path only tries the answers of STEERING: any other must leave the path alone."""
+    for key, question in QUESTIONS.items():
+        if key in STEERING:
+            continue
+        for value in question.options or (OTHER_VALUES.get(question.input), None):
+            assert path({**answers, key: value}) == path(answers), (key, value)
 
 
 @pytest.mark.parametrize(

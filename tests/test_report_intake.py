@@ -1,5 +1,7 @@
 """A correspondent or a gendarme reports a situation; Montjoie's workers are alerted at once."""
 
+import itertools
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +11,7 @@ from domain.vocabulary import Role
 from storage.database import session_scope
 from storage.models import CaseEvent, ReportDraft
 from storage.types import utcnow
-from tests.harness import RelaisUnderTest
+from tests.harness import Person, RelaisUnderTest
 from tests.stories import (
     ADDICTION,
     VIOLENCE,
@@ -32,7 +34,9 @@ async def test_a_correspondent_reports_an_addiction_case_and_three_workers_and_t
     correspondent = await member(intake, "Karim", Role.CORRESPONDENT)
 
     await answer_addiction_report(correspondent)
-    assert correspondent.last_text.startswith("Récapitulatif — vérifiez avant d'envoyer :")
+    assert correspondent.last_text.startswith(
+        "Étape 14/14\nRécapitulatif — vérifiez avant d'envoyer :"
+    )
     assert "• Résidence : Les Glonnières" in correspondent.last_text
     assert "• Constats : Troubles du voisinage, Impayés de loyer" in correspondent.last_text
     await correspondent.tap("Envoyer")
@@ -76,7 +80,7 @@ async def test_a_gendarme_reports_a_violence_victim_in_danger_and_sees_the_emerg
     await gendarme.tap("Je ne sais pas")
     await gendarme.tap("Pas encore")
     await gendarme.tap("Seulement par moi")
-    assert gendarme.last_text.startswith("Récapitulatif")
+    assert gendarme.last_text.startswith("Étape 8/8\nRécapitulatif")
     await gendarme.tap("Envoyer")
 
     [case] = cases(intake)
@@ -146,12 +150,12 @@ async def test_back_edit_and_cancel_move_through_the_form_without_saving_half_a_
     await correspondent.tap("Valider")
     await correspondent.tap("Non")
     await correspondent.send("Le Mans")
-    assert correspondent.last_text.startswith("Récapitulatif")
+    assert correspondent.last_text.startswith("Étape 16/16\nRécapitulatif")
     assert "Constats" not in correspondent.last_text
 
     await correspondent.tap("Modifier : Adultes")
     await correspondent.tap("← Retour")
-    assert correspondent.last_text.startswith("Récapitulatif")
+    assert correspondent.last_text.startswith("Étape 16/16\nRécapitulatif")
     await correspondent.tap("Annuler")
     assert correspondent.last_text == "Signalement abandonné : rien n'a été enregistré."
     assert cases(intake) == []
@@ -208,7 +212,7 @@ async def test_bad_answers_repeat_the_question_with_an_example(intake: RelaisUnd
     assert "Le texte dépasse 1000 caractères" in correspondent.texts()[-2]
     assert "1000 caractères au plus" in correspondent.last_text, "the limit is said before"
     await correspondent.tap("Passer")
-    assert correspondent.last_text.startswith("Récapitulatif")
+    assert correspondent.last_text.startswith("Étape 16/16\nRécapitulatif")
     assert "• Commune : Allonnes" in correspondent.last_text
     assert cases(intake) == []
 
@@ -424,3 +428,67 @@ async def test_a_stranger_cannot_report(intake: RelaisUnderTest) -> None:
     await stranger.tap_data("rep:kind:=violence")
     assert stranger.alerts[-1].startswith("Bonjour ! Relais est réservé")
     assert table_rows(intake, "report_draft") == 0
+
+
+def tap(*labels: str) -> list[tuple[str, str]]:
+    return [("tap", label) for label in labels]
+
+
+def typed(text: str) -> list[tuple[str, str]]:
+    return [("send", text)]
+
+
+# The longest path (15 questions) and the shortest (6), answered as a correspondent would.
+LONGEST_WALK = [
+    tap(ADDICTION), tap("Non"), typed("M. D."), tap("1"), tap("0"),
+    tap("Autre résidence / hors liste"), typed("Allonnes"), tap("Non"), tap("Oui"),
+    typed("06 12 34 56 78"), tap("Midi", "Valider"), tap("Troubles du voisinage", "Valider"),
+    tap("Je ne sais pas"), tap("Aucun", "Valider"), typed("Voisins inquiets."),
+]  # fmt: skip
+SHORTEST_WALK = [
+    tap(ADDICTION), tap("Oui"), typed("M. D."), tap("Les Glonnières"), tap("Oui"),
+    tap("Seulement par moi"),
+]  # fmt: skip
+VIOLENCE_IN_DANGER_WALK = [
+    tap(VIOLENCE), tap("Oui"), typed("S. B."), typed("Mamers"), tap("Non"), tap("Pas encore"),
+    tap("Seulement par moi"),
+]  # fmt: skip
+STEP = re.compile(r"Étape (\d+)/(\d+)")
+
+
+def step_read(person: Person) -> tuple[int, int]:
+    """The « Étape k/n » a question (or the review) opens with."""
+    found = STEP.fullmatch(person.last_text.splitlines()[0])
+    assert found, person.last_text
+    return int(found[1]), int(found[2])
+
+
+@pytest.mark.parametrize(
+    ("walk", "expected"),
+    [
+        (LONGEST_WALK, [(step, 16) for step in range(1, 17)]),
+        (SHORTEST_WALK, [(1, 16), (2, 16), (3, 10), (4, 10), (5, 8), (6, 8), (7, 7)]),
+        (
+            VIOLENCE_IN_DANGER_WALK,
+            [(1, 16), (2, 16), (3, 9), (4, 9), (5, 9), (6, 9), (7, 9), (8, 8)],
+        ),
+    ],
+    ids=["longest", "shortest", "violence in danger"],
+)
+async def test_the_steps_count_up_by_one_and_the_total_never_grows(
+    intake: RelaisUnderTest, walk: list[list[tuple[str, str]]], expected: list[tuple[int, int]]
+) -> None:
+    correspondent = await member(intake, "Karim", Role.CORRESPONDENT)
+    await correspondent.send("/signaler")
+    reads = [step_read(correspondent)]
+    for answer in walk:
+        for verb, text in answer:
+            await (correspondent.tap(text) if verb == "tap" else correspondent.send(text))
+        reads.append(step_read(correspondent))
+
+    assert reads == expected
+    steps, totals = [step for step, _ in reads], [total for _, total in reads]
+    assert steps == list(range(1, len(reads) + 1)), "one step at a time"
+    assert all(later <= earlier for earlier, later in itertools.pairwise(totals)), totals
+    assert reads[-1] == (len(reads), len(reads)), "the last step reads n/n"
+    assert correspondent.last_text.splitlines()[1] == "Récapitulatif — vérifiez avant d'envoyer :"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
-from sqlmodel import select
+from sqlmodel import col, select
 
 from domain.programme import DEFAULT_FILE, ProgrammeError, load_programme
 from domain.retention import RetentionRules
-from domain.vocabulary import ReminderKind, ReminderStatus, Role
+from domain.vocabulary import CaseStatus, ReminderKind, ReminderStatus, Role
 from storage.audit import prune_audit, record, verify_chain
 from storage.database import session_scope
 from storage.models import (
@@ -22,16 +22,19 @@ from storage.models import (
     AuditEntry,
     Beneficiary,
     Case,
+    CaseEvent,
     CaseNote,
     Member,
     Reminder,
     SentMessage,
 )
-from storage.retention import drop_sent_reminder_payloads
+from storage.retention import StillOpen, anonymise_case, drop_sent_reminder_payloads
 from tests.harness import Person, RelaisUnderTest
+from tests.stories import cases, member, report_a_violence_victim_in_danger
 from tests.test_beneficiary import a_violence_case, enrolled_person, freeze_clock
 from tests.test_case_follow_up import move, open_card
 from tests.test_cases_storage import T0, enrolled
+from tests.test_homes_and_commission import a_case_in_commission
 
 STRANGER = "Bonjour ! Relais est réservé aux équipes"
 
@@ -100,16 +103,57 @@ async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_fig
         actions = session.exec(select(AuditEntry.action).where(AuditEntry.case_id == case.id))
         assert "case.anonymised" in list(actions)
 
+    now[0] += timedelta(days=1)
+    await intake.run_job("retention")
+    assert the_case(intake, case.id).anonymised_at == after.anonymised_at, "done once"
+    with session_scope(intake.app.engine) as session:
+        actions = session.exec(select(AuditEntry.action).where(AuditEntry.case_id == case.id))
+        assert list(actions).count("case.anonymised") == 1
+
     await sam.send("/aide")
     assert sam.last_text.startswith(STRANGER), "the person is a stranger to Relais now"
 
 
 async def test_an_open_case_is_never_anonymised_however_old(intake: RelaisUnderTest) -> None:
     now = freeze_clock(intake)
-    _ines, case_id = await a_violence_case(intake)
+    ines, case_id = await a_violence_case(intake)
+    await report_a_violence_victim_in_danger(
+        await member(intake, "Adjudant Roux", Role.GENDARMERIE)
+    )
+    await ines.tap("Je prends")
+    closed = cases(intake)[-1]
+    await open_card(ines, closed.reference)
+    await move(ines, "clos", reason="autre")
+
     now[0] += timedelta(days=5 * 365)
     await intake.run_job("retention")
     assert the_case(intake, case_id).answers["who"] == "S. B."
+    assert the_case(intake, closed.id).anonymised_at is not None, "the open one holds nothing up"
+
+    with session_scope(intake.app.engine) as session, pytest.raises(StillOpen):
+        anonymise_case(session, session.get(Case, case_id), now[0], actor_id=None)
+    assert the_case(intake, case_id).answers["who"] == "S. B.", "not even when asked directly"
+
+
+async def test_a_note_written_after_the_closing_is_a_later_last_contact(
+    intake: RelaisUnderTest,
+) -> None:
+    now = freeze_clock(intake)
+    ines, case_id = await a_violence_case(intake)
+    reference = the_case(intake, case_id).reference
+    await open_card(ines, reference)
+    await move(ines, "clos", reason="arrêt par la personne")
+    now[0] += timedelta(days=400)
+    await ines.tap("Ajouter une note")  # on the card of the closed case
+    await ines.send("La personne a rappelé : elle va bien.")
+    assert ines.texts()[-2] == f"Note ajoutée au dossier {reference}."
+
+    now[0] += timedelta(days=729)  # 1129 days after the closing, 729 after the note
+    await intake.run_job("retention")
+    assert the_case(intake, case_id).anonymised_at is None, "two years from the note"
+    now[0] += timedelta(days=2)
+    await intake.run_job("retention")
+    assert the_case(intake, case_id).anonymised_at is not None
 
 
 def test_sent_reminders_lose_their_text_after_30_days(engine: Engine) -> None:
@@ -128,6 +172,7 @@ def test_sent_reminders_lose_their_text_after_30_days(engine: Engine) -> None:
                 )
             )
     assert drop_sent_reminder_payloads(engine, T0 - timedelta(days=30)) == 1
+    assert drop_sent_reminder_payloads(engine, T0 - timedelta(days=30)) == 0, "dropped once"
     with session_scope(engine) as session:
         payloads = {row.key: row.payload for row in session.exec(select(Reminder))}
     assert payloads == {"old": {}, "recent": {"day": "2026-01-01"}}
@@ -162,3 +207,64 @@ def test_the_retention_periods_come_from_the_programme_file(tmp_path: Path) -> N
     changed.write_text(text.replace("audit_days = 365", "audit_days = 0"), encoding="utf-8")
     with pytest.raises(ProgrammeError, match=r"\[retention\]"):
         load_programme(changed)
+
+
+def decisions(relais: RelaisUnderTest, case_id: int) -> list[tuple[str, str | None, str | None]]:
+    """The case's refusals, redirections and closings: (status, fixed-list reason, free note)."""
+    with session_scope(relais.app.engine) as session:
+        events = session.exec(
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id, col(CaseEvent.to_status).in_(DECISIONS))
+            .order_by(CaseEvent.id)
+        )
+        return [(event.to_status.value, event.reason, event.note) for event in events]
+
+
+DECISIONS = (CaseStatus.DECLINED, CaseStatus.REDIRECTED, CaseStatus.CLOSED)
+
+
+def referents(relais: RelaisUnderTest, case_id: int) -> list[str | None]:
+    """The names the timeline gives for the landlord referents put on the case."""
+    with session_scope(relais.app.engine) as session:
+        query = select(CaseEvent.reason).where(
+            CaseEvent.case_id == case_id, CaseEvent.kind == "referent"
+        )
+        return list(session.exec(query))
+
+
+async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_reasons(
+    intake: RelaisUnderTest,
+) -> None:
+    now = freeze_clock(intake)
+    ines = await member(intake, "Inès", Role.WORKER)
+    await member(intake, "Hélène", Role.LANDLORD_REFERENT)
+    declined = await a_case_in_commission(intake, ines)
+    await ines.tap("Référent bailleur")
+    await ines.tap("Hélène")
+    await move(ines, "refusé", reason="refus de la personne",
+               note="Elle préfère rester chez sa sœur, à Mamers.")  # fmt: skip
+    await move(ines, "clos", reason="autre", note="Refus confirmé par téléphone le 3 mars.")
+    redirected = await a_case_in_commission(intake, ines)
+    await move(ines, "réorienté", reason="CSAPA", note="Suivi par le Dr Martin au CSAPA.")
+    await move(ines, "clos", reason="réorientation", note="Premier rendez-vous au CSAPA pris.")
+    [first, second] = [case.id for case in cases(intake)]
+    assert [declined, redirected] == [the_case(intake, first).reference,
+                                      the_case(intake, second).reference]  # fmt: skip
+    assert decisions(intake, first) == [
+        ("declined", "refused_by_person", "Elle préfère rester chez sa sœur, à Mamers."),
+        ("closed", "other", "Refus confirmé par téléphone le 3 mars."),
+    ], "the notes were kept while the case was recent"
+    assert referents(intake, first) == ["Hélène"]
+
+    now[0] += timedelta(days=731)
+    await intake.run_job("retention")
+
+    assert decisions(intake, first) == [
+        ("declined", "refused_by_person", None),
+        ("closed", "other", None),
+    ]
+    assert decisions(intake, second) == [
+        ("redirected", "CSAPA", None),
+        ("closed", "redirected", None),
+    ]
+    assert referents(intake, first) == [None], "a name is not a reason of a fixed list"

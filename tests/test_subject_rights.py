@@ -3,7 +3,8 @@
 /desactiver (a member leaves, their cases stay with a colleague)."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import select
@@ -17,11 +18,12 @@ from storage.database import session_scope
 from storage.members import find_member
 from storage.models import AuditEntry, Case, CaseEvent, Reminder
 from tests.harness import Person, RelaisUnderTest
-from tests.stories import member
+from tests.stories import cases, member, report_a_violence_victim_in_danger
 from tests.test_beneficiary import a_violence_case, enrolled_person
 from tests.test_case_follow_up import move, open_card
 from tests.test_retention import STRANGER, the_case
 
+PARIS = ZoneInfo("Europe/Paris")
 USAGE = "Donnez la référence d'un dossier, par exemple : /{} R-2026-0042"
 
 
@@ -171,3 +173,61 @@ async def test_a_member_without_cases_leaves_after_a_confirmation(intake: Relais
     assert claire.last_text == "Accès à Relais fermé pour Léa."
     await lea.send("/signaler")
     assert lea.last_text.startswith("Votre accès à Relais a été fermé.")
+
+
+async def test_members_who_left_get_no_alert_no_reminder_and_no_digest(
+    intake: RelaisUnderTest,
+) -> None:
+    now = [datetime(2027, 1, 4, 10, 0, tzinfo=PARIS)]  # a Monday; quarterly review on the 15th
+    intake.app.clock = lambda: now[0]
+    ines, case_id = await a_violence_case(intake)
+    paul = await member(intake, "Paul", Role.WORKER)
+    claire = await member(intake, "Claire", Role.ADMIN)
+    nadia = await member(intake, "Nadia", Role.ADMIN)
+    app = intake.app
+    schedule(app.engine, case_id, find_member(app.engine, ines.id),
+             kind=AppointmentKind.FOLLOW_UP, starts_at=datetime(2027, 1, 5, 14, 0, tzinfo=PARIS),
+             place="Locaux de Montjoie", attendees=["worker"], now=app.now(),
+             planner=app.planner)  # fmt: skip
+    await claire.send("/desactiver")
+    await claire.tap(next(label for label in claire.buttons() if label.startswith("Inès")))
+    await claire.tap("Paul")
+    await claire.send("/desactiver")
+    await claire.tap(next(label for label in claire.buttons() if label.startswith("Nadia")))
+    await claire.tap("Fermer l'accès")
+    assert claire.last_text == "Accès à Relais fermé pour Nadia."
+    heard = {person.id: len(person.bot_messages()) for person in (ines, nadia, paul, claire)}
+
+    def since_then(person: Person) -> list[str]:
+        return person.texts()[heard[person.id] :]
+
+    await report_a_violence_victim_in_danger(
+        await member(intake, "Adjudant Roux", Role.GENDARMERIE)
+    )
+    reference = cases(intake)[-1].reference
+    assert [text.splitlines()[0] for text in since_then(paul)] == [
+        f"URGENT — nouveau signalement {reference}"
+    ]
+
+    now[0] += timedelta(minutes=31)  # nobody took it: re-alerted, the admins told
+    await intake.run_job("reminders")
+    assert since_then(paul)[-1].startswith(
+        "Relance : ce signalement attend toujours d'être pris en charge.\n"
+        f"URGENT — nouveau signalement {reference}"
+    )
+    assert since_then(claire) == [
+        f"Le signalement {reference} n'a toujours pas été pris en charge. "
+        "Les travailleurs sociaux ont été relancés."
+    ]
+
+    now[0] = datetime(2027, 1, 5, 8, 0, tzinfo=PARIS)
+    await intake.run_job("reminders")
+    assert since_then(paul)[-1].startswith("Vos rendez-vous du jour :\n• 14:00 — ")
+
+    now[0] = datetime(2027, 1, 8, 9, 0, tzinfo=PARIS)
+    await intake.run_job("periodic_reminders")
+    await intake.run_job("reminders")
+    assert since_then(paul)[-1].startswith("Revue trimestrielle le 15 janv. 2027.")
+
+    assert since_then(ines) == [], "no alert, no re-alert, no digest, no review notice"
+    assert since_then(nadia) == [], "no escalation notice"
