@@ -782,9 +782,11 @@ def home_and_invitation_buttons() -> list[Action]:
             expected=REPORTERS,
         ),
         action(
+            # The world has no residences: one page, the same buttons; the tap is answered.
             "rep:site:page:<page> (a page of the residences)",
             *TO_THE_SITES,
             press("rep:site:page:0"),
+            effect=Effect.ANSWER,
             expected=REPORTERS,
             cleanup=True,
         ),

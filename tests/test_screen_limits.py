@@ -341,7 +341,7 @@ async def report_an_addiction_case(who: Person) -> None:
     assert who.texts()[-2].startswith("Je n'ai pas pu lire cette réponse.")
     await who.send(longest("Voisins inquiets", 1000))
     review = who.last_text
-    assert review.startswith("Récapitulatif — vérifiez avant d'envoyer :")
+    assert review.startswith("Étape 14/14\nRécapitulatif — vérifiez avant d'envoyer :")
     assert f"• Personne : {longest('Sophie', 40)}" in review
     assert f"• Résidence : {longest(f'Résidence {MANY - 1:03d}', 120)}" in review
     assert f"• Remarque : {longest('Voisins inquiets', 1000)}" in review, "shown whole"
@@ -651,7 +651,7 @@ async def test_values_longer_than_the_forms_take_today_still_open(
         await worker.tap_data(f"view:{case.id}")
         await correspondent.send("/signaler")
         review = correspondent.last_text
-        assert review.startswith("Récapitulatif — vérifiez avant d'envoyer :")
+        assert review.splitlines()[1] == "Récapitulatif — vérifiez avant d'envoyer :"
         assert "• Accompagnement existant : Aucun\n• Remarque : Remarque" in review, "every answer"
         await commands(correspondent, "mes_signalements")
         await admin.send(f"/journal {case.reference}")
