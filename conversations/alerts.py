@@ -17,7 +17,7 @@ from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, language_of, use_language
 from bot.limits import cut
 from conversations import team_chat
-from conversations.common import refuse_button, tell_admins
+from conversations.common import refuse_button, tell, tell_admins
 from conversations.report_texts import answer_label, option, short_name
 from domain.referral import QUESTIONS
 from domain.vocabulary import Role
@@ -187,14 +187,14 @@ async def _tell_referrer(application: RelaisApplication, case: Case) -> None:
     referrer = get_member(application.engine, case.source_member_id)
     if referrer is None or not referrer.active:
         return
-    with use_language(language_of(referrer, application.settings.default_language)):
-        text = _(
+    await tell(
+        application,
+        referrer,
+        lambda: _(
             "Votre signalement {reference} a été pris en charge par un travailleur social de Montjoie."
-        ).format(reference=case.reference)
-    try:
-        await application.bot.send_message(referrer.telegram_id, text)
-    except TelegramError as error:
-        logger.warning("Referrer of case %s not told: %s", case.id, type(error).__name__)
+        ).format(reference=case.reference),
+        "Taken notice",
+    )
 
 
 def handlers() -> list[BaseHandler]:

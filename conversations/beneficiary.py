@@ -16,14 +16,12 @@ the association, violence, addiction or a case reference.
 """
 
 import io
-import logging
 from collections.abc import Callable
 from datetime import datetime
 
 import qrcode
 from qrcode.image.pure import PyPNGImage
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
 
@@ -38,11 +36,11 @@ from bot.buttons import (
     SafeHours,
 )
 from bot.context import RelaisApplication, RelaisContext
-from bot.i18n import _, current_language, format_datetime, language_of, set_language, use_language
+from bot.i18n import _, current_language, format_datetime, set_language
 from bot.menus import publish_member_commands
 from bot.settings import SUPPORTED_LANGUAGES
 from conversations.cases import load_worker_case
-from conversations.common import refuse_button, replace_text
+from conversations.common import refuse_button, replace_text, tell
 from domain.vocabulary import CaseKind, Role
 from storage.beneficiaries import (
     Consent,
@@ -60,8 +58,6 @@ from storage.beneficiaries import (
 from storage.members import get_member, note_app_language
 from storage.members import set_language as store_language
 from storage.models import Beneficiary, Member
-
-logger = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"fr": "Français", "en": "English"}  # each named in itself
 SAFE_HOURS = ((9 * 60, 12 * 60), (12 * 60, 14 * 60), (14 * 60, 18 * 60), (18 * 60, 20 * 60))
@@ -481,14 +477,7 @@ async def _tell_worker(
         worker = get_member(application.engine, member_id) if member_id else None
         if worker is None or not worker.active or worker.role is not Role.WORKER:
             continue
-        with use_language(language_of(worker, application.settings.default_language)):
-            message = text()
-        try:
-            await application.bot.send_message(worker.telegram_id, message)
-        except TelegramError as error:
-            logger.warning(
-                "Consent notice not delivered to worker %s: %s", worker.id, type(error).__name__
-            )
+        await tell(application, worker, text, "Consent notice")
         return
 
 

@@ -4,13 +4,11 @@ Every button carries a case id, never trusted: each tap loads the case again and
 that this member may see it and make this move now (domain.access).
 """
 
-import logging
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import buttons, permissions
@@ -35,7 +33,7 @@ from bot.buttons import (
     WorkersPage,
 )
 from bot.context import RelaisContext
-from bot.i18n import N_, _, language_of, ngettext, use_language
+from bot.i18n import N_, _, ngettext
 from bot.labels import reason_label, status_label, take_over_label
 from bot.limits import button_text
 from conversations.case_card import card_keyboard, card_text, notes_pages
@@ -46,6 +44,7 @@ from conversations.common import (
     remove_buttons,
     replace_buttons,
     replace_text,
+    tell,
 )
 from domain.access import Act, TakeOverReason
 from domain.programme import Programme
@@ -58,7 +57,6 @@ from storage.cases import get_case, list_cases
 from storage.members import active_members, get_member
 from storage.models import Case
 
-logger = logging.getLogger(__name__)
 T = TypeVar("T")
 PAGE = 5
 
@@ -445,16 +443,16 @@ async def _tell_taken_over(
     previous = get_member(context.engine, previous_id)
     if previous is None or not previous.active:
         return
-    with use_language(language_of(previous, context.settings.default_language)):
-        text = _("Dossier {reference} : repris par {name} ({reason}).").format(
+    await tell(
+        context.relais,
+        previous,
+        lambda: _("Dossier {reference} : repris par {name} ({reason}).").format(
             reference=case.reference,
             name=context.known_member.display_name,
             reason=take_over_label(reason),
-        )
-    try:
-        await context.bot.send_message(previous.telegram_id, text)
-    except TelegramError as error:
-        logger.warning("Worker %s not told of a take-over: %s", previous.id, type(error).__name__)
+        ),
+        "Take-over notice",
+    )
 
 
 async def apply_move(update: Update, context: RelaisContext, case: Case, move: Move) -> None:

@@ -19,7 +19,7 @@ from bot.i18n import _, current_language, language_of, use_language
 from domain.vocabulary import Role
 from storage.cases import case_by_reference
 from storage.members import active_members
-from storage.models import Case
+from storage.models import Case, Member
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,18 +62,30 @@ async def case_named(
     return case
 
 
+async def tell(
+    application: RelaisApplication,
+    member: Member,
+    text: Callable[[], str],
+    what: str,
+    keyboard: Callable[[], InlineKeyboardMarkup | None] = lambda: None,
+) -> bool:
+    """Write to a member who did not ask (a notice, an alert), `text()` and `keyboard()` made
+    in their language. A failure is logged as `what` not delivered, never with the text, and
+    goes no further: the change that caused the notice is already made. Whether it was sent."""
+    with use_language(language_of(member, application.settings.default_language)):
+        message, markup = text(), keyboard()
+    try:
+        await application.bot.send_message(member.telegram_id, message, reply_markup=markup)
+    except TelegramError as error:
+        logger.warning("%s not delivered to member %s: %s", what, member.id, type(error).__name__)
+        return False
+    return True
+
+
 async def tell_admins(application: RelaisApplication, text: Callable[[], str], what: str) -> None:
-    """Write to every active admin, `text()` being made in each one's language; a failure is
-    logged as `what` was not delivered (never with the text)."""
+    """Write to every active admin, `text()` being made in each one's language."""
     for admin in active_members(application.engine, Role.ADMIN):
-        with use_language(language_of(admin, application.settings.default_language)):
-            message = text()
-        try:
-            await application.bot.send_message(admin.telegram_id, message)
-        except TelegramError as error:
-            logger.warning(
-                "%s not delivered to admin %s: %s", what, admin.id, type(error).__name__
-            )
+        await tell(application, admin, text, what)
 
 
 async def refuse_button(update: Update, context: RelaisContext) -> None:

@@ -7,16 +7,13 @@
 Buttons are never trusted: each tap checks the member and the colleague again.
 """
 
-import logging
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import buttons, permissions
 from bot.buttons import ChooseLeaving, ConfirmLeaving, LeaveTo, LeavingPage, SuccessorsPage
 from bot.context import RelaisContext
-from bot.i18n import _, language_of, ngettext, use_language
+from bot.i18n import _, ngettext
 from bot.labels import role_label
 from bot.limits import button_text, cut
 from conversations.common import (
@@ -26,14 +23,13 @@ from conversations.common import (
     remove_buttons,
     replace_buttons,
     replace_text,
+    tell,
 )
 from domain.vocabulary import Role
 from storage.case_flow import HandOverRefused, deactivate_member
 from storage.cases import open_cases
 from storage.members import active_members, get_member
 from storage.models import Member
-
-logger = logging.getLogger(__name__)
 
 STAFF_ROLES = tuple(role for role in Role if role is not Role.BENEFICIARY)
 
@@ -170,15 +166,15 @@ async def _leaving(update: Update, context: RelaisContext, member_id: int) -> Me
 async def _tell_successor(
     context: RelaisContext, successor: Member, leaving: Member, references: list[str]
 ) -> None:
-    with use_language(language_of(successor, context.settings.default_language)):
-        text = _("{name} a quitté Relais : ces dossiers vous sont confiés : {references}.").format(
-            name=leaving.display_name, references=", ".join(references)
+    def text() -> str:
+        # A worker who held hundreds of cases: the first references.
+        return cut(
+            _("{name} a quitté Relais : ces dossiers vous sont confiés : {references}.").format(
+                name=leaving.display_name, references=", ".join(references)
+            )
         )
-        text = cut(text)  # a worker who held hundreds of cases: the first references
-    try:
-        await context.bot.send_message(successor.telegram_id, text)
-    except TelegramError as error:
-        logger.warning("Successor %s not told: %s", successor.id, type(error).__name__)
+
+    await tell(context.relais, successor, text, "Hand-over notice")
 
 
 def handlers() -> list[BaseHandler]:

@@ -7,7 +7,6 @@ waited out, 5xx and timeouts are retried with back-off up to a limit, 403 (the p
 blocked the bot) fails at once; every failure reaches the worker.
 """
 
-import logging
 from datetime import date, datetime, time, timedelta
 
 from telegram import InlineKeyboardMarkup, Update
@@ -27,7 +26,7 @@ from bot.labels import (
 from bot.limits import fit_lines
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
-from conversations.common import refuse_button, remove_buttons
+from conversations.common import refuse_button, remove_buttons, tell
 from domain.reminders import RETRY_LIMIT, carrier, retry_delay, review_notices, send_time
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus, Role
 from storage.appointments import (
@@ -51,7 +50,6 @@ from storage.reminders import (
     retry_later,
 )
 
-logger = logging.getLogger(__name__)
 K, S = ReminderKind, ReminderStatus
 BENEFICIARY_KINDS = (K.APPOINTMENT_EVE, K.APPOINTMENT_SOON)
 
@@ -353,8 +351,10 @@ async def _tell_worker(application: RelaisApplication, reminder: Reminder, why: 
     )
     if worker is None or appointment is None:
         return
-    with use_language(language_of(worker, application.settings.default_language)):
-        text = _(
+    await tell(
+        application,
+        worker,
+        lambda: _(
             "Dossier {reference} : le {reminder} du rendez-vous {kind} du {when} n'a pas pu être envoyé à la personne ({why})."
         ).format(
             reference=case.reference,
@@ -362,13 +362,9 @@ async def _tell_worker(application: RelaisApplication, reminder: Reminder, why: 
             kind=appointment_kind_label(appointment.kind),
             when=format_datetime(appointment.starts_at, application.settings.zone),
             why=_(why),
-        )
-    try:
-        await application.bot.send_message(worker.telegram_id, text)
-    except TelegramError as error:
-        logger.warning(
-            "Worker %s not told of a failed reminder: %s", worker.id, type(error).__name__
-        )
+        ),
+        "Failed reminder notice",
+    )
 
 
 async def answer_reminder(update: Update, context: RelaisContext) -> None:
@@ -414,14 +410,17 @@ async def _tell_worker_cancelled(
     )
     if worker is None:
         return
-    with use_language(language_of(worker, application.settings.default_language)):
-        text = _(
+    await tell(
+        application,
+        worker,
+        lambda: _(
             "Dossier {reference} : la personne ne pourra pas venir au rendez-vous du {when}."
         ).format(
             reference=case.reference,
             when=format_datetime(appointment.starts_at, application.settings.zone),
-        )
-    await application.bot.send_message(worker.telegram_id, text)
+        ),
+        "Cannot-come notice",
+    )
 
 
 def handlers() -> list[BaseHandler]:

@@ -4,16 +4,15 @@ A job sweeps the drafts table (the database is the truth, not PTB's in-memory ti
 so a reminder due while the bot was stopped is sent at the next sweep.
 """
 
-import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram import InlineKeyboardMarkup
-from telegram.error import TelegramError
 
 from bot.buttons import ReportCancel, ReportResume
 from bot.context import RelaisApplication, RelaisContext
-from bot.i18n import _, language_of, use_language
+from bot.i18n import _
+from conversations.common import tell
 from domain.retention import cutoffs
 from storage.drafts import (
     discard_draft,
@@ -24,8 +23,6 @@ from storage.drafts import (
 )
 from storage.members import get_member
 from storage.models import ReportDraft
-
-logger = logging.getLogger(__name__)
 
 
 async def sweep_drafts(context: RelaisContext) -> None:
@@ -75,23 +72,11 @@ async def _tell_author(
     author = get_member(application.engine, draft.member_id)
     if author is None or not author.active:
         return
-    with use_language(language_of(author, application.settings.default_language)):
-        keyboard = (
-            InlineKeyboardMarkup(
-                [
-                    [
-                        ReportResume().button(_("Reprendre")),
-                        ReportCancel().button(_("Abandonner")),
-                    ]
-                ]
-            )
-            if with_buttons
-            else None
-        )
-        message = text()
-    try:
-        await application.bot.send_message(author.telegram_id, message, reply_markup=keyboard)
-    except TelegramError as error:
-        logger.warning(
-            "Draft notice not delivered to member %s: %s", author.id, type(error).__name__
-        )
+
+    def keyboard() -> InlineKeyboardMarkup | None:
+        if not with_buttons:
+            return None
+        row = [ReportResume().button(_("Reprendre")), ReportCancel().button(_("Abandonner"))]
+        return InlineKeyboardMarkup([row])
+
+    await tell(application, author, text, "Draft notice", keyboard)

@@ -516,3 +516,25 @@ async def test_a_violence_victims_reminders_are_discreet_in_french_and_english(
     for message in person.bot_messages():
         for word in ("montjoie", "violence", "addiction", "sarthe habitat", "association", "R-20"):
             assert word.lower() not in message.text.lower(), (word, message.text)
+
+
+async def test_a_worker_who_blocked_the_bot_does_not_stop_the_person_saying_they_cannot_come(
+    intake: RelaisUnderTest,
+) -> None:
+    failures: list[BaseException] = []
+
+    async def record(_update: object, context) -> None:
+        failures.append(context.error)
+
+    intake.app.add_error_handler(record)
+    story = await a_story(intake, at(2026, 11, 25, 10, 0))
+    story.appointment(at(2026, 12, 1, 14, 0))
+    await story.at(at(2026, 11, 30, 18, 0))
+    intake.fake.block(story.worker.user)
+
+    await story.person.tap("Je ne peux pas venir")
+
+    assert failures == [], "the worker's notice is not delivered, and nothing breaks"
+    assert story.person.alerts[-1] == "Merci, c'est noté."
+    soon = next(r for r in reminders(intake) if r.kind == ReminderKind.APPOINTMENT_SOON)
+    assert (soon.status, soon.last_error) == (ReminderStatus.CANCELLED, "cannot_come")
