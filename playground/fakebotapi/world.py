@@ -864,19 +864,18 @@ class TelegramWorld:
             raise ApiError(400, "Bad Request: there is no text in the message to edit")
         formatted = _formatted(params, "text")
         _check_text(formatted.text)
-        markup = _checked_markup(params.get("reply_markup"))
-        before = (record.text, record.entities, _inline(record.reply_markup))
-        if (formatted.text, formatted.entities, _inline(markup)) == before:
-            raise ApiError(400, NOT_MODIFIED)
-        record.raw_text, record.text, record.entities, record.parse_mode = formatted
-        self._finish_edit(record, markup)
-        return self._message_api(record)
+        return self._edit_formatted(record, formatted, params)
 
     def _edit_message_caption(self, params: Params) -> JSON:
         record = self._editable(params)
         if record.kind == "text":
             raise ApiError(400, "Bad Request: there is no caption in the message to edit")
-        formatted = _caption(params)
+        return self._edit_formatted(record, _caption(params), params)
+
+    def _edit_formatted(
+        self, record: MessageRecord, formatted: _Formatted, params: Params
+    ) -> JSON:
+        """A message's text or caption replaced; one that changes nothing is refused."""
         markup = _checked_markup(params.get("reply_markup"))
         before = (record.text, record.entities, _inline(record.reply_markup))
         if (formatted.text, formatted.entities, _inline(markup)) == before:
