@@ -19,6 +19,7 @@ from domain.vocabulary import (
     OrganisationKind,
     Role,
 )
+from storage.access import sees
 from storage.appointments import (
     CANCEL_REASONS,
     AppointmentRefused,
@@ -41,7 +42,7 @@ from storage.case_flow import (
     put_on_case,
     reopen_case,
 )
-from storage.cases import case_events, get_case, submit_report, take_case
+from storage.cases import case_events, get_case, list_cases, submit_report, take_case
 from storage.database import session_scope
 from storage.drafts import save_draft, start_draft
 from storage.invitations import Redemption, create_invitation, redeem_invitation
@@ -921,3 +922,59 @@ def test_the_coming_appointments_of_a_worker_or_a_referent_are_those_of_their_ca
     assert seen_by(team.colleague) == [(colleagues.id, elsewhere.id)]
     assert seen_by(team.admin) == []
     assert seen_by(team.referrer) == []
+
+
+# Who sees which cases in /dossiers: the SQL comes from domain.access's rule (storage.access)
+
+
+def test_the_lists_show_each_member_exactly_the_cases_the_access_rule_lets_them_see(
+    engine: Engine, team: Team
+) -> None:
+    gendarme = enrolled(engine, Role.GENDARMERIE, 5001, "Morel", "Gendarmerie de Mamers")
+    landlords = taken(engine, team)  # reported by Sarthe Habitat, held by the worker
+    draft = start_draft(engine, gendarme.id, "kind")
+    draft.answers, draft.current = dict(ANSWERS[CaseKind.VIOLENCE]), REVIEW
+    save_draft(engine, draft, T0)
+    brigades, _created = submit_report(engine, draft, gendarme, year=2027, now=T0)
+    take_case(engine, brigades.id, team.colleague, now=T0)
+    put_on_case(engine, brigades.id, team.referent, Role.LANDLORD_REFERENT, team.colleague, T0)
+    untaken = reported(engine, team)
+    gone = closed(engine, team, S.DIAGNOSTIC)
+
+    def listed(member: Member, *, mine: bool, status: CaseStatus | None = None) -> set[int]:
+        cases, total = list_cases(engine, member, mine=mine, status=status, limit=50)
+        assert total == len(cases)
+        return {case.id for case in cases}
+
+    # Written from the README's table: workers and admins see every open case; a landlord
+    # referent, those their organisation reported and those they are attached to.
+    assert listed(team.worker, mine=False) == {landlords.id, brigades.id, untaken.id}
+    assert listed(team.admin, mine=False) == {landlords.id, brigades.id, untaken.id}
+    assert listed(team.referent, mine=False) == {landlords.id, brigades.id, untaken.id}
+    assert listed(team.referrer, mine=False) == set()
+    assert listed(gendarme, mine=False) == set()
+    assert listed(team.worker, mine=True) == {landlords.id}
+    assert listed(team.colleague, mine=True) == {brigades.id}
+    assert listed(team.referent, mine=True) == {brigades.id}
+    assert listed(team.admin, mine=True) == set()
+    assert listed(team.worker, mine=False, status=S.CLOSED) == {gone.id}
+
+    # And the SQL agrees with the rule read in Python, case by case.
+    everyone = (team.worker, team.colleague, team.referent, team.admin, team.referrer, gendarme)
+    for member in everyone:
+        open_ones = listed(member, mine=False)
+        for case in (landlords, brigades, untaken):
+            assert (case.id in open_ones) is sees(member, stored(engine, case.id)), member.role
+
+
+def test_a_referent_of_another_landlord_sees_only_the_cases_they_are_attached_to(
+    engine: Engine, team: Team
+) -> None:
+    other = enrolled(engine, Role.LANDLORD_REFERENT, 3002, "Marc", "Podeliha")
+    attached, not_attached = taken(engine, team), taken(engine, team)
+    put_on_case(engine, attached.id, other, Role.LANDLORD_REFERENT, team.worker, T0)
+
+    cases, _total = list_cases(engine, other, mine=False)
+
+    assert [case.id for case in cases] == [attached.id]
+    assert not sees(other, stored(engine, not_attached.id))
