@@ -1,5 +1,5 @@
-"""The programme's configurable figures: phase durations, redirection services, reminder
-times and retention periods.
+"""The programme's configurable values: phase durations, redirection services, reminder
+times, retention periods and what the figures measure against.
 
 Read from `programme.toml` (or the file named by PROGRAMME_FILE), checked once at start.
 """
@@ -10,14 +10,15 @@ from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
+from domain.figures import FigureRules
 from domain.reminders import ReminderRules
 from domain.retention import RetentionRules
-from domain.vocabulary import CaseKind
+from domain.statuses import Outcome
+from domain.vocabulary import DAYS_PER_MONTH, CaseKind
 
-Rules = TypeVar("Rules", ReminderRules, RetentionRules)
+Rules = TypeVar("Rules", ReminderRules, RetentionRules, FigureRules)
 
 DEFAULT_FILE = Path(__file__).with_name("programme.toml")
-DAYS_PER_MONTH = 30  # a month of support is counted as 30 days, as the programme sheet does
 
 # The phases of each kind of support, in order (their durations come from the file).
 PHASE_ORDER: dict[CaseKind, tuple[str, ...]] = {
@@ -43,6 +44,7 @@ class Programme:
     redirection_services: tuple[str, ...]
     reminders: ReminderRules = field(default_factory=ReminderRules)
     retention: RetentionRules = field(default_factory=RetentionRules)
+    figures: FigureRules = field(default_factory=FigureRules)
 
     def phase(self, kind: CaseKind, key: str) -> Phase:
         return next(phase for phase in self.phases[kind] if phase.key == key)
@@ -74,6 +76,7 @@ def load_programme(path: Path = DEFAULT_FILE) -> Programme:
         services,
         _rules(ReminderRules, "reminders", data, path),
         _rules(RetentionRules, "retention", data, path),
+        _rules(FigureRules, "figures", data, path),
     )
 
 
@@ -85,9 +88,24 @@ def _rules(kind: type[Rules], section: str, data: dict, path: Path) -> Rules:
             values["quarterly_reviews"] = tuple(
                 date.fromisoformat(str(day)) for day in values.get("quarterly_reviews", ())
             )
+        if section == "figures":
+            values = _figure_values(values)
         return kind(**values)
     except (TypeError, ValueError) as error:
         raise ProgrammeError(f"{path}: [{section}] {error}") from None
+
+
+def _figure_values(values: dict) -> dict:
+    """The [figures] table as FigureRules takes it: kinds and outcomes of the fixed lists."""
+    if "reserved_homes" in values:
+        values["reserved_homes"] = {
+            CaseKind(kind): int(count) for kind, count in values["reserved_homes"].items()
+        }
+    if "positive_outcomes" in values:
+        values["positive_outcomes"] = tuple(
+            Outcome(outcome) for outcome in values["positive_outcomes"]
+        )
+    return values
 
 
 def _phase(table: dict[str, dict[str, int]], key: str) -> Phase:

@@ -5,6 +5,8 @@ it through bot.labels. Values are stored: renaming one needs a migration.
 
 from enum import StrEnum
 
+DAYS_PER_MONTH = 30  # a month of support is counted as 30 days, as the programme sheet does
+
 
 class Role(StrEnum):
     ADMIN = "admin"
@@ -80,3 +82,12 @@ class ReminderStatus(StrEnum):
 
 # Who comes to an appointment (Appointment.attendees).
 ATTENDEE_KEYS = ("beneficiary", "worker", "referent")
+
+
+class SourceKind(StrEnum):
+    """Who reported a case, for the figures: the programme's three channels, or another."""
+
+    CORRESPONDENT = "correspondent"
+    GENDARMERIE = "gendarmerie"
+    SIAO = "siao"
+    OTHER = "other"
