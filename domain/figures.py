@@ -161,8 +161,7 @@ def indicators(
     figures["stale_cases"] = sum(
         1
         for story in chosen
-        if story.closed_at is None
-        and story.last_event_at <= now - timedelta(days=stale_days)
+        if story.closed_at is None and story.last_event_at <= now - timedelta(days=stale_days)
     )
     return figures
 
