@@ -91,6 +91,7 @@ class CaseStory:
     last_event_at: datetime
     phases: tuple[Stay, ...] = ()
     homes: tuple[Stay, ...] = ()  # key: the home's kind
+    commune: str | None = None
 
     @property
     def decision(self) -> CaseStatus | None:

@@ -62,7 +62,7 @@ def case_stories(session: Session, until: datetime) -> list[CaseStory]:
         select(
             Case.id, Case.reference, Case.kind, Case.source_kind, Case.qpv, Case.created_at,
             Case.taken_at, Case.status, Case.intensity, Case.redirected_to,
-            Case.decline_reason, Case.outcome,
+            Case.decline_reason, Case.outcome, Case.commune,
         ).where(col(Case.created_at) < until)
     ).all()  # fmt: skip
     reached = _first_reached(session, until)
@@ -95,9 +95,16 @@ def case_stories(session: Session, until: datetime) -> list[CaseStory]:
                 last_event_at=last_events.get(row.id, row.created_at),
                 phases=tuple(phases.get(row.id, ())),
                 homes=tuple(Stay(row.kind.value, start, end) for start, end in homes[row.id]),
+                commune=row.commune,
             )
         )
     return stories
+
+
+def first_case_day(engine: Engine) -> datetime | None:
+    """When the programme's first case was received (the start of "since the start")."""
+    with session_scope(engine) as session:
+        return _aware(session.exec(select(func.min(Case.created_at))).one())
 
 
 def _first_reached(session: Session, until: datetime) -> dict[int, dict[CaseStatus, datetime]]:
