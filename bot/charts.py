@@ -86,16 +86,17 @@ def draw(plot: FunnelPlot) -> bytes:
             label=series.name,
             color=series.colour,
         )
-        axes.bar_label(bars, padding=2)
+        axes.bar_label(bars, padding=2, fontsize=12)
     axes.set_xticks(range(len(plot.steps)), plot.steps)
-    axes.set_title(plot.title)
+    axes.tick_params(labelsize=12)
+    axes.set_title(plot.title, fontsize=15)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylim(
         bottom=0, top=max((max(s.values, default=0) for s in plot.series), default=0) * 1.15 + 1
     )
     axes.spines[["top", "right"]].set_visible(False)
     if plot.series:
-        axes.legend(frameon=False)
+        axes.legend(frameon=False, fontsize=12)
     figure.tight_layout()
     output = io.BytesIO()
     figure.savefig(output, format="png", dpi=DPI)
