@@ -91,9 +91,18 @@ def exported(relais: RelaisUnderTest) -> list[str]:
         )
 
 
-async def test_a_worker_reads_this_years_figures_then_its_chart(relais: RelaisUnderTest):
+async def test_a_worker_reads_this_years_figures_then_its_chart(
+    relais: RelaisUnderTest, monkeypatch: pytest.MonkeyPatch
+):
     cases = a_year_in_the_bot(relais)
     ines = await member(relais, "Inès", Role.WORKER)
+    plotted: list[FunnelPlot] = []
+
+    def drawing(plot: FunnelPlot) -> bytes:  # the real drawing, once its data is kept
+        plotted.append(plot)
+        return draw(plot)
+
+    monkeypatch.setattr("bot.charts.draw", drawing)
 
     await figures_of(ines, "Cette année")
     summary, chart = ines.bot_messages()[-2:]
@@ -116,6 +125,18 @@ async def test_a_worker_reads_this_years_figures_then_its_chart(relais: RelaisUn
     assert len(chart.text) <= 1024
     assert chart.text.startswith("Du signalement à la sortie positive, par type de situation.")
     assert ines.buttons() == ["Tableur (XLSX)", "CSV"]
+    # Addiction: received A, C, D; studied A, C, D; accepted and signed A, D; A's exit.
+    # Violence: received B, E, G; studied B (redirected).
+    assert plotted == [
+        FunnelPlot(
+            title="Du signalement à la sortie positive, du 1 janv. 2027 au 31 déc. 2027",
+            steps=("Reçus", "Étudiés", "Acceptés", "Contrat signé", "Sortie positive"),
+            series=(
+                Series("Addiction", (3, 3, 2, 2, 1), "#0072B2"),
+                Series("Violences intrafamiliales", (3, 1, 0, 0, 0), "#E69F00"),
+            ),
+        )
+    ]
     assert not any(value in summary.text + chart.text for value in PERSONAL)
     assert cases["G"].reference not in summary.text
 
