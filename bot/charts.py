@@ -96,7 +96,7 @@ def draw(plot: FunnelPlot) -> bytes:
     )
     axes.spines[["top", "right"]].set_visible(False)
     if plot.series:
-        axes.legend(frameon=False, fontsize=12)
+        axes.legend(loc="upper right", frameon=False, fontsize=12)
     figure.tight_layout()
     output = io.BytesIO()
     figure.savefig(output, format="png", dpi=DPI)
