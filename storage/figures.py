@@ -3,6 +3,7 @@ when each case first reached each status, its last closing, its last event, its 
 the time it held a reserved home. Nothing here counts: domain.figures does."""
 
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func
@@ -30,6 +31,7 @@ NOT_NEWS = ("imported",)
 HOME_EVENTS = ("home_assigned", "home_freed")
 COUNTED_APPOINTMENTS = (AppointmentStatus.HELD, AppointmentStatus.MISSED)
 COUNTED_REMINDERS = (ReminderStatus.SENT, ReminderStatus.FAILED)
+STEPS = 8  # readings in figures_for: cases, five of their timelines, appointments, reminders
 
 
 def figures_for(
@@ -38,12 +40,16 @@ def figures_for(
     programme: Programme,
     now: datetime,
     selection: Selection = ALL_CASES,
+    tick: Callable[[], object] = lambda: None,
 ) -> Figures:
-    """Every indicator of `period` for the cases `selection` covers."""
+    """Every indicator of `period` for the cases `selection` covers. `tick` is called after
+    each of the STEPS readings (a progress bar)."""
     with session_scope(engine) as session:
-        stories = case_stories(session, period.end)
+        stories = case_stories(session, period.end, tick)
         appointments = appointment_occurrences(session, period)
+        tick()
         reminders = reminder_occurrences(session, period)
+        tick()
     return indicators(
         stories,
         period,
@@ -56,7 +62,9 @@ def figures_for(
     )
 
 
-def case_stories(session: Session, until: datetime) -> list[CaseStory]:
+def case_stories(
+    session: Session, until: datetime, tick: Callable[[], object] = lambda: None
+) -> list[CaseStory]:
     """Every case received before `until`, with the times of its steps."""
     cases = session.exec(
         select(
@@ -65,11 +73,17 @@ def case_stories(session: Session, until: datetime) -> list[CaseStory]:
             Case.decline_reason, Case.outcome, Case.commune,
         ).where(col(Case.created_at) < until)
     ).all()  # fmt: skip
+    tick()
     reached = _first_reached(session, until)
+    tick()
     closings = _last_closings(session)
+    tick()
     last_events = _last_events(session)
+    tick()
     phases = _phases(session)
+    tick()
     homes = _homes(session)
+    tick()
     stories = []
     for row in cases:
         reasons = {
