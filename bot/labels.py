@@ -34,6 +34,28 @@ _KINDS = {
 }
 
 
+_CASE_KINDS = {
+    CaseKind.ADDICTION: N_("addiction"),
+    CaseKind.VIOLENCE: N_("violences intrafamiliales"),
+}
+
+# The channels a case comes through, as the figures name them.
+_SOURCES = {
+    SourceKind.CORRESPONDENT: N_("correspondants de site"),
+    SourceKind.GENDARMERIE: N_("gendarmerie"),
+    SourceKind.SIAO: N_("SIAO"),
+    SourceKind.OTHER: N_("autres partenaires"),
+}
+
+
+def kind_label(kind: CaseKind) -> str:
+    return _(_CASE_KINDS[kind])
+
+
+def source_label(source: SourceKind) -> str:
+    return _(_SOURCES[source])
+
+
 def role_label(role: Role) -> str:
     return _(_ROLES[role])
 
@@ -275,18 +297,6 @@ _INDICATORS = {
     "stale_cases": N_("Dossiers ouverts sans nouvelles"),
 }
 
-_CASE_KINDS = {
-    CaseKind.ADDICTION: N_("addiction"),
-    CaseKind.VIOLENCE: N_("violences intrafamiliales"),
-}
-
-_SOURCES = {
-    SourceKind.CORRESPONDENT: N_("correspondant·e de site"),
-    SourceKind.GENDARMERIE: N_("gendarmerie"),
-    SourceKind.SIAO: N_("SIAO"),
-    SourceKind.OTHER: N_("autre"),
-}
-
 _QPV = {"yes": N_("oui"), "no": N_("non"), "unknown": N_("inconnu")}
 
 _INDICATOR_PARTS = {
@@ -326,14 +336,6 @@ def indicator_label(key: str) -> str:
     else:  # a decision's reason or an outcome; a redirection service as the programme names it
         named = reason_label(part)
     return _("{indicator} — {part}").format(indicator=_(_INDICATORS[base]), part=named)
-
-
-def kind_label(kind: CaseKind) -> str:
-    return _(_CASE_KINDS[kind])
-
-
-def source_label(source: SourceKind) -> str:
-    return _(_SOURCES[source])
 
 
 def qpv_label(qpv: str) -> str:

@@ -66,7 +66,8 @@ def read_figures(context: RelaisContext, which: Span) -> Reading:
         first_case.astimezone(zone).date() if first_case else None,
     )
     with session_scope(engine) as session:  # one reading for every count below
-        stories = case_stories(session, period.end)
+        # Every step (the files date each one); cases closed before the period count in none.
+        stories = case_stories(session, period.end, since=period.start)
         appointments = appointment_occurrences(session, period)
         reminders = reminder_occurrences(session, period)
 

@@ -178,7 +178,7 @@ async def test_the_spreadsheet_holds_the_indicators_and_the_cases_without_person
     assert set(by_reference) == {cases[key].reference for key in "ABCDEG"}
     a = by_reference[cases["A"].reference]
     assert (a["Type"], a["Origine du signalement"], a["QPV"], a["Commune"]) == (
-        "addiction", "correspondant·e de site", "oui", "Le Mans",
+        "addiction", "correspondants de site", "oui", "Le Mans",
     )  # fmt: skip
     assert a["Reçu le"].date() == date(2027, 1, 10)
     assert a["Contrat signé le"].date() == date(2027, 3, 1)
@@ -245,7 +245,7 @@ async def test_an_english_worker_gets_english_figures_chart_and_files(relais: Re
     summary, chart = paul.bot_messages()[-2:]
     assert summary.text.splitlines()[:2] == [
         "Figures from Jan 1, 2027 to Dec 31, 2027, the whole programme:",
-        "• Referrals received: 6 (addiction: 3, domestic violence: 3)",
+        "• Reports received: 6 (addiction: 3, intra-family violence: 3)",
     ]
     assert (
         summary.text.splitlines()[-1] == "• Mean length of a path: 8.2 months (paths completed: 1)"
@@ -257,7 +257,7 @@ async def test_an_english_worker_gets_english_figures_chart_and_files(relais: Re
     book = openpyxl.load_workbook(io.BytesIO(paul.bot_messages()[-1].photo))
     assert book.sheetnames == ["Indicators", "Cases"]
     indicators = {row[0]: row[1:] for row in book["Indicators"].iter_rows(values_only=True)}
-    assert indicators["referrals.siao"] == ("Referrals received — SIAO", 0)
+    assert indicators["referrals.siao"] == ("Reports received — SIAO", 0)
     assert next(book["Cases"].iter_rows(values_only=True))[:3] == (
         "Reference", "Type", "Source of the referral",
     )  # fmt: skip
@@ -328,7 +328,7 @@ def test_the_chart_shows_each_kinds_funnel_from_the_figures():
         english = funnel(by_kind, date(2027, 1, 1), date(2027, 12, 31))
     assert english.title == "From referral to positive exit, Jan 1, 2027 to Dec 31, 2027"
     assert english.steps[-1] == "Positive exit"
-    assert english.series[1].name == "Domestic violence"
+    assert english.series[1].name == "Intra-family violence"
 
 
 def test_the_chart_is_a_png_of_its_size_with_every_french_letter():
@@ -405,8 +405,8 @@ def test_the_files_are_made_without_telegram_in_either_language():
     assert rows[0][:6] == ["Reference", "Type", "Source of the referral", "QPV", "Town",
                            "Received on"]  # fmt: skip
     assert [row[:6] for row in rows[1:]] == [
-        ["R-2027-0001", "addiction", "other", "unknown", "'@Mamers", "02/03/2027"],
-        ["R-2027-0002", "addiction", "other", "unknown", "'-Sillé", "02/03/2027"],
+        ["R-2027-0001", "addiction", "other partners", "unknown", "'@Mamers", "02/03/2027"],
+        ["R-2027-0002", "addiction", "other partners", "unknown", "'-Sillé", "02/03/2027"],
     ]
     book = openpyxl.load_workbook(
         io.BytesIO(workbook({"referrals": 2}, stories, YEAR, "fr", zone=paris, now=now))
