@@ -160,6 +160,7 @@ def workbook(
 ) -> bytes:
     """The XLSX file: the sheet of indicators, then the sheet of cases."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.utils import get_column_letter
 
     with use_language(language):
@@ -167,21 +168,24 @@ def workbook(
             (_("Indicateurs"), indicators_table(figures, period, zone)),
             (_("Dossiers"), cases_table(stories, period, zone, now)),
         )
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)  # rows streamed out: a year of cases in seconds
     for title, table in sheets:
         sheet = book.create_sheet(title)
-        sheet.append([escaped(header) for header in table.headers])
-        for row in table.rows:
-            sheet.append([escaped(value) for value in row])
-        for column in sheet.iter_cols(min_row=2):
-            for cell in column:
-                if isinstance(cell.value, date):
-                    cell.number_format = DATE_FORMAT
         for index, header in enumerate(table.headers, start=1):
             widest = max([len(header), *(len(str(row[index - 1] or "")) for row in table.rows)])
             sheet.column_dimensions[get_column_letter(index)].width = min(widest + 2, 60)
         sheet.freeze_panes = "A2"
+
+        def cell(value: Cell, sheet: object = sheet) -> object:
+            if not isinstance(value, date):
+                return escaped(value)
+            dated = WriteOnlyCell(sheet, value=value)
+            dated.number_format = DATE_FORMAT
+            return dated
+
+        sheet.append([escaped(header) for header in table.headers])
+        for row in table.rows:
+            sheet.append([cell(value) for value in row])
     output = io.BytesIO()
     book.save(output)
     return output.getvalue()

@@ -2,17 +2,19 @@
 in one short message, then the funnel as a chart, with its spreadsheets under it.
 
 Admins, workers and landlord referents all read the whole programme's figures: they carry
-no personal data (bot.permissions.FIGURE_READERS). The chart is drawn off the event loop;
-the files (bot.spreadsheets) are sent protected from forwarding, and every export is audited
-(its format and period, nothing else).
+no personal data (bot.permissions.FIGURE_READERS). The reading, the chart and the workbook
+run in worker threads, off the event loop; the files (bot.spreadsheets) are sent protected
+from forwarding, and every export is audited (its format and period, nothing else).
 """
 
 import asyncio
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from sqlalchemy import Engine
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
@@ -24,6 +26,7 @@ from bot.labels import kind_label
 from bot.spreadsheets import cases_csv, workbook
 from domain.figures import LENGTHS, CaseStory, Figures, Period, Selection, indicators, is_empty
 from domain.periods import Span, last_day, span
+from domain.programme import Programme
 from domain.vocabulary import CaseKind
 from storage.audit import record_now
 from storage.database import session_scope
@@ -55,9 +58,10 @@ class Reading:
     stories: list[CaseStory]
 
 
-def read_figures(context: RelaisContext, which: Span) -> Reading:
-    engine, programme, zone = context.engine, context.relais.programme, context.settings.zone
-    now = context.relais.now()
+def read_figures(
+    engine: Engine, programme: Programme, zone: ZoneInfo, now: datetime, which: Span
+) -> Reading:
+    """A period of /chiffres as of `now`: one reading of the database, then every count."""
     first_case = first_case_day(engine)
     period = span(
         which,
@@ -93,6 +97,18 @@ def read_figures(context: RelaisContext, which: Span) -> Reading:
     )
 
 
+async def _reading(context: RelaisContext, which: Span) -> Reading:
+    """Read in a worker thread: a long history takes seconds the bot must not stand still."""
+    return await asyncio.to_thread(
+        read_figures,
+        context.engine,
+        context.relais.programme,
+        context.settings.zone,
+        context.relais.now(),
+        which,
+    )
+
+
 async def ask_period(update: Update, context: RelaisContext) -> None:
     rows = [
         [FiguresPeriod(which).button(_(label)) for which, label in PERIOD_BUTTONS[:2]],
@@ -109,7 +125,7 @@ async def show_figures(update: Update, context: RelaisContext) -> None:
     """A period's main figures, then its chart (drawn in a worker thread) and the files."""
     which = FiguresPeriod.read(update).span
     await update.callback_query.answer()
-    reading = read_figures(context, which)
+    reading = await _reading(context, which)
     chat = update.effective_chat
     if is_empty(reading.figures):
         await chat.send_message(
@@ -192,7 +208,7 @@ async def export(update: Update, context: RelaisContext) -> None:
     """« Tableur (XLSX) » or « CSV »: the period's file, protected from forwarding, audited."""
     chosen = ExportFigures.read(update)
     await update.callback_query.answer()
-    reading = read_figures(context, chosen.span)
+    reading = await _reading(context, chosen.span)
     now, zone, language = context.relais.now(), context.settings.zone, current_language()
     if chosen.format == "xlsx":
         content = await asyncio.to_thread(
