@@ -222,7 +222,9 @@ async def export(update: Update, context: RelaisContext) -> None:
         )
         name = _("chiffres")
     else:
-        content = cases_csv(reading.stories, reading.period, language, zone=zone, now=now)
+        content = await asyncio.to_thread(
+            cases_csv, reading.stories, reading.period, language, zone=zone, now=now
+        )
         name = _("dossiers")
     record_now(
         context.engine,
