@@ -18,10 +18,11 @@ from bot.operations import BackupError, backup, health, rekey_audit, verify_audi
 from bot.permissions import usual_organisation_kind
 from bot.settings import Settings, SettingsError, load_settings, webhook_options
 from conversations.reminders import dispatch_due
-from domain.programme import ProgrammeError
+from domain.programme import ProgrammeError, load_programme
 from domain.vocabulary import OrganisationKind, Role
 from storage.crypto import EncryptionKeyError, new_key, rotate
 from storage.database import SchemaTooNew, schema_revision
+from storage.history import HistoryFileError, import_history, read_history_file
 from storage.invitations import create_invitation
 from storage.members import ORGANISATION_NAME_MAX, ensure_organisation
 from storage.sites import SitesFileError
@@ -77,6 +78,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             copied = copy_database(prepare_database(settings), arguments.url)
             print(f"{sum(copied.values())} rows copied; now set DATABASE_URL to the new database.")
             return 0
+        if arguments.command == "import-history":
+            return _import_history(settings, arguments.file, dry_run=arguments.dry_run)
         if arguments.command == "dispatch":
             configure_logging(settings.log_format == "json")
             return asyncio.run(_dispatch(settings, once=arguments.once))
@@ -92,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
+    except HistoryFileError as error:
+        print(error, file=sys.stderr)
+        return 1
     except TelegramError as error:
         print(_bot_api_problem(settings, error), file=sys.stderr)
         return _bot_api_exit_status(error)
@@ -175,6 +181,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     dispatch = commands.add_parser("dispatch", help="send due reminders, beside the bot or alone")
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    history = commands.add_parser(
+        "import-history",
+        help="load the programme's cases kept before Relais (a CSV: README, Figures)",
+    )
+    history.add_argument("file", type=Path, help="the CSV file of the history")
+    history.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
     invite = commands.add_parser("invite", help="print a one-time invitation link")
     invite.add_argument("--role", required=True, choices=[role.value for role in Role])
     invite.add_argument(
@@ -225,6 +237,36 @@ def _run(settings: Settings, *, webhook: bool) -> int:
         application.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _import_history(settings: Settings, path: Path, *, dry_run: bool) -> int:
+    """Every bad row on stderr and nothing imported, or every case imported at once."""
+    programme = load_programme(settings.programme_file)
+    now = utcnow()
+    reading = read_history_file(
+        path,
+        redirection_services=programme.redirection_services,
+        today=now.astimezone(settings.zone).date(),
+    )
+    engine = prepare_database(settings)
+    result = import_history(engine, reading, settings.zone, now, dry_run=dry_run)
+    if not result.ok:
+        for bad in result.errors:
+            print(bad, file=sys.stderr)
+        print(
+            f"Nothing imported: {len(result.errors)} problems in {path} (fix them, then import "
+            "the whole file again).",
+            file=sys.stderr,
+        )
+        return 1
+    if dry_run:
+        print(
+            f"Every row is valid: {result.imported} cases would be imported "
+            f"({result.already_there} already there). Nothing written (--dry-run)."
+        )
+    else:
+        print(f"{result.imported} cases imported ({result.already_there} already there).")
     return 0
 
 
