@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from bot.buttons import TakeCase
 from domain.figures import Selection
 from domain.history import COLUMNS
 from domain.periods import days
@@ -22,9 +23,10 @@ from domain.vocabulary import CaseKind, CaseStatus, Role
 from storage.database import session_scope
 from storage.figures import figures_for
 from storage.models import Case, CaseEvent, Organisation
+from storage.retention import anonymise_closed_cases
 from tests.databases import TEST_KEY
-from tests.harness import RelaisUnderTest
-from tests.stories import member, table_rows
+from tests.harness import Person, RelaisUnderTest
+from tests.stories import cases, member, table_rows
 from tests.test_case_follow_up import open_card
 from tests.test_command_line import run_bot
 
@@ -284,6 +286,7 @@ def test_imported_cases_hold_no_personal_data_and_say_they_were_imported(
         events = session.exec(
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
         ).all()
+    assert anonymise_closed_cases(engine, NOW, NOW) == 0, "nothing to erase, nothing to audit"
     assert events[-1].kind == "imported"
     assert events[-1].actor_member_id is None
     assert [event.kind for event in events[:-1]] == ["created"] + ["status"] * (len(events) - 2)
@@ -427,6 +430,11 @@ def test_a_file_that_cannot_be_read_is_said_in_one_line(tmp_path: Path) -> None:
     )
 
 
+def no_buttons(person: Person) -> bool:
+    """The last message (the card) has no button."""
+    return not (person.bot_messages()[-1].reply_markup or {}).get("inline_keyboard")
+
+
 async def test_an_admin_opens_an_imported_case_and_nobody_is_reminded_of_it(
     relais: RelaisUnderTest, tmp_path: Path
 ) -> None:
@@ -451,8 +459,18 @@ async def test_an_admin_opens_an_imported_case_and_nobody_is_reminded_of_it(
     assert "importé de l'historique du programme" in card
     assert "contrat signé → accompagnement en cours" in card
     assert "— :" not in card, "no name where nobody moved the case in Relais"
+    assert no_buttons(nadia), "the programme's history is read, not worked on"
+    await open_card(ines, "H-")
+    assert ines.last_text == card
+    assert no_buttons(ines), "nobody takes an imported case"
+    [case] = cases(relais)
+    await ines.tap_data(TakeCase(case.id).pack())
+    assert ines.alerts[-1] == "Ce bouton n'est plus valable."
+    assert cases(relais)[0].assigned_worker_id is None
 
-    relais.app.clock = lambda: NOW
+    seen = len(ines.texts())
+    relais.app.clock = lambda: NOW  # years without news
     await relais.run_job("periodic_reminders")
+    await relais.run_job("reminders")
     assert table_rows(relais, "reminder") == 0
-    assert not any(open_row["reference"] in text for text in ines.texts())
+    assert len(ines.texts()) == seen
