@@ -3,7 +3,7 @@ a year of cases moved by the same functions the bot uses, each at its own date, 
 figure counted by hand from the story below."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -28,10 +28,8 @@ from storage.database import session_scope
 from storage.drafts import save_draft, start_draft
 from storage.figures import figures_for
 from storage.homes import add_home, assign_home
-from storage.invitations import Redemption, create_invitation, redeem_invitation
-from storage.members import ensure_organisation
 from storage.models import Case, Member, Reminder
-from tests.test_case_flow_storage import ANSWERS
+from tests.test_case_flow_storage import ANSWERS, enrolled
 
 S = CaseStatus
 PROGRAMME = load_programme()
@@ -51,28 +49,20 @@ class People:
     worker: Member
 
 
-def enrolled(engine: Engine, role: Role, telegram_id: int, org: str, kind: OrganisationKind):
-    organisation_id = ensure_organisation(engine, org, kind).id
-    invitation = create_invitation(
-        engine, role=role, organisation_id=organisation_id, ttl=timedelta(days=7)
+def team(engine: Engine) -> People:
+    """A correspondent of the landlord, a gendarme and a Montjoie worker."""
+    return People(
+        correspondent=enrolled(engine, Role.CORRESPONDENT, 1, "Léa", "Sarthe Habitat"),
+        gendarme=enrolled(
+            engine, Role.GENDARMERIE, 2, "Morel", "Brigade", OrganisationKind.GENDARMERIE
+        ),
+        worker=enrolled(engine, Role.WORKER, 3, "Inès", "Montjoie", OrganisationKind.ASSOCIATION),
     )
-    outcome, member = redeem_invitation(
-        engine, invitation.token, telegram_id=telegram_id, display_name=f"P{telegram_id}"
-    )
-    assert outcome is Redemption.ENROLLED
-    assert member is not None
-    return member
 
 
 @pytest.fixture
 def people(engine: Engine) -> People:
-    return People(
-        correspondent=enrolled(
-            engine, Role.CORRESPONDENT, 1, "Sarthe Habitat", OrganisationKind.LANDLORD
-        ),
-        gendarme=enrolled(engine, Role.GENDARMERIE, 2, "Brigade", OrganisationKind.GENDARMERIE),
-        worker=enrolled(engine, Role.WORKER, 3, "Montjoie", OrganisationKind.ASSOCIATION),
-    )
+    return team(engine)
 
 
 def reported(engine: Engine, source: Member, kind: CaseKind, at: datetime) -> Case:
@@ -89,8 +79,12 @@ def moved(engine: Engine, case: Case, worker: Member, *steps: tuple[Move, dateti
         move_case(engine, case.id, worker, move, PROGRAMME, at)
 
 
-def a_year_of_cases(engine: Engine, people: People) -> dict[str, Case]:
-    """Five cases of 2027 (and one of 2026), each step at a date chosen here."""
+def a_year_of_cases(engine: Engine, people: People, year: int = 2027) -> dict[str, Case]:
+    """Five cases of `year` (and one of the year before), each step at a date chosen here."""
+
+    def at(month: int, date: int, hour: int = 9, years_before: int = 0) -> datetime:
+        return day(month, date, hour, year=year - years_before)
+
     worker = people.worker
     home = add_home(engine, label="T2 Sablé", commune="Sablé", size="T2", qpv=False,
                     kind=CaseKind.ADDICTION)  # fmt: skip
@@ -98,79 +92,79 @@ def a_year_of_cases(engine: Engine, people: People) -> dict[str, Case]:
 
     # A: addiction, a correspondent (QPV: yes in ANSWERS), taken after 3 hours, accepted,
     # signed on 1 March, housed, closed on 1 November as a positive exit: 245 days of support.
-    a = cases["A"] = reported(engine, people.correspondent, CaseKind.ADDICTION, day(1, 10))
-    take_case(engine, a.id, worker, now=day(1, 10, 12))
+    a = cases["A"] = reported(engine, people.correspondent, CaseKind.ADDICTION, at(1, 10))
+    take_case(engine, a.id, worker, now=at(1, 10, 12))
     moved(engine, a, worker,
-          (Move(S.DIAGNOSTIC), day(1, 20)), (Move(S.COMMISSION), day(2, 1)),
-          (Move(S.ACCEPTED, reason=Intensity.MEDIUM), day(2, 15)),
-          (Move(S.CONTRACT_SIGNED, meeting_at=day(3, 1), consent=True), day(3, 1)))  # fmt: skip
-    assign_home(engine, home.id, a.id, worker, day(3, 1, 10))
-    moved(engine, a, worker, (Move(S.IN_SUPPORT), day(3, 2)))
+          (Move(S.DIAGNOSTIC), at(1, 20)), (Move(S.COMMISSION), at(2, 1)),
+          (Move(S.ACCEPTED, reason=Intensity.MEDIUM), at(2, 15)),
+          (Move(S.CONTRACT_SIGNED, meeting_at=at(3, 1), consent=True), at(3, 1)))  # fmt: skip
+    assign_home(engine, home.id, a.id, worker, at(3, 1, 10))
+    moved(engine, a, worker, (Move(S.IN_SUPPORT), at(3, 2)))
     meeting = schedule(engine, a.id, worker, kind=AppointmentKind.FOLLOW_UP,
-                       starts_at=day(4, 1), place="Sablé", attendees=["worker"],
-                       now=day(3, 20))  # fmt: skip
-    record_outcome(engine, meeting.id, worker, True, day(4, 1, 12))
-    advance_phase(engine, a.id, worker, PROGRAMME, day(5, 2))
-    moved(engine, a, worker, (Move(S.SHARED_REVIEW), day(10, 25)),
-          (Move(S.CLOSED, reason=Outcome.POSITIVE_EXIT), day(11, 1)))  # fmt: skip
+                       starts_at=at(4, 1), place="Sablé", attendees=["worker"],
+                       now=at(3, 20))  # fmt: skip
+    record_outcome(engine, meeting.id, worker, True, at(4, 1, 12))
+    advance_phase(engine, a.id, worker, PROGRAMME, at(5, 2))
+    moved(engine, a, worker, (Move(S.SHARED_REVIEW), at(10, 25)),
+          (Move(S.CLOSED, reason=Outcome.POSITIVE_EXIT), at(11, 1)))  # fmt: skip
 
     # B: violence, the gendarmerie (QPV: no), taken after 1 hour, redirected on 10 March.
-    b = cases["B"] = reported(engine, people.gendarme, CaseKind.VIOLENCE, day(2, 1))
-    take_case(engine, b.id, worker, now=day(2, 1, 10))
-    moved(engine, b, worker, (Move(S.DIAGNOSTIC), day(2, 5)), (Move(S.COMMISSION), day(3, 1)),
-          (Move(S.REDIRECTED, reason=SERVICE), day(3, 10)))  # fmt: skip
+    b = cases["B"] = reported(engine, people.gendarme, CaseKind.VIOLENCE, at(2, 1))
+    take_case(engine, b.id, worker, now=at(2, 1, 10))
+    moved(engine, b, worker, (Move(S.DIAGNOSTIC), at(2, 5)), (Move(S.COMMISSION), at(3, 1)),
+          (Move(S.REDIRECTED, reason=SERVICE), at(3, 10)))  # fmt: skip
     missed = schedule(engine, b.id, worker, kind=AppointmentKind.FOLLOW_UP,
-                      starts_at=day(2, 20), place="Mamers", attendees=["worker"],
-                      now=day(2, 10))  # fmt: skip
-    record_outcome(engine, missed.id, worker, False, day(2, 20, 12))
+                      starts_at=at(2, 20), place="Mamers", attendees=["worker"],
+                      now=at(2, 10))  # fmt: skip
+    record_outcome(engine, missed.id, worker, False, at(2, 20, 12))
 
     # C: addiction, a correspondent, taken after 5 hours, declined on 1 May (no capacity).
-    c = cases["C"] = reported(engine, people.correspondent, CaseKind.ADDICTION, day(4, 1))
-    take_case(engine, c.id, worker, now=day(4, 1, 14))
-    moved(engine, c, worker, (Move(S.DIAGNOSTIC), day(4, 5)), (Move(S.COMMISSION), day(4, 20)),
-          (Move(S.DECLINED, reason=DeclineReason.NO_CAPACITY), day(5, 1)))  # fmt: skip
+    c = cases["C"] = reported(engine, people.correspondent, CaseKind.ADDICTION, at(4, 1))
+    take_case(engine, c.id, worker, now=at(4, 1, 14))
+    moved(engine, c, worker, (Move(S.DIAGNOSTIC), at(4, 5)), (Move(S.COMMISSION), at(4, 20)),
+          (Move(S.DECLINED, reason=DeclineReason.NO_CAPACITY), at(5, 1)))  # fmt: skip
 
     # D: addiction, a correspondent, signed on 1 July and still in support (first phase) at
     # the year's end; nothing has happened on it since 2 July.
-    d = cases["D"] = reported(engine, people.correspondent, CaseKind.ADDICTION, day(6, 1))
-    take_case(engine, d.id, worker, now=day(6, 1, 11))
+    d = cases["D"] = reported(engine, people.correspondent, CaseKind.ADDICTION, at(6, 1))
+    take_case(engine, d.id, worker, now=at(6, 1, 11))
     moved(engine, d, worker,
-          (Move(S.DIAGNOSTIC), day(6, 5)), (Move(S.COMMISSION), day(6, 10)),
-          (Move(S.ACCEPTED, reason=Intensity.LIGHT), day(6, 20)),
-          (Move(S.CONTRACT_SIGNED, meeting_at=day(7, 1), consent=True), day(7, 1)),
-          (Move(S.IN_SUPPORT), day(7, 2)))  # fmt: skip
+          (Move(S.DIAGNOSTIC), at(6, 5)), (Move(S.COMMISSION), at(6, 10)),
+          (Move(S.ACCEPTED, reason=Intensity.LIGHT), at(6, 20)),
+          (Move(S.CONTRACT_SIGNED, meeting_at=at(7, 1), consent=True), at(7, 1)),
+          (Move(S.IN_SUPPORT), at(7, 2)))  # fmt: skip
 
     # E: violence, the gendarmerie, on 20 December, nobody took it yet.
-    cases["E"] = reported(engine, people.gendarme, CaseKind.VIOLENCE, day(12, 20))
+    cases["E"] = reported(engine, people.gendarme, CaseKind.VIOLENCE, at(12, 20))
 
     # F: a case of 2026, closed in 2026: outside the year but for nothing.
     f = cases["F"] = reported(
-        engine, people.correspondent, CaseKind.ADDICTION, day(12, 1, year=2026)
+        engine, people.correspondent, CaseKind.ADDICTION, at(12, 1, years_before=1)
     )
-    take_case(engine, f.id, worker, now=day(12, 1, 10, year=2026))
-    moved(engine, f, worker, (Move(S.CLOSED, reason=Outcome.MOVED_AWAY), day(12, 5, year=2026)))
+    take_case(engine, f.id, worker, now=at(12, 1, 10, years_before=1))
+    moved(
+        engine, f, worker, (Move(S.CLOSED, reason=Outcome.MOVED_AWAY), at(12, 5, years_before=1))
+    )
 
-    # Reminders: two sent and one failed in 2027, one sent in 2026, one cancelled.
+    # Reminders: two sent and one failed in the year, one sent the year before, one cancelled.
     with session_scope(engine) as session:
-        for key, status, at in (
-            ("r1", ReminderStatus.SENT, day(3, 31)),
-            ("r2", ReminderStatus.SENT, day(4, 1)),
-            ("r3", ReminderStatus.FAILED, day(2, 19)),
-            ("r4", ReminderStatus.SENT, day(12, 2, year=2026)),
-            ("r5", ReminderStatus.CANCELLED, day(4, 1)),
+        for key, status, due in (
+            ("r1", ReminderStatus.SENT, at(3, 31)),
+            ("r2", ReminderStatus.SENT, at(4, 1)),
+            ("r3", ReminderStatus.FAILED, at(2, 19)),
+            ("r4", ReminderStatus.SENT, at(12, 2, years_before=1)),
+            ("r5", ReminderStatus.CANCELLED, at(4, 1)),
         ):
             session.add(Reminder(key=key, kind=ReminderKind.APPOINTMENT_EVE,
                                  member_id=worker.id, case_id=a.id if key != "r3" else b.id,
-                                 due_at=at, original_due_at=at, status=status,
-                                 sent_at=at if status is ReminderStatus.SENT else None))  # fmt: skip
+                                 due_at=due, original_due_at=due, status=status,
+                                 sent_at=due if status is ReminderStatus.SENT else None))  # fmt: skip
     return cases
 
 
-def test_a_year_of_cases_gives_the_figures_counted_by_hand(engine: Engine, people: People):
-    a_year_of_cases(engine, people)
-    figures = figures_for(engine, YEAR_2027, PROGRAMME, NOW)
-
-    expected = {
+def hand_counts() -> dict[str, object]:
+    """The figures of `a_year_of_cases`'s year, counted by hand, case by case."""
+    return {
         # A, B, C, D, E were received in 2027; F in 2026.
         "referrals": 5,
         "referrals.addiction": 3,
@@ -224,6 +218,13 @@ def test_a_year_of_cases_gives_the_figures_counted_by_hand(engine: Engine, peopl
         # Open, nothing since 10 December 2027: B (10 March), C (1 May), D (2 July). E is new.
         "stale_cases": 3,
     }
+
+
+def test_a_year_of_cases_gives_the_figures_counted_by_hand(engine: Engine, people: People):
+    a_year_of_cases(engine, people)
+    figures = figures_for(engine, YEAR_2027, PROGRAMME, NOW)
+
+    expected = hand_counts()
     assert {key: figures.get(key) for key in expected} == expected
 
 
