@@ -22,8 +22,9 @@ from domain.programme import load_programme
 from domain.vocabulary import CaseKind, CaseStatus, Role
 from storage.database import session_scope
 from storage.figures import figures_for
-from storage.models import Case, CaseEvent, Organisation
+from storage.models import Case, CaseEvent, Member, Organisation
 from storage.retention import anonymise_closed_cases
+from storage.types import utcnow
 from tests.databases import TEST_KEY
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import cases, member, table_rows
@@ -470,6 +471,17 @@ async def test_an_admin_opens_an_imported_case_and_nobody_is_reminded_of_it(
 
     seen = len(ines.texts())
     relais.app.clock = lambda: NOW  # years without news
+    await relais.run_job("periodic_reminders")
+    await relais.run_job("reminders")
+    assert table_rows(relais, "reminder") == 0
+    # Even given to a worker by hand in the database, it is not the worker's to be reminded of.
+    with session_scope(relais.app.engine) as session:
+        stored = session.get(Case, case.id)
+        stored.assigned_worker_id = session.exec(select(Member.id).where(
+            Member.telegram_id == ines.id)).one()  # fmt: skip
+        session.add(stored)
+    later = utcnow() + timedelta(days=60)  # two months after the import itself, too
+    relais.app.clock = lambda: later
     await relais.run_job("periodic_reminders")
     await relais.run_job("reminders")
     assert table_rows(relais, "reminder") == 0
