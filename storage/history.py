@@ -146,8 +146,9 @@ def _write(
     zone: ZoneInfo,
     now: datetime,
 ) -> None:
-    """Plain multi-row INSERTs, a chunk at a time: a whole programme's history (100,000
-    cases) is written in seconds, not the ORM's minutes."""
+    """One INSERT run over many rows (executemany), a chunk at a time, rather than the ORM's
+    one statement a row: 20,000 cases in under 20 s (a single multi-row VALUES statement is
+    slower still: SQLAlchemy compiles each one anew)."""
     for start in range(0, len(rows), _CHUNK):
         chunk = rows[start : start + _CHUNK]
         connection = session.connection()
