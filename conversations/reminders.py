@@ -309,12 +309,10 @@ async def plan_periodic(context: RelaisContext) -> None:
         application.settings.zone,
     )
     for case in open_cases(application.engine):
+        if case.imported or case.assigned_worker_id is None:
+            continue  # nobody to tell (the programme's history is never reminded)
         events = case_events(application.engine, case.id)
-        if (
-            case.assigned_worker_id
-            and events
-            and events[-1].at <= now - timedelta(days=rules.stale_case_days)
-        ):
+        if events and events[-1].at <= now - timedelta(days=rules.stale_case_days):
             plan_now(
                 application.engine,
                 f"stale:{case.id}:{events[-1].id}",
