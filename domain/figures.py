@@ -28,6 +28,8 @@ from domain.vocabulary import (
 
 S = CaseStatus
 DECISIONS = (S.ACCEPTED, S.REDIRECTED, S.DECLINED)
+# The steps whose times the indicators read (the others are for the exports' dates).
+COUNTED_STEPS = (*DECISIONS, S.CONTRACT_SIGNED)
 QPV_PARTS = {"yes": "qpv", "no": "outside_qpv", "unknown": "qpv_unknown"}
 # Who reported a case, by the reporter's role (a worker or an admin who reports: "other").
 SOURCE_OF_ROLE: dict[Role, SourceKind] = {

@@ -3,14 +3,15 @@ when each case first reached each status, its last closing, its last event, its 
 the time it held a reserved home. Nothing here counts: domain.figures does."""
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, Row, Select, func, or_
 from sqlmodel import Session, col, select
 
 from domain.figures import (
     ALL_CASES,
+    COUNTED_STEPS,
     CaseStory,
     Figures,
     Occurrence,
@@ -45,7 +46,7 @@ def figures_for(
     """Every indicator of `period` for the cases `selection` covers. `tick` is called after
     each of the STEPS readings (a progress bar)."""
     with session_scope(engine) as session:
-        stories = case_stories(session, period.end, tick)
+        stories = case_stories(session, period.end, tick, since=period.start, steps=COUNTED_STEPS)
         appointments = appointment_occurrences(session, period)
         tick()
         reminders = reminder_occurrences(session, period)
@@ -63,26 +64,37 @@ def figures_for(
 
 
 def case_stories(
-    session: Session, until: datetime, tick: Callable[[], object] = lambda: None
+    session: Session,
+    until: datetime,
+    tick: Callable[[], object] = lambda: None,
+    *,
+    since: datetime | None = None,
+    steps: Sequence[CaseStatus] = tuple(CaseStatus),
 ) -> list[CaseStory]:
-    """Every case received before `until`, with the times of its steps."""
-    cases = session.exec(
-        select(
-            Case.id, Case.reference, Case.kind, Case.source_kind, Case.qpv, Case.created_at,
-            Case.taken_at, Case.status, Case.intensity, Case.redirected_to,
-            Case.decline_reason, Case.outcome, Case.commune,
-        ).where(col(Case.created_at) < until)
-    ).all()  # fmt: skip
+    """Every case received before `until`, with the times it reached `steps`. With `since`,
+    the cases closed before it are left out: they count in none of a period's figures
+    (nothing of theirs happens in it, nor are they open at its end), and a year among
+    twelve reads only its own cases."""
+    relevant = select(Case.id).where(col(Case.created_at) < until)
+    if since is not None:
+        relevant = relevant.where(
+            or_(col(Case.status) != CaseStatus.CLOSED, col(Case.status_changed_at) >= since)
+        )
+    cases = _rows(session, select(
+        Case.id, Case.reference, Case.kind, Case.source_kind, Case.qpv, Case.created_at,
+        Case.taken_at, Case.status, Case.intensity, Case.redirected_to,
+        Case.decline_reason, Case.outcome, Case.commune,
+    ).where(col(Case.id).in_(relevant)))  # fmt: skip
     tick()
-    reached = _first_reached(session, until)
+    reached = _first_reached(session, until, relevant, steps)
     tick()
-    closings = _last_closings(session)
+    closings = _last_closings(session, relevant)
     tick()
-    last_events = _last_events(session)
+    last_events = _last_events(session, relevant)
     tick()
-    phases = _phases(session)
+    phases = _phases(session, relevant)
     tick()
-    homes = _homes(session)
+    homes = _homes(session, relevant)
     tick()
     stories = []
     for row in cases:
@@ -121,57 +133,70 @@ def first_case_day(engine: Engine) -> datetime | None:
         return _aware(session.exec(select(func.min(Case.created_at))).one())
 
 
-def _first_reached(session: Session, until: datetime) -> dict[int, dict[CaseStatus, datetime]]:
-    rows = session.exec(
+def _rows(session: Session, query: Select) -> Sequence[Row]:
+    """Plain rows, without the ORM's per-row bookkeeping (a year reads many thousands)."""
+    return session.connection().execute(query).all()
+
+
+def _first_reached(
+    session: Session, until: datetime, relevant: Select, steps: Sequence[CaseStatus]
+) -> dict[int, dict[CaseStatus, datetime]]:
+    rows = _rows(session,
         select(CaseEvent.case_id, CaseEvent.to_status, func.min(CaseEvent.at))
-        .where(col(CaseEvent.kind).in_(STATUS_EVENTS), col(CaseEvent.to_status).is_not(None))
+        .where(col(CaseEvent.case_id).in_(relevant))
+        .where(col(CaseEvent.kind).in_(STATUS_EVENTS), col(CaseEvent.to_status).in_(steps))
         .where(col(CaseEvent.at) < until)
         .group_by(CaseEvent.case_id, CaseEvent.to_status)
-    ).all()
+    )  # fmt: skip
     reached: dict[int, dict[CaseStatus, datetime]] = defaultdict(dict)
     for case_id, status, at in rows:
         reached[case_id][CaseStatus(status)] = _aware(at)
     return reached
 
 
-def _last_closings(session: Session) -> dict[int, datetime]:
-    rows = session.exec(
+def _last_closings(session: Session, relevant: Select) -> dict[int, datetime]:
+    rows = _rows(session,
         select(CaseEvent.case_id, func.max(CaseEvent.at))
+        .where(col(CaseEvent.case_id).in_(relevant))
         .where(col(CaseEvent.kind).in_(STATUS_EVENTS))
         .where(col(CaseEvent.to_status) == CaseStatus.CLOSED)
         .group_by(CaseEvent.case_id)
-    ).all()
+    )  # fmt: skip
     return {case_id: _aware(at) for case_id, at in rows}
 
 
-def _last_events(session: Session) -> dict[int, datetime]:
-    rows = session.exec(
+def _last_events(session: Session, relevant: Select) -> dict[int, datetime]:
+    rows = _rows(session,
         select(CaseEvent.case_id, func.max(CaseEvent.at))
+        .where(col(CaseEvent.case_id).in_(relevant))
         .where(col(CaseEvent.kind).not_in(NOT_NEWS))
         .group_by(CaseEvent.case_id)
-    ).all()
+    )  # fmt: skip
     return {case_id: _aware(at) for case_id, at in rows}
 
 
-def _phases(session: Session) -> dict[int, list[Stay]]:
-    rows = session.exec(
-        select(
-            CasePhase.case_id, CasePhase.phase, CasePhase.started_at, CasePhase.ended_at
-        ).order_by(col(CasePhase.case_id), col(CasePhase.started_at))
-    ).all()
+def _phases(session: Session, relevant: Select) -> dict[int, list[Stay]]:
+    rows = _rows(session,
+        select(CasePhase.case_id, CasePhase.phase, CasePhase.started_at, CasePhase.ended_at)
+        .where(col(CasePhase.case_id).in_(relevant))
+        .order_by(col(CasePhase.case_id), col(CasePhase.started_at))
+    )  # fmt: skip
     phases: dict[int, list[Stay]] = defaultdict(list)
     for case_id, phase, started_at, ended_at in rows:
         phases[case_id].append(Stay(phase, _aware(started_at), _aware(ended_at)))
     return phases
 
 
-def _homes(session: Session) -> defaultdict[int, list[tuple[datetime, datetime | None]]]:
+def _homes(
+    session: Session, relevant: Select
+) -> defaultdict[int, list[tuple[datetime, datetime | None]]]:
     """Each case's spans in a reserved home: from « logement attribué » to « libéré »."""
-    rows = session.exec(
+    rows = _rows(session,
         select(CaseEvent.case_id, CaseEvent.kind, CaseEvent.at)
+        .where(col(CaseEvent.case_id).in_(relevant))
         .where(col(CaseEvent.kind).in_(HOME_EVENTS))
         .order_by(col(CaseEvent.case_id), col(CaseEvent.at), col(CaseEvent.id))
-    ).all()
+    )  # fmt: skip
     spans: defaultdict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
     for case_id, kind, at in rows:
         if kind == "home_assigned":
