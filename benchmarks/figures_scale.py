@@ -43,11 +43,11 @@ BATCH = 5_000
 OPEN_SINCE = datetime(YEAR - 1, 7, 1, tzinfo=UTC)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--postgres", help="an empty PostgreSQL database's URL")
-    arguments = parser.parse_args()
+    arguments = parser.parse_args(argv)
     key = new_key()
     use_keys([key])
     with tempfile.TemporaryDirectory() as folder:

@@ -35,6 +35,7 @@ from domain.vocabulary import CaseKind, OrganisationKind, Role, SourceKind
 from storage.crypto import EncryptionKeyError, new_key, rotate
 from storage.database import SchemaTooNew, schema_revision
 from storage.figures import STEPS, figures_for
+from storage.history import HistoryFileError, import_history, read_history_file
 from storage.invitations import create_invitation
 from storage.members import ORGANISATION_NAME_MAX, ensure_organisation
 from storage.sites import SitesFileError
@@ -90,6 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             copied = copy_database(prepare_database(settings), arguments.url)
             print(f"{sum(copied.values())} rows copied; now set DATABASE_URL to the new database.")
             return 0
+        if arguments.command == "import-history":
+            return _import_history(settings, arguments.file, dry_run=arguments.dry_run)
         if arguments.command == "report":
             return _report(settings, arguments)
         if arguments.command == "dispatch":
@@ -107,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
+    except HistoryFileError as error:
+        print(error, file=sys.stderr)
+        return 1
     except TelegramError as error:
         print(_bot_api_problem(settings, error), file=sys.stderr)
         return _bot_api_exit_status(error)
@@ -190,6 +196,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     dispatch = commands.add_parser("dispatch", help="send due reminders, beside the bot or alone")
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    history = commands.add_parser(
+        "import-history",
+        help="load the programme's cases kept before Relais (a CSV: README, Figures)",
+    )
+    history.add_argument("file", type=Path, help="the CSV file of the history")
+    history.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
     _report_parser(commands)
     invite = commands.add_parser("invite", help="print a one-time invitation link")
     invite.add_argument("--role", required=True, choices=[role.value for role in Role])
@@ -309,6 +321,36 @@ def _run(settings: Settings, *, webhook: bool) -> int:
         application.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _import_history(settings: Settings, path: Path, *, dry_run: bool) -> int:
+    """Every bad row on stderr and nothing imported, or every case imported at once."""
+    programme = load_programme(settings.programme_file)
+    now = utcnow()
+    reading = read_history_file(
+        path,
+        redirection_services=programme.redirection_services,
+        today=now.astimezone(settings.zone).date(),
+    )
+    engine = prepare_database(settings)
+    result = import_history(engine, reading, settings.zone, now, dry_run=dry_run)
+    if not result.ok:
+        for bad in result.errors:
+            print(bad, file=sys.stderr)
+        print(
+            f"Nothing imported: {len(result.errors)} problems in {path} (fix them, then import "
+            "the whole file again).",
+            file=sys.stderr,
+        )
+        return 1
+    if dry_run:
+        print(
+            f"Every row is valid: {result.imported} cases would be imported "
+            f"({result.already_there} already there). Nothing written (--dry-run)."
+        )
+    else:
+        print(f"{result.imported} cases imported ({result.already_there} already there).")
     return 0
 
 

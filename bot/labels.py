@@ -242,6 +242,7 @@ _AUDIT_ACTIONS = {
     "case.exported": N_("données exportées"),
     "case.anonymised": N_("données personnelles effacées"),
     "audit.read": N_("journal consulté"),
+    "review.pack": N_("dossiers de la revue trimestrielle remis"),
 }
 _STATUS_CHANGE = re.compile(r"^(\w+|-) -> (\w+|-)")
 _STATUS_VALUES = frozenset(status.value for status in CaseStatus)

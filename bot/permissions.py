@@ -61,6 +61,11 @@ FIGURES = Command(
     N_("Les chiffres du programme, en graphique et en tableur"),
     FIGURE_READERS,
 )
+# The quarterly review pack: the review's members (workers, landlord referents) and the
+# coordination who prepares the review.
+REVIEW = Command(
+    "revue", "review", N_("Les dossiers ouverts pour la revue trimestrielle"), CASE_TEAM
+)
 MY_REPORTS = Command(
     "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
 )
@@ -89,6 +94,7 @@ COMMANDS: tuple[Command, ...] = (
     COMMISSION,
     HOMES,
     FIGURES,
+    REVIEW,
     LANGUAGE,
     CANCEL,
     INVITE,

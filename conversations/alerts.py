@@ -70,7 +70,7 @@ async def take(update: Update, context: RelaisContext) -> None:
     taken, case = take_case(
         context.engine, TakeCase.read(update).case, worker, context.relais.now()
     )
-    if case is None:
+    if case is None or case.imported:
         await refuse_button(update, context)
         return
     if not taken:

@@ -118,6 +118,7 @@ def take_case(
         claimed = session.execute(
             update(Case)
             .where(col(Case.id) == case_id, col(Case.assigned_worker_id).is_(None))
+            .where(col(Case.imported).is_(False))  # the programme's history is not worked on
             .values(assigned_worker_id=worker.id, taken_at=now)
         )
         if claimed.rowcount == 1:

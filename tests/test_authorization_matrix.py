@@ -217,6 +217,7 @@ COMMAND_USERS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("dossiers", "cases", "commission", "logements", "homes"), CASE_TEAM),
     # The programme's figures, without personal data: the whole case team.
     **dict.fromkeys(("chiffres", "stats"), CASE_TEAM),
+    **dict.fromkeys(("revue", "review"), frozenset({"admin", "worker", "landlord_referent"})),
     **dict.fromkeys(("rdv", "appointments"), frozenset({"worker", "landlord_referent"})),
     **dict.fromkeys(("inviter", "invite", "journal", "desactiver", "deactivate"), ADMIN),
     **dict.fromkeys(("exporter", "export", "anonymiser", "anonymise"), ADMIN),

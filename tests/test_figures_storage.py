@@ -3,7 +3,7 @@ a year of cases moved by the same functions the bot uses, each at its own date, 
 figure counted by hand from the story below."""
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import Engine
@@ -28,10 +28,8 @@ from storage.database import session_scope
 from storage.drafts import save_draft, start_draft
 from storage.figures import figures_for
 from storage.homes import add_home, assign_home
-from storage.invitations import Redemption, create_invitation, redeem_invitation
-from storage.members import ensure_organisation
 from storage.models import Case, Member, Reminder
-from tests.test_case_flow_storage import ANSWERS
+from tests.test_case_flow_storage import ANSWERS, enrolled
 
 S = CaseStatus
 PROGRAMME = load_programme()
@@ -51,28 +49,20 @@ class People:
     worker: Member
 
 
-def enrolled(engine: Engine, role: Role, telegram_id: int, org: str, kind: OrganisationKind):
-    organisation_id = ensure_organisation(engine, org, kind).id
-    invitation = create_invitation(
-        engine, role=role, organisation_id=organisation_id, ttl=timedelta(days=7)
+def team(engine: Engine) -> People:
+    """A correspondent of the landlord, a gendarme and a Montjoie worker."""
+    return People(
+        correspondent=enrolled(engine, Role.CORRESPONDENT, 1, "Léa", "Sarthe Habitat"),
+        gendarme=enrolled(
+            engine, Role.GENDARMERIE, 2, "Morel", "Brigade", OrganisationKind.GENDARMERIE
+        ),
+        worker=enrolled(engine, Role.WORKER, 3, "Inès", "Montjoie", OrganisationKind.ASSOCIATION),
     )
-    outcome, member = redeem_invitation(
-        engine, invitation.token, telegram_id=telegram_id, display_name=f"P{telegram_id}"
-    )
-    assert outcome is Redemption.ENROLLED
-    assert member is not None
-    return member
 
 
 @pytest.fixture
 def people(engine: Engine) -> People:
-    return People(
-        correspondent=enrolled(
-            engine, Role.CORRESPONDENT, 1, "Sarthe Habitat", OrganisationKind.LANDLORD
-        ),
-        gendarme=enrolled(engine, Role.GENDARMERIE, 2, "Brigade", OrganisationKind.GENDARMERIE),
-        worker=enrolled(engine, Role.WORKER, 3, "Montjoie", OrganisationKind.ASSOCIATION),
-    )
+    return team(engine)
 
 
 def reported(engine: Engine, source: Member, kind: CaseKind, at: datetime) -> Case:

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from domain.vocabulary import OrganisationKind, Role
 from storage.crypto import use_keys
 from storage.database import make_engine, upgrade
 from tests.databases import TEST_KEY
 from tests.test_command_line import run_bot
-from tests.test_figures_storage import People, a_year_of_cases, enrolled, hand_counts
+from tests.test_figures_storage import a_year_of_cases, hand_counts, team
 
 # The report runs at today's date: the year of cases is one already over.
 YEAR = 2025
@@ -27,14 +26,7 @@ def database(tmp_path: Path) -> dict[str, str]:
     use_keys([TEST_KEY])
     engine = make_engine(url)
     upgrade(engine)
-    people = People(
-        correspondent=enrolled(
-            engine, Role.CORRESPONDENT, 1, "Sarthe Habitat", OrganisationKind.LANDLORD
-        ),
-        gendarme=enrolled(engine, Role.GENDARMERIE, 2, "Brigade", OrganisationKind.GENDARMERIE),
-        worker=enrolled(engine, Role.WORKER, 3, "Montjoie", OrganisationKind.ASSOCIATION),
-    )
-    a_year_of_cases(engine, people, year=YEAR)
+    a_year_of_cases(engine, team(engine), year=YEAR)
     engine.dispose()
     return environment
 
