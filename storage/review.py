@@ -20,7 +20,8 @@ from storage.models import Appointment, Case, CaseEvent, CasePhase, Member
 
 
 def review_cases(engine: Engine, reader: Member, now: datetime) -> list[OpenCase]:
-    """Every open case `reader` may see (storage.access.visible_to), by reference."""
+    """Every open case `reader` may see (storage.access.visible_to), by reference; never one
+    imported from the programme's history."""
     worker, phase_row = aliased(Member), aliased(CasePhase)
     open_phase = (
         select(phase_row.id)
@@ -62,6 +63,8 @@ def review_cases(engine: Engine, reader: Member, now: datetime) -> list[OpenCase
         .outerjoin(worker, col(worker.id) == Case.assigned_worker_id)
         .outerjoin(CasePhase, col(CasePhase.id) == open_phase)
         .where(col(Case.status) != CaseStatus.CLOSED, visible_to(reader))
+        # The programme's history is figures, not work: nobody follows it in Relais.
+        .where(col(Case.imported).is_(False))
         .order_by(col(Case.reference))
     )
     with session_scope(engine) as session:

@@ -464,6 +464,10 @@ async def test_an_admin_opens_an_imported_case_and_nobody_is_reminded_of_it(
     await open_card(ines, "H-")
     assert ines.last_text == card
     assert no_buttons(ines), "nobody takes an imported case"
+    await nadia.send("/revue")
+    assert nadia.last_text.startswith("Revue trimestrielle du ")
+    assert open_row["reference"] not in nadia.last_text, "no work to review in the history"
+    assert "Aucun dossier ouvert" in nadia.last_text
     [case] = cases(relais)
     await ines.tap_data(TakeCase(case.id).pack())
     assert ines.alerts[-1] == "Ce bouton n'est plus valable."
