@@ -29,11 +29,13 @@ from bot.permissions import (
     BENEFICIARIES,
     CASE_TEAM,
     EVERYONE,
+    FIGURE_READERS,
     INVITABLE_ROLES,
     REPORTERS,
     WORKERS,
 )
 from bot.settings import SUPPORTED_LANGUAGES
+from domain.periods import Span
 from domain.referral import QUESTIONS
 from domain.vocabulary import (
     ATTENDEE_KEYS,
@@ -397,6 +399,22 @@ class GiveHome(Button, shape="hm:set:{case}:{home}", roles=WORKERS):
 
 class FreeHome(Button, shape="hm:free:{case}", roles=WORKERS):
     case: Id
+
+
+# ------------------------------------------------------------------ /chiffres
+
+
+class FiguresPeriod(Button, shape="fg:p:{span}", roles=FIGURE_READERS):
+    """A period of /chiffres: its figures and their chart."""
+
+    span: Annotated[Span, OneOf(Span)]
+
+
+class ExportFigures(Button, shape="fg:x:{span}:{format}", roles=FIGURE_READERS):
+    """« Tableur (XLSX) » or « CSV » under a period's chart."""
+
+    span: Annotated[Span, OneOf(Span)]
+    format: Annotated[str, OneOf(("xlsx", "csv"))]
 
 
 # ------------------------------------------------------------------ the supported person

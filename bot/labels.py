@@ -261,3 +261,84 @@ def audit_label(action: str, detail: str | None) -> str:
         )
         detail = f"{before} → {after}" + detail[change.end() :]
     return f"{label} ({detail})"
+
+
+# ------------------------------------------------------------------ the figures
+# The indicators of domain.figures by their stable key, as /chiffres, the spreadsheets and
+# `python -m bot report` name them; a breakdown `key.part` reads "indicator — part".
+_INDICATORS = {
+    "period.first": N_("Premier jour de la période"),
+    "period.last": N_("Dernier jour de la période"),
+    "referrals": N_("Signalements reçus"),
+    "studied": N_("Dossiers étudiés (décidés en commission)"),
+    "oriented": N_("Dossiers étudiés et orientés (acceptés ou réorientés)"),
+    "accepted": N_("Dossiers acceptés"),
+    "redirected": N_("Dossiers réorientés"),
+    "declined": N_("Dossiers refusés"),
+    "contracts_signed": N_("Contrats d'accompagnement signés"),
+    "new_entries": N_("Nouvelles entrées dans l'accompagnement"),
+    "new_entries_target": N_("Objectif d'entrées pour la période"),
+    "in_support": N_("Ménages accompagnés à la fin de la période"),
+    "closed": N_("Dossiers clos"),
+    "positive_exits": N_("Sorties positives"),
+    "support_months_mean": N_("Durée moyenne d'un parcours (mois)"),
+    "support_months_median": N_("Durée médiane d'un parcours (mois)"),
+    "support_length": N_("Parcours terminés"),
+    "hours_to_taken_median": N_("Délai médian avant « Je prends » (heures)"),
+    "days_to_commission_median": N_("Délai médian du signalement à la décision (jours)"),
+    "homes_occupied": N_("Logements réservés occupés"),
+    "homes_reserved": N_("Logements réservés"),
+    "appointments_held": N_("Rendez-vous tenus"),
+    "appointments_missed": N_("Rendez-vous manqués"),
+    "reminders_sent": N_("Rappels envoyés"),
+    "reminders_failed": N_("Rappels échoués"),
+    "support_months": N_("Mois d'accompagnement sur la période"),
+    "support_cost_eur": N_("Coût de l'accompagnement (€)"),
+    "cost_per_positive_exit_eur": N_("Coût par sortie positive (€)"),
+    "stale_cases": N_("Dossiers ouverts sans nouvelles"),
+}
+
+_QPV = {"yes": N_("oui"), "no": N_("non"), "unknown": N_("inconnu")}
+
+_INDICATOR_PARTS = {
+    "referrals": {
+        **{kind.value: label for kind, label in _CASE_KINDS.items()},
+        **{source.value: label for source, label in _SOURCES.items()},
+        "qpv": N_("en QPV"),
+        "outside_qpv": N_("hors QPV"),
+        "qpv_unknown": N_("QPV inconnu"),
+    },
+    "homes_occupied": {kind.value: label for kind, label in _CASE_KINDS.items()},
+    "homes_reserved": {kind.value: label for kind, label in _CASE_KINDS.items()},
+    "in_support": _PHASES,
+    "support_length": {
+        "under_6": N_("moins de 6 mois"),
+        "6_to_12": N_("de 6 à 12 mois"),
+        "over_12": N_("plus de 12 mois"),
+    },
+}
+# No phase open (in_support.none), no outcome recorded (closed.none).
+_NO_PART = N_("aucune")
+
+
+def indicator_label(key: str) -> str:
+    """An indicator by its key ("referrals.gendarmerie" → "Signalements reçus — gendarmerie");
+    a key not known here shows as it is."""
+    if key in _INDICATORS:
+        return _(_INDICATORS[key])
+    base, _dot, part = key.partition(".")
+    if base not in _INDICATORS or not part:
+        return key
+    if part == "none":
+        named = _(_NO_PART)
+    elif base in _INDICATOR_PARTS:
+        parts = _INDICATOR_PARTS[base]
+        named = _(parts[part]) if part in parts else part
+    else:  # a decision's reason or an outcome; a redirection service as the programme names it
+        named = reason_label(part)
+    return _("{indicator} — {part}").format(indicator=_(_INDICATORS[base]), part=named)
+
+
+def qpv_label(qpv: str) -> str:
+    """A case's QPV answer: yes, no or unknown."""
+    return _(_QPV.get(qpv, _QPV["unknown"]))

@@ -52,6 +52,15 @@ COMMISSION = Command(
     "commission", "commission", N_("Les dossiers à décider en commission"), CASE_TEAM
 )
 HOMES = Command("logements", "homes", N_("Les logements réservés"), CASE_TEAM)
+# The programme's figures carry no personal data: the whole case team (admins, workers,
+# landlord referents) reads the whole programme's, not only the cases each one sees.
+FIGURE_READERS = CASE_TEAM
+FIGURES = Command(
+    "chiffres",
+    "stats",
+    N_("Les chiffres du programme, en graphique et en tableur"),
+    FIGURE_READERS,
+)
 # The quarterly review pack: the review's members (workers, landlord referents) and the
 # coordination who prepares the review.
 REVIEW = Command(
@@ -84,6 +93,7 @@ COMMANDS: tuple[Command, ...] = (
     APPOINTMENTS,
     COMMISSION,
     HOMES,
+    FIGURES,
     REVIEW,
     LANGUAGE,
     CANCEL,

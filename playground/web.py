@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from tornado.web import RedirectHandler, RequestHandler, StaticFileHandler
+from tornado.web import HTTPError, RedirectHandler, RequestHandler, StaticFileHandler
 
 from bot.i18n import format_datetime, use_language
 from bot.labels import role_label
@@ -51,6 +51,7 @@ class Playground:
             (r"/favicon.ico", RedirectHandler, {"url": "/static/favicon.svg"}),
             (r"/api/state", _State, {"playground": self}),
             (r"/api/(send|tap|language|clock)", _Act, {"playground": self}),
+            (r"/api/media/(-?[0-9]{1,15})/([0-9]{1,10})", _Media, {"playground": self}),
         ]
 
     def state(self) -> dict[str, Any]:
@@ -79,9 +80,25 @@ class Playground:
             "role": pane.role,
             "language": pane.user.language_code or "fr",
             "group": pane.chat.title if pane.chat else None,
-            "messages": [_message(record, self.zone) for record in self.world.messages(chat)],
+            "messages": [
+                _message(record, self.zone, chat) for record in self.world.messages(chat)
+            ],
             "answers": self.world.callback_answer_texts(pane.user)[-LATEST_ANSWERS:],
         }
+
+    def media(self, chat: int, message: int) -> MessageRecord | None:
+        """A photo or a file the bot sent in one of the panes' chats (a chart, a QR code)."""
+        chats = {pane.chat.id if pane.chat else pane.user.id for pane in self.panes}
+        if chat not in chats:
+            return None
+        return next(
+            (
+                record
+                for record in self.world.messages(chat)
+                if record.message_id == message and record.photo is not None
+            ),
+            None,
+        )
 
     async def act(self, action: str, body: dict[str, Any]) -> None:
         if action == "clock":
@@ -114,7 +131,7 @@ def _minutes(value: Any) -> int | None:
     return minutes
 
 
-def _message(record: MessageRecord, zone: ZoneInfo) -> dict[str, Any]:
+def _message(record: MessageRecord, zone: ZoneInfo, chat: int) -> dict[str, Any]:
     sent = datetime.fromtimestamp(record.date, UTC)
     return {
         "id": record.message_id,
@@ -138,6 +155,9 @@ def _message(record: MessageRecord, zone: ZoneInfo) -> dict[str, Any]:
             for row in (record.reply_markup or {}).get("inline_keyboard", [])
         ],
         "photo": record.kind == "photo",
+        # What the bot sent as a photo or a file, to show or to download.
+        "media": f"/api/media/{chat}/{record.message_id}" if record.photo is not None else None,
+        "file_name": (record.media or {}).get("file_name") if record.kind == "document" else None,
     }
 
 
@@ -155,6 +175,30 @@ class _State(RequestHandler):
         self.set_header("Content-Type", "application/json")
         self.set_header("Cache-Control", "no-store")
         self.finish(json.dumps(self.playground.state(), ensure_ascii=False))
+
+
+class _Media(RequestHandler):
+    def initialize(self, playground: Playground) -> None:
+        self.playground = playground
+
+    def get(self, chat: str, message: str) -> None:
+        record = self.playground.media(int(chat), int(message))
+        if record is None or record.photo is None:
+            raise HTTPError(404)
+        if record.kind == "photo":
+            png = record.photo.startswith(b"\x89PNG")
+            self.set_header("Content-Type", "image/png" if png else "image/jpeg")
+        else:
+            name = (record.media or {}).get("file_name") or "document"
+            self.set_header("Content-Type", "application/octet-stream")
+            self.set_header("Content-Disposition", f'attachment; filename="{_safe_name(name)}"')
+        self.set_header("Cache-Control", "no-store")
+        self.finish(record.photo)
+
+
+def _safe_name(name: str) -> str:
+    """A file name fit for a header: letters, digits, dots, dashes and underscores."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in "._-") else "_" for c in name)
 
 
 class _Act(RequestHandler):

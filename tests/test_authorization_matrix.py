@@ -215,6 +215,8 @@ COMMAND_USERS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("annuler", "cancel"), EVERY_MEMBER),
     **dict.fromkeys(("signaler", "report", "mes_signalements", "my_reports"), REPORTERS),
     **dict.fromkeys(("dossiers", "cases", "commission", "logements", "homes"), CASE_TEAM),
+    # The programme's figures, without personal data: the whole case team.
+    **dict.fromkeys(("chiffres", "stats"), CASE_TEAM),
     **dict.fromkeys(("revue", "review"), frozenset({"admin", "worker", "landlord_referent"})),
     **dict.fromkeys(("rdv", "appointments"), frozenset({"worker", "landlord_referent"})),
     **dict.fromkeys(("inviter", "invite", "journal", "desactiver", "deactivate"), ADMIN),
@@ -497,6 +499,11 @@ def case_buttons() -> list[Action]:
         action(
             "cs:h (a page of the homes)", press("cs:h:1"), effect=Effect.ANSWER, expected=CASE_TEAM
         ),
+        action("fg:p (a period's figures and chart)", press("fg:p:this_year"), expected=CASE_TEAM),
+        action(
+            "fg:x (the period's spreadsheet)", press("fg:x:since_start:xlsx"), expected=CASE_TEAM
+        ),
+        action("fg:x (the period's CSV)", press("fg:x:last_quarter:csv"), expected=CASE_TEAM),
         # Last: the world's worker no longer holds this case afterwards.
         action(
             "cs:W (hand the case to another worker)",
