@@ -27,14 +27,15 @@ from bot.settings import (
     load_settings,
     webhook_options,
 )
+from bot.spreadsheets import workbook
 from conversations.reminders import dispatch_due
 from domain.figures import Selection
 from domain.periods import days
 from domain.programme import ProgrammeError, load_programme
 from domain.vocabulary import CaseKind, OrganisationKind, Role, SourceKind
 from storage.crypto import EncryptionKeyError, new_key, rotate
-from storage.database import SchemaTooNew, schema_revision
-from storage.figures import STEPS, figures_for
+from storage.database import SchemaTooNew, schema_revision, session_scope
+from storage.figures import STEPS, case_stories, figures_for
 from storage.history import HistoryFileError, import_history, read_history_file
 from storage.invitations import create_invitation
 from storage.members import ORGANISATION_NAME_MAX, ensure_organisation
@@ -261,6 +262,12 @@ def _report(settings: Settings, arguments: argparse.Namespace) -> int:
     compile_catalogs()
     if arguments.format == "csv":
         content: str | bytes = figures_csv(figures)
+    elif arguments.format == "xlsx":
+        with session_scope(engine) as session:
+            stories = case_stories(session, period.end, since=period.start)
+        content = workbook(
+            figures, stories, period, arguments.lang, zone=settings.zone, now=utcnow()
+        )
     else:
         content = annual_review(
             figures,

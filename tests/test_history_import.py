@@ -4,12 +4,16 @@ redirected and declined, some cases still open), saved as French Excel saves it,
 through the command; then every figure of each year, for each kind, against a count made
 here from the rows themselves."""
 
+import csv
+import io
 import math
 import random
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
@@ -490,3 +494,56 @@ async def test_an_admin_opens_an_imported_case_and_nobody_is_reminded_of_it(
     await relais.run_job("reminders")
     assert table_rows(relais, "reminder") == 0
     assert len(ines.texts()) == seen
+
+
+def spreadsheet_indicators(content: bytes) -> dict[str, object]:
+    book = openpyxl.load_workbook(io.BytesIO(content))
+    rows = book[book.sheetnames[0]].iter_rows(min_row=2, values_only=True)
+    return {key: value for key, _label, value in rows if not key.startswith("period.")}
+
+
+async def test_the_chat_the_spreadsheets_and_the_report_give_the_same_figures(
+    relais: RelaisUnderTest, tmp_path: Path, history: list[Row]
+) -> None:
+    """2018, the year the programme sheet reviews: /chiffres (its message and its XLSX) and
+    `python -m bot report` (csv and xlsx) say the same, key by key."""
+    result = import_history(
+        relais.settings.database_url, french_excel_csv(history, tmp_path / "h.csv")
+    )
+    assert result.returncode == 0, result.stderr
+    environment = {"DATABASE_URL": relais.settings.database_url, "ENCRYPTION_KEYS": TEST_KEY}
+    period = ("--from", "2018-01-01", "--to", "2018-12-31")
+    rows = run_bot("report", *period, "--format", "csv", cwd=tmp_path, **environment)
+    assert rows.returncode == 0, rows.stderr
+    report = dict(list(csv.reader(io.StringIO(rows.stdout)))[1:])
+    spreadsheet = tmp_path / "bilan.xlsx"
+    written = run_bot("report", *period, "--format", "xlsx", "-o", str(spreadsheet),
+                      cwd=tmp_path, **environment)  # fmt: skip
+    assert written.returncode == 0, written.stderr
+    from_report = spreadsheet_indicators(spreadsheet.read_bytes())
+    # A spreadsheet keeps numbers, not their writing (30.0 reads back 30).
+    assert {
+        key: None if value is None else float(value) for key, value in from_report.items()
+    } == ({key: float(value) if value else None for key, value in report.items()})
+
+    nadia = await member(relais, "Nadia", Role.ADMIN)
+    relais.app.clock = lambda: datetime(2019, 3, 1, 12, 0, tzinfo=UTC)
+    await nadia.send("/chiffres")
+    await nadia.tap("L'année dernière")
+    message = next(text for text in nadia.texts() if text.startswith("Chiffres du 1 janv. 2018"))
+    said = {
+        "referrals": r"Signalements reçus : (\d+)",
+        "studied": r"Dossiers étudiés : (\d+)",
+        "oriented": r"dont orientés : (\d+)",
+        "accepted": r"acceptés : (\d+)",
+        "declined": r"refusés : (\d+)",
+        "contracts_signed": r"Contrats d'accompagnement signés : (\d+)",
+        "in_support": r"En accompagnement au [^:]+ : (\d+)",
+        "positive_exits": r"Sorties positives : (\d+)",
+        "closed": r"dossiers clos : (\d+)",
+        "support_months_mean": r"Durée moyenne d'un parcours : ([\d,]+) mois",
+    }
+    assert {key: re.search(pattern, message).group(1).replace(",", ".")
+            for key, pattern in said.items()} == {key: report[key] for key in said}  # fmt: skip
+    await nadia.tap("Tableur (XLSX)")
+    assert spreadsheet_indicators(nadia.bot_messages()[-1].photo) == from_report
