@@ -331,11 +331,11 @@ def rekey(connection: Connection, now: datetime, *, from_plain_sha256: bool = Fa
     it, keep their seals so that the break is still found. The trail says so; how many were
     re-keyed."""
     _lock_chain(connection)
+    entries = list(connection.execute(_ENTRIES))
+    if not entries:  # a new database: nothing to seal, and no key needed to migrate it
+        return 0
     accepts = _plain_sha256 if from_plain_sha256 else _sealed_by(audit_keys())
     key = audit_keys()[0]
-    entries = list(connection.execute(_ENTRIES))
-    if not entries:
-        return 0
     # Where the chain starts (the hash a prune kept) is no seal of this chain: it stays.
     old_previous, _count = _chain_start(connection)
     new_previous = old_previous
