@@ -171,6 +171,27 @@ def test_a_landlord_referent_who_is_not_on_the_case_moves_only_the_commissions_d
     ]
 
 
+def refusal(person: str, case: CaseFacts, target: CaseStatus) -> str:
+    """Why `person` may not move `case` to `target` (the move carries all it needs)."""
+    with pytest.raises(IllegalTransition) as refused:
+        check_move(PEOPLE[person], case, valid_move(target), SERVICES)
+    return str(refused.value)
+
+
+def test_a_refused_move_says_whether_it_is_off_the_path_too_early_or_someone_elses() -> None:
+    received, untaken = a_case(S.RECEIVED), a_case(S.RECEIVED, worker=None)
+
+    assert refusal("holder", received, S.COMMISSION) == "received → commission is not on the path"
+    assert refusal("admin", a_case(S.CLOSED), S.CLOSED) == "closed → closed is not on the path"
+    assert refusal("admin", untaken, S.DIAGNOSTIC) == (
+        "a case is taken by a worker before it moves on"
+    )
+    assert refusal("colleague", untaken, S.CLOSED) == "received → closed is not this member's move"
+    assert refusal("colleague", received, S.DIAGNOSTIC) == (
+        "received → diagnostic is not this member's move"
+    )
+
+
 # What else the card offers
 
 
@@ -295,7 +316,9 @@ def test_a_contract_is_signed_only_with_the_meeting_date_and_the_consent(
     incomplete = Move(S.CONTRACT_SIGNED, meeting_at=meeting_at, consent=consent)
     accepted_case = a_case(S.ACCEPTED)
 
-    with pytest.raises(IllegalTransition, match="meeting date and the consent"):
+    with pytest.raises(
+        IllegalTransition, match=r"^a signed contract needs the meeting date and the consent$"
+    ):
         check_move(PEOPLE["holder"], accepted_case, incomplete, SERVICES)
     check_move(PEOPLE["holder"], accepted_case, valid_move(S.CONTRACT_SIGNED), SERVICES)
 
