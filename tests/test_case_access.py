@@ -21,6 +21,7 @@ from domain.statuses import (
     Intensity,
     Move,
     Outcome,
+    check,
     check_move,
     reason_choices,
 )
@@ -201,6 +202,21 @@ def test_each_action_on_a_case_is_open_to_exactly_the_people_it_belongs_to(act: 
     case = a_case(**where)
 
     assert {person for person, reader in PEOPLE.items() if may(reader, case, act)} == expected
+
+
+def test_a_refused_action_says_whose_it_is_and_an_allowed_one_goes_through() -> None:
+    in_support, closed = a_case(S.IN_SUPPORT), a_case(S.CLOSED)
+
+    check(PEOPLE["holder"], in_support, Act.PHASE)
+    check(PEOPLE["admin"], closed, Act.REOPEN)
+    with pytest.raises(IllegalTransition) as refused:
+        check(PEOPLE["colleague"], in_support, Act.PHASE)
+    assert str(refused.value) == (
+        "phases move only while in support, by the case's worker or an admin"
+    )
+    with pytest.raises(IllegalTransition) as refused:
+        check(PEOPLE["holder"], closed, Act.REOPEN)
+    assert str(refused.value) == "only an admin reopens, and only a closed case"
 
 
 @pytest.mark.parametrize("status", [s for s in CaseStatus if s is not S.IN_SUPPORT], ids=str)
