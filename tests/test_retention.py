@@ -24,10 +24,13 @@ from storage.models import (
     Case,
     CaseEvent,
     CaseNote,
+    ConversationState,
     Member,
     Reminder,
     SentMessage,
+    UserData,
 )
+from storage.persistence import stored_key
 from storage.retention import StillOpen, anonymise_case, drop_sent_reminder_payloads
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import cases, member, report_a_violence_victim_in_danger
@@ -112,6 +115,31 @@ async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_fig
 
     await sam.send("/aide")
     assert sam.last_text.startswith(STRANGER), "the person is a stranger to Relais now"
+
+
+async def test_forgetting_the_person_leaves_the_team_s_drafts_and_conversations_alone(
+    intake: RelaisUnderTest,
+) -> None:
+    now = freeze_clock(intake)
+    ines, sam, _case = await a_closed_case_with_its_person(intake)
+    people = {"sam": sam.id, "ines": ines.id}
+    with session_scope(intake.app.engine) as session:
+        for name, user_id in people.items():
+            session.merge(UserData(user_id=user_id, data={"draft": name}))
+            for key in ((user_id, user_id), (user_id,)):
+                session.merge(ConversationState(name="marker", key=stored_key(key), state=1))
+
+    now[0] += timedelta(days=731)
+    await intake.run_job("retention")
+
+    with session_scope(intake.app.engine) as session:
+        kept_data = set(session.exec(select(UserData.user_id)))
+        kept_states = set(
+            session.exec(select(ConversationState.key).where(ConversationState.name == "marker"))
+        )
+    assert sam.id not in kept_data, "the person's drafts go"
+    assert ines.id in kept_data, "the worker's stay"
+    assert kept_states == {stored_key((ines.id, ines.id)), stored_key((ines.id,))}
 
 
 async def test_an_open_case_is_never_anonymised_however_old(intake: RelaisUnderTest) -> None:
