@@ -117,17 +117,25 @@ async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_fig
     assert sam.last_text.startswith(STRANGER), "the person is a stranger to Relais now"
 
 
-async def test_forgetting_the_person_leaves_the_team_s_drafts_and_conversations_alone(
+async def test_forgetting_the_person_leaves_the_team_s_drafts_conversations_and_reminders(
     intake: RelaisUnderTest,
 ) -> None:
     now = freeze_clock(intake)
     ines, sam, _case = await a_closed_case_with_its_person(intake)
-    people = {"sam": sam.id, "ines": ines.id}
     with session_scope(intake.app.engine) as session:
-        for name, user_id in people.items():
-            session.merge(UserData(user_id=user_id, data={"draft": name}))
-            for key in ((user_id, user_id), (user_id,)):
+        for person in (sam, ines):
+            session.merge(UserData(user_id=person.id, data={"draft": "brouillon"}))
+            for key in ((person.id, person.id), (person.id,)):
                 session.merge(ConversationState(name="marker", key=stored_key(key), state=1))
+            account = session.exec(select(Member).where(Member.telegram_id == person.id)).one()
+            session.add(
+                Reminder(
+                    key=f"later-{person.id}",
+                    kind=ReminderKind.DAILY_DIGEST,
+                    member_id=account.id,
+                    due_at=now[0] + timedelta(days=1000),
+                )
+            )
 
     now[0] += timedelta(days=731)
     await intake.run_job("retention")
@@ -137,9 +145,14 @@ async def test_forgetting_the_person_leaves_the_team_s_drafts_and_conversations_
         kept_states = set(
             session.exec(select(ConversationState.key).where(ConversationState.name == "marker"))
         )
+        later = {r.key: r.status for r in session.exec(select(Reminder)) if "later" in r.key}
     assert sam.id not in kept_data, "the person's drafts go"
     assert ines.id in kept_data, "the worker's stay"
     assert kept_states == {stored_key((ines.id, ines.id)), stored_key((ines.id,))}
+    assert later == {
+        f"later-{sam.id}": ReminderStatus.CANCELLED,
+        f"later-{ines.id}": ReminderStatus.PENDING,
+    }
 
 
 async def test_an_open_case_is_never_anonymised_however_old(intake: RelaisUnderTest) -> None:
