@@ -5,6 +5,7 @@ anonymised 2 years after its last contact, a sent reminder's text is dropped aft
 the audit trail keeps 12 months (and stays verifiable after a prune).
 """
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -68,9 +69,19 @@ async def a_closed_case_with_its_person(intake: RelaisUnderTest) -> tuple[Person
     return ines, sam, the_case(intake, case_id)
 
 
+def anonymised_counts(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the daily job's log lines say of the cases it anonymised."""
+    return [
+        record.getMessage().split(",")[0]
+        for record in caplog.records
+        if record.getMessage().startswith("Retention: ")
+    ]
+
+
 async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_figures(
-    intake: RelaisUnderTest,
+    intake: RelaisUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="conversations.retention")
     now = freeze_clock(intake)
     _ines, sam, case = await a_closed_case_with_its_person(intake)
     assert case.answers["who"] == "S. B."
@@ -81,6 +92,10 @@ async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_fig
 
     now[0] += timedelta(days=2)
     await intake.run_job("retention")
+    assert anonymised_counts(caplog) == [
+        "Retention: 0 case(s) anonymised",
+        "Retention: 1 case(s) anonymised",
+    ]
     after = the_case(intake, case.id)
     assert after.anonymised_at is not None
     assert "who" not in after.answers
@@ -274,8 +289,9 @@ def referents(relais: RelaisUnderTest, case_id: int) -> list[str | None]:
 
 
 async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_reasons(
-    intake: RelaisUnderTest,
+    intake: RelaisUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="conversations.retention")
     now = freeze_clock(intake)
     ines = await member(intake, "Inès", Role.WORKER)
     await member(intake, "Hélène", Role.LANDLORD_REFERENT)
@@ -300,6 +316,7 @@ async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_
     now[0] += timedelta(days=731)
     await intake.run_job("retention")
 
+    assert anonymised_counts(caplog) == ["Retention: 2 case(s) anonymised"]
     assert decisions(intake, first) == [
         ("declined", "refused_by_person", None),
         ("closed", "other", None),
