@@ -86,11 +86,12 @@ async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_fig
     _ines, sam, case = await a_closed_case_with_its_person(intake)
     assert case.answers["who"] == "S. B."
 
-    now[0] += timedelta(days=729)
+    closed_at = now[0]  # the clock stood still since the closing: the last contact
+    now[0] = closed_at + timedelta(days=730)
     await intake.run_job("retention")
     assert the_case(intake, case.id).anonymised_at is None, "kept until two years have passed"
 
-    now[0] += timedelta(days=2)
+    now[0] += timedelta(days=1)
     await intake.run_job("retention")
     assert anonymised_counts(caplog) == [
         "Retention: 0 case(s) anonymised",
@@ -204,10 +205,10 @@ async def test_a_note_written_after_the_closing_is_a_later_last_contact(
     await ines.send("La personne a rappelé : elle va bien.")
     assert ines.texts()[-2] == f"Note ajoutée au dossier {reference}."
 
-    now[0] += timedelta(days=729)  # 1129 days after the closing, 729 after the note
+    now[0] += timedelta(days=730)  # 1130 days after the closing, exactly 730 after the note
     await intake.run_job("retention")
-    assert the_case(intake, case_id).anonymised_at is None, "two years from the note"
-    now[0] += timedelta(days=2)
+    assert the_case(intake, case_id).anonymised_at is None, "two full years from the note"
+    now[0] += timedelta(days=1)
     await intake.run_job("retention")
     assert the_case(intake, case_id).anonymised_at is not None
 
@@ -225,13 +226,16 @@ def test_sent_reminders_lose_their_text_after_30_days(engine: Engine) -> None:
                     status=ReminderStatus.SENT,
                     sent_at=T0 - timedelta(days=sent_days_ago),
                     payload={"day": "2026-01-01"},
+                    last_error="TimedOut",  # a first attempt failed, a retry went through
                 )
             )
     assert drop_sent_reminder_payloads(engine, T0 - timedelta(days=30)) == 1
     assert drop_sent_reminder_payloads(engine, T0 - timedelta(days=30)) == 0, "dropped once"
     with session_scope(engine) as session:
-        payloads = {row.key: row.payload for row in session.exec(select(Reminder))}
-    assert payloads == {"old": {}, "recent": {"day": "2026-01-01"}}
+        payloads = {
+            row.key: (row.payload, row.last_error) for row in session.exec(select(Reminder))
+        }
+    assert payloads == {"old": ({}, None), "recent": ({"day": "2026-01-01"}, "TimedOut")}
 
 
 def test_the_audit_trail_keeps_twelve_months_and_stays_verifiable(engine: Engine) -> None:
