@@ -216,7 +216,7 @@ async def test_a_note_written_after_the_closing_is_a_later_last_contact(
 def test_sent_reminders_lose_their_text_after_30_days(engine: Engine) -> None:
     member = enrolled(engine, Role.WORKER, 501)
     with session_scope(engine) as session:
-        for key, sent_days_ago in (("old", 31), ("recent", 29)):
+        for key, sent_days_ago in (("old", 31), ("thirty_days", 30), ("recent", 29)):
             session.add(
                 Reminder(
                     key=key,
@@ -235,7 +235,11 @@ def test_sent_reminders_lose_their_text_after_30_days(engine: Engine) -> None:
         payloads = {
             row.key: (row.payload, row.last_error) for row in session.exec(select(Reminder))
         }
-    assert payloads == {"old": ({}, None), "recent": ({"day": "2026-01-01"}, "TimedOut")}
+    assert payloads == {
+        "old": ({}, None),
+        "thirty_days": ({"day": "2026-01-01"}, "TimedOut"),  # 30 days, not more
+        "recent": ({"day": "2026-01-01"}, "TimedOut"),
+    }
 
 
 def test_the_audit_trail_keeps_twelve_months_and_stays_verifiable(engine: Engine) -> None:
