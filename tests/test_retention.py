@@ -137,7 +137,7 @@ async def test_forgetting_the_person_leaves_the_team_s_drafts_conversations_and_
     intake: RelaisUnderTest,
 ) -> None:
     now = freeze_clock(intake)
-    ines, sam, _case = await a_closed_case_with_its_person(intake)
+    ines, sam, case = await a_closed_case_with_its_person(intake)
     with session_scope(intake.app.engine) as session:
         for person in (sam, ines):
             session.merge(UserData(user_id=person.id, data={"draft": "brouillon"}))
@@ -152,6 +152,15 @@ async def test_forgetting_the_person_leaves_the_team_s_drafts_conversations_and_
                     due_at=now[0] + timedelta(days=1000),
                 )
             )
+        session.add(
+            Reminder(
+                key="later-on-the-case",
+                kind=ReminderKind.QUARTERLY_REVIEW,
+                member_id=account.id,  # the worker's, about the case
+                case_id=case.id,
+                due_at=now[0] + timedelta(days=1000),
+            )
+        )
 
     now[0] += timedelta(days=731)
     await intake.run_job("retention")
@@ -168,6 +177,7 @@ async def test_forgetting_the_person_leaves_the_team_s_drafts_conversations_and_
     assert later == {
         f"later-{sam.id}": ReminderStatus.CANCELLED,
         f"later-{ines.id}": ReminderStatus.PENDING,
+        "later-on-the-case": ReminderStatus.CANCELLED,
     }
 
 
@@ -187,7 +197,8 @@ async def test_an_open_case_is_never_anonymised_however_old(intake: RelaisUnderT
     assert the_case(intake, case_id).answers["who"] == "S. B."
     assert the_case(intake, closed.id).anonymised_at is not None, "the open one holds nothing up"
 
-    with session_scope(intake.app.engine) as session, pytest.raises(StillOpen):
+    reference = the_case(intake, case_id).reference
+    with session_scope(intake.app.engine) as session, pytest.raises(StillOpen, match=reference):
         anonymise_case(session, session.get(Case, case_id), now[0], actor_id=None)
     assert the_case(intake, case_id).answers["who"] == "S. B.", "not even when asked directly"
 
@@ -320,6 +331,9 @@ async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_
         ("closed", "other", "Refus confirmé par téléphone le 3 mars."),
     ], "the notes were kept while the case was recent"
     assert referents(intake, first) == ["Hélène"]
+    await a_case_in_commission(intake, ines)  # refused, not closed yet: it stays as it is
+    await move(ines, "refusé", reason="refus de la personne", note="Elle réfléchit encore.")
+    third = cases(intake)[-1].id
 
     now[0] += timedelta(days=731)
     await intake.run_job("retention")
@@ -334,3 +348,6 @@ async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_
         ("closed", "redirected", None),
     ]
     assert referents(intake, first) == [None], "a name is not a reason of a fixed list"
+    assert decisions(intake, third) == [
+        ("declined", "refused_by_person", "Elle réfléchit encore.")
+    ], "another case's notes stay"
