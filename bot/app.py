@@ -4,7 +4,7 @@ import logging
 
 from sqlalchemy import Engine
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from bot.access import gate
 from bot.context import RelaisApplication, RelaisContext
@@ -12,6 +12,7 @@ from bot.errors import on_error
 from bot.i18n import compile_catalogs
 from bot.menus import publish_default_commands
 from bot.operations import checkpoint_audit
+from bot.pacing import PacedRateLimiter
 from bot.settings import Settings, require_encryption_keys
 from bot.update_log import JsonLines
 from conversations import (
@@ -34,6 +35,7 @@ from conversations import (
     report,
     report_drafts,
     retention,
+    review_pack,
     start,
     subject_rights,
     team_chat,
@@ -60,6 +62,7 @@ FLOWS = (
     appointments,
     commission,
     homes,
+    review_pack,
     journal,
     leaving,
     subject_rights,
@@ -99,8 +102,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Relai
         .persistence(
             DatabasePersistence(engine, update_interval=settings.persistence_flush_seconds)
         )
-        # Telegram's flood limits: wait and retry a 429 rather than lose the message.
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        # Telegram's flood limits, per chat too (bot.pacing); a 429 is waited out and retried.
+        .rate_limiter(PacedRateLimiter(settings.chat_messages_per_second))
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
         .post_init(_on_startup)

@@ -6,22 +6,36 @@ import logging
 import sys
 import textwrap
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
 from telegram import Bot, Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.helpers import create_deep_linked_url
+from tqdm import tqdm
 
 from bot.app import build_application, configure_logging, prepare_database
+from bot.i18n import compile_catalogs
 from bot.operations import BackupError, backup, health, rekey_audit, verify_audit
 from bot.permissions import usual_organisation_kind
-from bot.settings import Settings, SettingsError, load_settings, webhook_options
+from bot.report import FORMATS, annual_review, figures_csv, parse_day
+from bot.settings import (
+    SUPPORTED_LANGUAGES,
+    Settings,
+    SettingsError,
+    load_settings,
+    webhook_options,
+)
 from conversations.reminders import dispatch_due
-from domain.programme import ProgrammeError
-from domain.vocabulary import OrganisationKind, Role
+from domain.figures import Selection
+from domain.periods import days
+from domain.programme import ProgrammeError, load_programme
+from domain.vocabulary import CaseKind, OrganisationKind, Role, SourceKind
 from storage.crypto import EncryptionKeyError, new_key, rotate
 from storage.database import SchemaTooNew, schema_revision
+from storage.figures import STEPS, figures_for
+from storage.history import HistoryFileError, import_history, read_history_file
 from storage.invitations import create_invitation
 from storage.members import ORGANISATION_NAME_MAX, ensure_organisation
 from storage.sites import SitesFileError
@@ -77,6 +91,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             copied = copy_database(prepare_database(settings), arguments.url)
             print(f"{sum(copied.values())} rows copied; now set DATABASE_URL to the new database.")
             return 0
+        if arguments.command == "import-history":
+            return _import_history(settings, arguments.file, dry_run=arguments.dry_run)
+        if arguments.command == "report":
+            return _report(settings, arguments)
         if arguments.command == "dispatch":
             configure_logging(settings.log_format == "json")
             return asyncio.run(_dispatch(settings, once=arguments.once))
@@ -92,6 +110,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ) as error:
         print(error, file=sys.stderr)
         return EXIT_CONFIG
+    except HistoryFileError as error:
+        print(error, file=sys.stderr)
+        return 1
     except TelegramError as error:
         print(_bot_api_problem(settings, error), file=sys.stderr)
         return _bot_api_exit_status(error)
@@ -175,6 +196,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     dispatch = commands.add_parser("dispatch", help="send due reminders, beside the bot or alone")
     dispatch.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    history = commands.add_parser(
+        "import-history",
+        help="load the programme's cases kept before Relais (a CSV: README, Figures)",
+    )
+    history.add_argument("file", type=Path, help="the CSV file of the history")
+    history.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
+    _report_parser(commands)
     invite = commands.add_parser("invite", help="print a one-time invitation link")
     invite.add_argument("--role", required=True, choices=[role.value for role in Role])
     invite.add_argument(
@@ -189,6 +217,74 @@ def _parser() -> argparse.ArgumentParser:
         help="kind of a new organisation (default: the usual one for the role)",
     )
     return parser
+
+
+def _report_parser(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report", help="the programme's figures for a period (the funder's report)"
+    )
+    report.add_argument("--from", dest="first", required=True, type=_day, help="2015-01-01")
+    report.add_argument("--to", dest="last", required=True, type=_day, help="2018-12-31")
+    report.add_argument("--kind", choices=[kind.value for kind in CaseKind])
+    report.add_argument("--source", choices=[source.value for source in SourceKind])
+    report.add_argument("--qpv", choices=("yes", "no"), help="only cases in (or outside) a QPV")
+    report.add_argument("--format", default="md", choices=FORMATS)
+    report.add_argument("-o", "--output", type=Path, help="the file to write (default: stdout)")
+    report.add_argument("--lang", default=SUPPORTED_LANGUAGES[0], choices=SUPPORTED_LANGUAGES)
+
+
+def _day(text: str) -> date:
+    try:
+        return parse_day(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _report(settings: Settings, arguments: argparse.Namespace) -> int:
+    if arguments.last < arguments.first:
+        print("The period ends before it starts: --to comes after --from.", file=sys.stderr)
+        return EXIT_CONFIG
+    if arguments.format == "xlsx" and arguments.output is None:
+        print("A spreadsheet is written to a file: add -o FILE.xlsx.", file=sys.stderr)
+        return EXIT_CONFIG
+    engine = prepare_database(settings)
+    programme = load_programme(settings.programme_file)
+    period = days(arguments.first, arguments.last, settings.zone)
+    selection = Selection(
+        kind=CaseKind(arguments.kind) if arguments.kind else None,
+        source=SourceKind(arguments.source) if arguments.source else None,
+        qpv=None if arguments.qpv is None else arguments.qpv == "yes",
+    )
+    # A bar on stderr, only once it has taken more than a second (tqdm's delay).
+    with tqdm(total=STEPS, delay=1, file=sys.stderr, desc="report", leave=False) as bar:
+        figures = figures_for(engine, period, programme, utcnow(), selection, bar.update)
+    compile_catalogs()
+    if arguments.format == "csv":
+        content: str | bytes = figures_csv(figures)
+    else:
+        content = annual_review(
+            figures,
+            period,
+            selection,
+            programme.figures,
+            stale_days=programme.reminders.stale_case_days,
+            zone=settings.zone,
+            language=arguments.lang,
+        )
+    return _write(content, arguments.output)
+
+
+def _write(content: str | bytes, output: Path | None) -> int:
+    if output is None:
+        sys.stdout.write(content if isinstance(content, str) else content.decode())
+        return 0
+    try:
+        output.write_bytes(content if isinstance(content, bytes) else content.encode())
+    except OSError as error:
+        print(f"Cannot write {output}: {error.strerror}.", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(f"Written to {output}.", file=sys.stderr)
+    return 0
 
 
 def _organisation_name(text: str) -> str:
@@ -225,6 +321,36 @@ def _run(settings: Settings, *, webhook: bool) -> int:
         application.run_webhook(**options, allowed_updates=Update.ALL_TYPES)
     else:
         application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def _import_history(settings: Settings, path: Path, *, dry_run: bool) -> int:
+    """Every bad row on stderr and nothing imported, or every case imported at once."""
+    programme = load_programme(settings.programme_file)
+    now = utcnow()
+    reading = read_history_file(
+        path,
+        redirection_services=programme.redirection_services,
+        today=now.astimezone(settings.zone).date(),
+    )
+    engine = prepare_database(settings)
+    result = import_history(engine, reading, settings.zone, now, dry_run=dry_run)
+    if not result.ok:
+        for bad in result.errors:
+            print(bad, file=sys.stderr)
+        print(
+            f"Nothing imported: {len(result.errors)} problems in {path} (fix them, then import "
+            "the whole file again).",
+            file=sys.stderr,
+        )
+        return 1
+    if dry_run:
+        print(
+            f"Every row is valid: {result.imported} cases would be imported "
+            f"({result.already_there} already there). Nothing written (--dry-run)."
+        )
+    else:
+        print(f"{result.imported} cases imported ({result.already_there} already there).")
     return 0
 
 

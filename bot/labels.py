@@ -6,11 +6,13 @@ from bot.i18n import N_, _
 from domain.access import TakeOverReason
 from domain.vocabulary import (
     AppointmentKind,
+    CaseKind,
     CaseStatus,
     OrganisationKind,
     ReminderKind,
     ReminderStatus,
     Role,
+    SourceKind,
 )
 
 _ROLES = {
@@ -30,6 +32,28 @@ _KINDS = {
     OrganisationKind.SIAO: N_("SIAO"),
     OrganisationKind.OTHER: N_("autre"),
 }
+
+
+_CASE_KINDS = {
+    CaseKind.ADDICTION: N_("addiction"),
+    CaseKind.VIOLENCE: N_("violences intrafamiliales"),
+}
+
+# The channels a case comes through, as the figures name them.
+_SOURCES = {
+    SourceKind.CORRESPONDENT: N_("correspondants de site"),
+    SourceKind.GENDARMERIE: N_("gendarmerie"),
+    SourceKind.SIAO: N_("SIAO"),
+    SourceKind.OTHER: N_("autres partenaires"),
+}
+
+
+def kind_label(kind: CaseKind) -> str:
+    return _(_CASE_KINDS[kind])
+
+
+def source_label(source: SourceKind) -> str:
+    return _(_SOURCES[source])
 
 
 def role_label(role: Role) -> str:
@@ -218,6 +242,7 @@ _AUDIT_ACTIONS = {
     "case.exported": N_("données exportées"),
     "case.anonymised": N_("données personnelles effacées"),
     "audit.read": N_("journal consulté"),
+    "review.pack": N_("dossiers de la revue trimestrielle remis"),
 }
 _STATUS_CHANGE = re.compile(r"^(\w+|-) -> (\w+|-)")
 _STATUS_VALUES = frozenset(status.value for status in CaseStatus)

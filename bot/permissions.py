@@ -52,6 +52,11 @@ COMMISSION = Command(
     "commission", "commission", N_("Les dossiers à décider en commission"), CASE_TEAM
 )
 HOMES = Command("logements", "homes", N_("Les logements réservés"), CASE_TEAM)
+# The quarterly review pack: the review's members (workers, landlord referents) and the
+# coordination who prepares the review.
+REVIEW = Command(
+    "revue", "review", N_("Les dossiers ouverts pour la revue trimestrielle"), CASE_TEAM
+)
 MY_REPORTS = Command(
     "mes_signalements", "my_reports", N_("Où en sont mes signalements"), REPORTERS
 )
@@ -79,6 +84,7 @@ COMMANDS: tuple[Command, ...] = (
     APPOINTMENTS,
     COMMISSION,
     HOMES,
+    REVIEW,
     LANGUAGE,
     CANCEL,
     INVITE,

@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     draft_reminder_hours: int = Field(default=24, ge=1)
     # Abuse limits: updates a person may send per minute, invitations an admin may create per hour.
     user_messages_per_minute: int = Field(default=30, ge=1)
+    # Messages the bot sends one person in a second, after a burst of three (Telegram: ~1);
+    # 0 turns the pacing off (the tests, which go faster than any person).
+    chat_messages_per_second: float = Field(default=1.0, ge=0, le=30)
     invites_per_admin_per_hour: int = Field(default=10, ge=1)
     log_format: Literal["text", "json"] = "text"
     # The audit trail's daily checkpoints, outside the database (storage.audit); by default

@@ -70,7 +70,7 @@ async def take(update: Update, context: RelaisContext) -> None:
     taken, case = take_case(
         context.engine, TakeCase.read(update).case, worker, context.relais.now()
     )
-    if case is None:
+    if case is None or case.imported:
         await refuse_button(update, context)
         return
     if not taken:
@@ -184,6 +184,8 @@ async def _mark_alerts_taken(application: RelaisApplication, case: Case, worker:
 
 
 async def _tell_referrer(application: RelaisApplication, case: Case) -> None:
+    if case.source_member_id is None:  # imported from the programme's history
+        return
     referrer = get_member(application.engine, case.source_member_id)
     if referrer is None or not referrer.active:
         return

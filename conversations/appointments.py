@@ -315,13 +315,21 @@ async def show_month(update: Update, context: RelaisContext) -> str:
         for week in weeks
     ]
     rows.insert(0, [
-        CalendarMonth(_month_shift(first, -1)).button("‹"),
+        _month_button(first, -1, "‹"),
         CalendarTitle().button(f"{month:02d}/{year}"),
-        CalendarMonth(_month_shift(first, 1)).button("›"),
+        _month_button(first, 1, "›"),
     ])  # fmt: skip
     await query.answer()
     await replace_buttons(query, InlineKeyboardMarkup([*rows, [_cancel_button()]]))
     return WHEN
+
+
+def _month_button(first: date, step: int, label: str) -> InlineKeyboardButton:
+    """‹ or ›; past the months a button can name (a forged page at the bounds), nothing."""
+    try:
+        return CalendarMonth(_month_shift(first, step)).button(label)
+    except ValueError:
+        return CalendarTitle().button("·")
 
 
 def _month_shift(first: date, step: int) -> date:

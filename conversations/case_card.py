@@ -60,6 +60,8 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
     zone = application.settings.zone
     header = _("Dossier {reference}").format(reference=case.reference)
     lines = [f"{header} — URGENT" if case.urgent else header]
+    if case.imported:
+        lines.append(_("Importé de l'historique du programme (sans donnée personnelle)"))
     lines.append(_("Type : {kind}").format(kind=option(case.kind.value)))
     lines.append(
         _("Statut : {status} (depuis le {date})").format(
@@ -226,11 +228,18 @@ def event_text(application: RelaisApplication, event: CaseEvent) -> str:
             return _("pris en charge par {name}").format(name=actor)
         case "escalated":
             return _("relancé : personne ne l'avait pris")
+        case "imported":
+            return _("importé de l'historique du programme")
         case "status":
-            text = _("{name} : {before} → {after}").format(
-                name=actor,
-                before=status_label(event.from_status),
-                after=status_label(event.to_status),
+            moved = {
+                "before": status_label(event.from_status),
+                "after": status_label(event.to_status),
+            }
+            # Nobody moved a step of the programme's history in Relais: no name to give.
+            text = (
+                _("{name} : {before} → {after}").format(name=actor, **moved)
+                if event.actor_member_id
+                else _("{before} → {after}").format(**moved)
             )
             return f"{text} ({reason_label(event.reason)})" if event.reason else text
         case "reopened":

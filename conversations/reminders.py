@@ -15,28 +15,26 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.buttons import ReminderAnswer
 from bot.context import RelaisApplication, RelaisContext
-from bot.i18n import N_, _, format_date, format_datetime, language_of, ngettext, use_language
+from bot.i18n import N_, _, format_datetime, language_of, ngettext, use_language
 from bot.labels import (
     appointment_kind_label,
     cannot_come_label,
     phase_label,
     reminder_kind_label,
-    status_label,
 )
 from bot.limits import fit_lines
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import refuse_button, remove_buttons, tell
+from conversations.review_pack import send_review_pack
 from domain.reminders import RETRY_LIMIT, carrier, retry_delay, review_notices, send_time
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus, Role
 from storage.appointments import (
     appointments_on,
     get_appointment,
-    next_appointment,
     record_cannot_come,
 )
-from storage.case_flow import current_phase
-from storage.cases import case_events, get_case, list_cases, open_cases
+from storage.cases import case_events, get_case, open_cases
 from storage.database import session_scope
 from storage.members import active_members, get_member
 from storage.models import Appointment, Beneficiary, Member, Reminder
@@ -44,6 +42,7 @@ from storage.reminders import (
     announces,
     claim_due,
     finish,
+    note_payload,
     owed_together,
     plan_now,
     release_stuck,
@@ -157,17 +156,12 @@ async def _send(
     appointment: Appointment | None,
 ) -> None:
     now = application.now()
-    with use_language(language_of(member, application.settings.default_language)):
-        text, keyboard = _content(application, reminder, member, appointment)
-    if text is None:
-        finish(application.engine, reminder.id, S.SKIPPED, now, "nothing_to_say")
-        return
     try:
-        if member.role is Role.BENEFICIARY:
-            # Protected from forwarding, silent in discreet mode, recorded for /effacer.
-            await send_to_beneficiary(application, member, text, keyboard)
-        else:
-            await application.bot.send_message(member.telegram_id, text, reply_markup=keyboard)
+        if reminder.kind is K.QUARTERLY_REVIEW:
+            await _send_review(application, reminder, member)
+        elif not await _send_text(application, reminder, member, appointment):
+            finish(application.engine, reminder.id, S.SKIPPED, now, "nothing_to_say")
+            return
     except Forbidden:
         finish(application.engine, reminder.id, S.FAILED, now, "blocked")
         await _tell_worker(application, reminder, N_("la personne a bloqué le bot"))
@@ -182,6 +176,40 @@ async def _send(
         await _tell_worker(application, reminder, N_("Telegram a refusé le message"))
     else:
         finish(application.engine, reminder.id, S.SENT, now)
+
+
+async def _send_text(
+    application: RelaisApplication,
+    reminder: Reminder,
+    member: Member,
+    appointment: Appointment | None,
+) -> bool:
+    """The reminder's one message; False when it has nothing to say."""
+    with use_language(language_of(member, application.settings.default_language)):
+        text, keyboard = _content(application, reminder, member, appointment)
+    if text is None:
+        return False
+    if member.role is Role.BENEFICIARY:
+        # Protected from forwarding, silent in discreet mode, recorded for /effacer.
+        await send_to_beneficiary(application, member, text, keyboard)
+    else:
+        await application.bot.send_message(member.telegram_id, text, reply_markup=keyboard)
+    return True
+
+
+async def _send_review(application: RelaisApplication, reminder: Reminder, member: Member) -> None:
+    """The quarterly review's notice: the review pack (a message and its file). A retry after
+    the file failed does not send the message again."""
+    with use_language(language_of(member, application.settings.default_language)):
+        await send_review_pack(
+            application,
+            member,
+            member.telegram_id,
+            date.fromisoformat(reminder.payload["day"]),
+            "notice",
+            message=not reminder.payload.get("said", False),
+            said=lambda: note_payload(application.engine, reminder.id, said=True),
+        )
 
 
 def _seconds(retry_after: int | timedelta) -> timedelta:
@@ -234,8 +262,6 @@ def _content(
             phase=phase_label(reminder.payload.get("phase", "")),
             days=days,
         ), None
-    if reminder.kind is K.QUARTERLY_REVIEW:
-        return _review(application, member, reminder), None
     if reminder.kind is K.STALE_CASE and case is not None:
         return _("Dossier {reference} : aucun événement depuis {days} jours.").format(
             reference=case.reference, days=application.programme.reminders.stale_case_days
@@ -265,41 +291,6 @@ def _more_appointments(count: int) -> str:
     ).format(count=count)
 
 
-def _more_cases(count: int) -> str:
-    return ngettext(
-        "… et {count} autre dossier : /dossiers", "… et {count} autres dossiers : /dossiers", count
-    ).format(count=count)
-
-
-def _review(application: RelaisApplication, member: Member, reminder: Reminder) -> str:
-    """The quarterly review notice, with the open cases this person follows."""
-    zone, now = application.settings.zone, application.now()
-    day = datetime.combine(date.fromisoformat(reminder.payload["day"]), time(12), tzinfo=zone)
-    lines = []
-    cases, total = list_cases(application.engine, member, mine=False, limit=200)
-    for case in cases:
-        phase = current_phase(application.engine, case.id)
-        events = case_events(application.engine, case.id)
-        coming = next_appointment(application.engine, case.id, now)
-        lines.append(
-            _(
-                "• {reference} — {phase} — dernier événement le {last} — prochain rendez-vous : {next}"
-            ).format(
-                reference=case.reference,
-                phase=_("phase {phase}, jour {day}").format(
-                    phase=phase_label(phase.phase), day=(now - phase.started_at).days + 1
-                )
-                if phase
-                else status_label(case.status),
-                last=format_date(events[-1].at, zone) if events else "—",
-                next=format_datetime(coming.starts_at, zone) if coming else "—",
-            )
-        )
-    head = _("Revue trimestrielle le {day}. Dossiers actifs :").format(day=format_date(day, zone))
-    # Those left out: the lines that did not fit, and the cases past the ones read.
-    return fit_lines(head, lines, lambda left: _more_cases(left + total - len(cases)))
-
-
 async def plan_periodic(context: RelaisContext) -> None:
     """Job: plan the reminders no single change triggers — stale cases, quarterly reviews."""
     application = context.relais
@@ -309,12 +300,10 @@ async def plan_periodic(context: RelaisContext) -> None:
         application.settings.zone,
     )
     for case in open_cases(application.engine):
+        if case.imported or case.assigned_worker_id is None:
+            continue  # nobody to tell (the programme's history is never reminded)
         events = case_events(application.engine, case.id)
-        if (
-            case.assigned_worker_id
-            and events
-            and events[-1].at <= now - timedelta(days=rules.stale_case_days)
-        ):
+        if events and events[-1].at <= now - timedelta(days=rules.stale_case_days):
             plan_now(
                 application.engine,
                 f"stale:{case.id}:{events[-1].id}",
@@ -325,9 +314,7 @@ async def plan_periodic(context: RelaisContext) -> None:
             )
     for day, notice in review_notices(rules, zone).items():
         if notice <= now < datetime.combine(day, time(0), tzinfo=zone):
-            for person in active_members(application.engine, Role.WORKER) + active_members(
-                application.engine, Role.LANDLORD_REFERENT
-            ):
+            for person in _review_members(application):
                 plan_now(
                     application.engine,
                     f"review:{day}:{person.id}",
@@ -336,6 +323,17 @@ async def plan_periodic(context: RelaisContext) -> None:
                     notice,
                     payload={"day": day.isoformat()},
                 )
+
+
+def _review_members(application: RelaisApplication) -> list[Member]:
+    """Who gets the quarterly review pack: the review's members, every active worker and
+    landlord referent (the programme sheet's two and two), and the coordination (admins),
+    who prepare and lead the meeting and answer for the programme's figures."""
+    return [
+        person
+        for role in (Role.WORKER, Role.LANDLORD_REFERENT, Role.ADMIN)
+        for person in active_members(application.engine, role)
+    ]
 
 
 async def _tell_worker(application: RelaisApplication, reminder: Reminder, why: str) -> None:

@@ -40,6 +40,8 @@ class CaseFacts:
     assigned_worker_id: int | None
     landlord_referent_id: int | None
     source_organisation_id: int
+    # Imported from the programme's history: it is read, never worked on (domain.history).
+    imported: bool = False
 
 
 # ------------------------------------------------------------------ seeing a case
@@ -179,7 +181,11 @@ def may(reader: Reader, case: CaseFacts, act: Act | CaseStatus) -> bool:
 
     A case is taken by a worker before it moves on: until then it can only be closed.
     Phases move only while in support; only a closed case is reopened; a colleague takes
-    over only a case someone holds (an untaken one is taken from its alert)."""
+    over only a case someone holds (an untaken one is taken from its alert). A case of the
+    programme's history is as the sheet says: nobody takes it, moves it or hands it over (it
+    would then be reminded of, and no longer the row it was imported from)."""
+    if case.imported:
+        return False
     if isinstance(act, CaseStatus):
         if case.assigned_worker_id is None and act is not S.CLOSED:
             return False

@@ -28,6 +28,8 @@ from domain.vocabulary import (
 
 S = CaseStatus
 DECISIONS = (S.ACCEPTED, S.REDIRECTED, S.DECLINED)
+# The steps whose times the indicators read (the others are for the exports' dates).
+COUNTED_STEPS = (*DECISIONS, S.CONTRACT_SIGNED)
 QPV_PARTS = {"yes": "qpv", "no": "outside_qpv", "unknown": "qpv_unknown"}
 # Who reported a case, by the reporter's role (a worker or an admin who reports: "other").
 SOURCE_OF_ROLE: dict[Role, SourceKind] = {
@@ -91,6 +93,7 @@ class CaseStory:
     last_event_at: datetime
     phases: tuple[Stay, ...] = ()
     homes: tuple[Stay, ...] = ()  # key: the home's kind
+    commune: str | None = None
 
     @property
     def decision(self) -> CaseStatus | None:
@@ -108,10 +111,12 @@ class CaseStory:
 
 @dataclass(frozen=True)
 class Occurrence:
-    """An appointment or a reminder: its state and when it counts."""
+    """An appointment or a reminder: its state, when it counts, and the case it is for (a
+    day's digest is for no case: it counts only when the figures cover every case)."""
 
     status: AppointmentStatus | ReminderStatus
     at: datetime
+    case: str | None = None  # the case's reference
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,8 @@ class Selection:
         )
 
 
+ALL_CASES = Selection()
+
 Figures = dict[str, float | int | None]
 
 
@@ -142,13 +149,17 @@ def indicators(
     stale_days: int,
     appointments: Sequence[Occurrence] = (),
     reminders: Sequence[Occurrence] = (),
-    selection: Selection = Selection(),
+    selection: Selection = ALL_CASES,
 ) -> Figures:
     """Every indicator of the period, by its stable key (see the README's "Figures").
 
     `stale_days`: an open case without an event for that long is late (the programme's
     [reminders] stale_case_days, which also tells its worker)."""
     chosen = [story for story in stories if selection.takes(story)]
+    if selection != ALL_CASES:
+        references = {story.reference for story in chosen}
+        appointments = [item for item in appointments if item.case in references]
+        reminders = [item for item in reminders if item.case in references]
     figures: Figures = {}
     figures |= _referrals(chosen, period)
     figures |= _decisions(chosen, period)

@@ -19,6 +19,7 @@ def facts(case: Case) -> CaseFacts:
         assigned_worker_id=case.assigned_worker_id,
         landlord_referent_id=case.landlord_referent_id,
         source_organisation_id=case.source_organisation_id,
+        imported=case.imported,
     )
 
 

@@ -7,8 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from domain.figures import SOURCE_OF_ROLE
 from domain.referral import is_urgent
-from domain.vocabulary import CaseKind, CaseStatus, ReminderKind
+from domain.vocabulary import CaseKind, CaseStatus, ReminderKind, SourceKind
 from storage.access import held_by, visible_to
 from storage.database import session_scope
 from storage.models import AlertMessage, Case, CaseEvent, Member, ReportDraft, Site
@@ -70,6 +71,7 @@ def _submit(
         answers=answers,
         source_member_id=source.id,
         source_organisation_id=source.organisation_id,
+        source_kind=SOURCE_OF_ROLE.get(source.role, SourceKind.OTHER),
         created_at=now,
     )
     session.add(case)
@@ -116,6 +118,7 @@ def take_case(
         claimed = session.execute(
             update(Case)
             .where(col(Case.id) == case_id, col(Case.assigned_worker_id).is_(None))
+            .where(col(Case.imported).is_(False))  # the programme's history is not worked on
             .values(assigned_worker_id=worker.id, taken_at=now)
         )
         if claimed.rowcount == 1:

@@ -37,6 +37,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # Foreign keys are off by default in SQLite; WAL lets a backup or a reader run beside the bot.
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    # In WAL mode, NORMAL syncs at checkpoints rather than at every commit: a crash of the bot
+    # loses nothing, a power cut at most the last commits, never the file's consistency
+    # (SQLite's own advice for WAL). One answer of the form: 1.99 → 1.79 × the bare bot
+    # (benchmarks/intake.py, run alternately on a loaded 2-core machine).
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

@@ -15,6 +15,7 @@ from domain.vocabulary import (
     ReminderKind,
     ReminderStatus,
     Role,
+    SourceKind,
 )
 from storage.crypto import EncryptedJSON, EncryptedText
 from storage.types import UTCDateTime, enum_type, utcnow
@@ -131,8 +132,13 @@ class Case(SQLModel, table=True):
     qpv: str = Field(default="unknown", max_length=8)  # yes / no / unknown
     consent: str = Field(max_length=8)  # yes / not_yet / no
     answers: dict[str, Any] = Field(default_factory=dict, sa_type=EncryptedJSON)
-    source_member_id: int = Field(foreign_key="member.id", index=True)
+    # None for a case imported from the programme's history (no member reported it in Relais).
+    source_member_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     source_organisation_id: int = Field(foreign_key="organisation.id")
+    # Which channel it came through, for the figures (domain.figures.SOURCE_OF_ROLE).
+    source_kind: SourceKind = Field(default=SourceKind.OTHER, sa_type=enum_type(SourceKind))
+    # Imported from the programme's history (`python -m bot import-history`): figures only.
+    imported: bool = False
     assigned_worker_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     landlord_referent_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -140,6 +140,13 @@ def retry_later(engine: Engine, reminder_id: int, due_at: datetime, error: str) 
         reminder.status, reminder.due_at, reminder.last_error = S.PENDING, due_at, error
 
 
+def note_payload(engine: Engine, reminder_id: int, **values: object) -> None:
+    """Remember how far a reminder of several messages went (a retry goes on from there)."""
+    with session_scope(engine) as session:
+        reminder = session.get(Reminder, reminder_id)
+        reminder.payload = {**reminder.payload, **values}
+
+
 def release_stuck(engine: Engine, claimed_before: datetime) -> int:
     """Rows a crashed dispatcher left "sending" go back to pending; returns how many."""
     with session_scope(engine) as session:

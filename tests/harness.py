@@ -25,6 +25,9 @@ def settings_for(fake: FakeBotAPI, database_url: str, **overrides: object) -> Se
         "encryption_keys": TEST_KEY,
         # Stories go faster than any person; tests/test_abuse.py sets the real limit.
         "user_messages_per_minute": 10_000,
+        # ... and than Telegram's one message a second to a person: tests/test_flood_limits.py
+        # keeps it.
+        "chat_messages_per_second": 0,
         "_env_file": None,
     }
     if not database_url.startswith("sqlite"):

@@ -215,6 +215,7 @@ COMMAND_USERS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("annuler", "cancel"), EVERY_MEMBER),
     **dict.fromkeys(("signaler", "report", "mes_signalements", "my_reports"), REPORTERS),
     **dict.fromkeys(("dossiers", "cases", "commission", "logements", "homes"), CASE_TEAM),
+    **dict.fromkeys(("revue", "review"), frozenset({"admin", "worker", "landlord_referent"})),
     **dict.fromkeys(("rdv", "appointments"), frozenset({"worker", "landlord_referent"})),
     **dict.fromkeys(("inviter", "invite", "journal", "desactiver", "deactivate"), ADMIN),
     **dict.fromkeys(("exporter", "export", "anonymiser", "anonymise"), ADMIN),

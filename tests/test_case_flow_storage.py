@@ -98,8 +98,15 @@ class Team:
     admin: Member
 
 
-def enrolled(engine: Engine, role: Role, telegram_id: int, name: str, organisation: str) -> Member:
-    organisation_id = ensure_organisation(engine, organisation, OrganisationKind.LANDLORD).id
+def enrolled(
+    engine: Engine,
+    role: Role,
+    telegram_id: int,
+    name: str,
+    organisation: str,
+    kind: OrganisationKind = OrganisationKind.LANDLORD,
+) -> Member:
+    organisation_id = ensure_organisation(engine, organisation, kind).id
     invitation = create_invitation(engine, role=role, organisation_id=organisation_id, ttl=WEEK)
     outcome, member = redeem_invitation(
         engine, invitation.token, telegram_id=telegram_id, display_name=name

@@ -472,7 +472,7 @@ async def test_a_case_without_news_for_30_days_is_pointed_out_once(
     )
 
 
-async def test_the_quarterly_review_is_announced_a_week_before_with_the_active_cases(
+async def test_the_quarterly_review_is_announced_a_week_before_with_the_review_pack(
     intake: RelaisUnderTest,
 ) -> None:
     story = await a_story(intake, at(2027, 1, 1, 10, 0))
@@ -482,10 +482,15 @@ async def test_the_quarterly_review_is_announced_a_week_before_with_the_active_c
     await intake.run_job("periodic_reminders")
     await story.at(at(2027, 1, 8, 9, 0))
     for person in (story.worker, referent):
-        assert person.last_text.startswith(
-            "Revue trimestrielle le 15 janv. 2027. Dossiers actifs :"
+        message, document = person.bot_messages()[-2:]
+        assert message.text.startswith(
+            "Revue trimestrielle du 15 janv. 2027.\nDossiers ouverts : 1."
         )
-        assert f"• {reference} — reçu — dernier événement le " in person.last_text
+        assert document.kind == "document"
+        assert f"{reference} — addiction — reçu\n" in document.photo.decode("utf-8")
+    # The test of the pack itself: tests/test_review_pack.py.
+    review = [r for r in reminders(intake) if r.kind == ReminderKind.QUARTERLY_REVIEW]
+    assert [r.status for r in review] == [ReminderStatus.SENT] * 2
 
 
 @pytest.mark.parametrize(("language", "button"), [("fr", "Français"), ("en", "English")])

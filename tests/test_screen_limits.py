@@ -536,7 +536,14 @@ async def test_every_screen_opens_with_every_field_at_its_longest(
         # What nobody asked for: the day's digest and the quarterly review notice.
         await _send_notices(relais, member_of(relais, worker), tomorrow)
         assert find(worker, "Vos rendez-vous du jour :").text.endswith("rendez-vous : /rdv")
-        assert find(worker, "Revue trimestrielle le").text.endswith("dossiers : /dossiers")
+        # The review pack: every open case is in its file, the message only counts them.
+        pack = find(worker, "Revue trimestrielle du")
+        assert pack.kind == "document"
+        assert pack.text.endswith("les dossiers ouverts par travailleur social.")
+        content = pack.photo.decode("utf-8")
+        opened = int(content.split("\nDossiers ouverts : ", 1)[1].split(".", 1)[0])
+        assert opened > MANY // 2, "the longest world's open cases"
+        assert content.count("\n  Dernier événement : ") == opened
         await _the_supported_person(relais, worker, case)
     assert_all_fit(watch)
 

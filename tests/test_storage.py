@@ -11,6 +11,7 @@ from sqlalchemy import Engine, text
 from sqlmodel import SQLModel, select
 
 from domain.vocabulary import OrganisationKind, Role
+from storage.crypto import use_keys
 from storage.database import (
     alembic_config,
     head_revision,
@@ -23,6 +24,7 @@ from storage.invitations import Redemption, create_invitation, redeem_invitation
 from storage.members import ensure_organisation, find_member, set_language
 from storage.models import Member, Reminder
 from storage.persistence import DatabasePersistence
+from tests.databases import TEST_KEY
 
 WEEK = timedelta(days=7)
 
@@ -208,5 +210,50 @@ def test_the_upgrade_keeps_a_planned_reminders_due_time_as_the_time_it_was_owed(
         with session_scope(engine) as session:
             reminder = session.exec(select(Reminder)).one()
         assert reminder.original_due_at == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    finally:
+        engine.dispose()
+
+
+def test_the_upgrade_gives_each_existing_case_its_channel_from_the_reporting_organisation(
+    database_url: str,
+) -> None:
+    """Before 0013 a case did not say which channel it came through: a landlord's staff
+    report as site correspondents, a brigade as the gendarmerie, the SIAO as itself, and
+    anyone else (Montjoie, the coordination) as "other"."""
+    engine = make_engine(database_url)
+    organisations = {1: "landlord", 2: "gendarmerie", 3: "siao", 4: "association"}
+    use_keys([TEST_KEY])
+    try:
+        command.upgrade(alembic_config(engine), "0012")
+        with engine.begin() as connection:
+            for number, kind in organisations.items():
+                connection.execute(text(
+                    f"INSERT INTO organisation (id, name, kind, created_at) VALUES ({number},"
+                    f" 'O{number}', '{kind}', '2026-01-01 00:00:00+00:00')"
+                ))  # fmt: skip
+                connection.execute(text(
+                    "INSERT INTO member (id, telegram_id, display_name, role, organisation_id,"
+                    f" active, created_at) VALUES ({number}, {number}, 'x', 'worker', {number},"
+                    " true, '2026-01-01 00:00:00+00:00')"
+                ))  # fmt: skip
+                connection.execute(text(
+                    "INSERT INTO referral_case (reference, submission_key, kind, urgent, status,"
+                    " qpv, consent, answers, source_member_id, source_organisation_id,"
+                    " created_at, status_changed_at, beneficiary_consent) VALUES"
+                    f" ('R-2026-000{number}', 'k{number}', 'addiction', false, 'received',"
+                    f" 'no', 'yes', 'x', {number}, {number}, '2026-01-01 00:00:00+00:00',"
+                    " '2026-01-01 00:00:00+00:00', false)"
+                ))  # fmt: skip
+        upgrade(engine)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT reference, source_kind, imported FROM referral_case")
+            ).all()
+        assert sorted(rows) == [
+            ("R-2026-0001", "correspondent", False),
+            ("R-2026-0002", "gendarmerie", False),
+            ("R-2026-0003", "siao", False),
+            ("R-2026-0004", "other", False),
+        ]
     finally:
         engine.dispose()

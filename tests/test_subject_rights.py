@@ -234,7 +234,9 @@ async def test_members_who_left_get_no_alert_no_reminder_and_no_digest(
     now[0] = datetime(2027, 1, 8, 9, 0, tzinfo=PARIS)
     await intake.run_job("periodic_reminders")
     await intake.run_job("reminders")
-    assert since_then(paul)[-1].startswith("Revue trimestrielle le 15 janv. 2027.")
+    message, pack = since_then(paul)[-2:]
+    assert message.startswith("Revue trimestrielle du 15 janv. 2027.")
+    assert pack.startswith("Revue trimestrielle du 15 janv. 2027 : les dossiers ouverts")
 
     assert since_then(ines) == [], "no alert, no re-alert, no digest, no review notice"
     assert since_then(nadia) == [], "no escalation notice"

@@ -10,11 +10,13 @@ import dataclasses
 import itertools
 import json
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from playground.fakebotapi.formatting import Entity, EntityParseError, parse_html, trim, utf16_len
+from playground.fakebotapi.limits import FloodLimits, FloodRules
 
 Params = Mapping[str, Any]
 JSON = dict[str, Any]
@@ -239,6 +241,7 @@ class CallbackQueryRecord:
     message_id: int
     data: str
     answer: CallbackAnswer | None = None
+    tapped_at: float = 0.0  # on the flood limits' clock, when they are enforced
 
     @property
     def answered(self) -> bool:
@@ -314,6 +317,7 @@ class TelegramWorld:
         self._allowed_updates: list[str] = []
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._faults: list[Fault] = []
+        self.limits: FloodLimits | None = None  # Telegram's flood limits, when enforced
         self._files: dict[str, bytes | None] = {}
         self._listeners: list[Callable[[], None]] = []
         self._update_ids = itertools.count(1)
@@ -360,6 +364,9 @@ class TelegramWorld:
         fault = self._take_fault(name, params)
         if fault is not None and fault.kind != "timeout":
             return fault.reply()
+        flooded = self._flooded(name, params)
+        if flooded is not None:
+            return flooded
         try:
             reply = Reply.ok(self._methods[name](params))
         except ApiError as error:
@@ -368,6 +375,25 @@ class TelegramWorld:
         # A timeout fault lets the call take effect and only delays the answer: the nasty
         # case where the bot gives up, retries, and the first attempt did happen.
         return reply if fault is None else dataclasses.replace(reply, delay=fault.delay)
+
+    def enforce_limits(
+        self, rules: FloodRules | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> FloodLimits:
+        """From now on, refuse what Telegram refuses a bot that goes too fast (limits.py): a
+        message over a flood limit gets 429 with retry_after, an answer to a tap more than
+        15 s old gets 400. Off by default: most tests go faster than any person."""
+        self.limits = FloodLimits(rules or FloodRules(), clock)
+        return self.limits
+
+    def _flooded(self, method: str, params: Params) -> Reply | None:
+        chat = self._chats.get(_int(params, "chat_id") or 0)
+        if self.limits is None or chat is None:
+            return None
+        retry_after = self.limits.admit(method, chat.id, private=chat.user is not None)
+        if retry_after is None:
+            return None
+        description = f"Too Many Requests: retry after {retry_after}"
+        return Reply.error(429, description, retry_after=retry_after)
 
     def pending_updates(self, limit: Any = None) -> list[JSON]:
         """Updates a getUpdates call would return now (after its offset was applied)."""
@@ -670,8 +696,9 @@ class TelegramWorld:
         }
         update_id = self._queue("callback_query", payload)
         self.callback_queries[query_id] = CallbackQueryRecord(
-            query_id, update_id, user.id, chat.id, record.message_id, data
-        )
+            query_id, update_id, user.id, chat.id, record.message_id, data,
+            tapped_at=self.limits.clock() if self.limits else 0.0,
+        )  # fmt: skip
         return update_id
 
     def _message_api(self, record: MessageRecord, with_reply: bool = True) -> JSON:
@@ -933,6 +960,8 @@ class TelegramWorld:
     def _answer_callback_query(self, params: Params) -> bool:
         query = self.callback_queries.get(str(params.get("callback_query_id")))
         if query is None or query.answered:
+            raise ApiError(400, QUERY_INVALID)
+        if self.limits is not None and self.limits.too_old(query.tapped_at):
             raise ApiError(400, QUERY_INVALID)
         text = params.get("text")
         if text is not None and utf16_len(str(text)) > 200:

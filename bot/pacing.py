@@ -1,0 +1,92 @@
+"""Sending within Telegram's flood limits, so that no message is ever refused with a 429.
+
+PTB's AIORateLimiter paces the whole bot and each group; it has no limit per private chat,
+where Telegram allows about one message a second (short bursts pass). An alert fan-out, a
+day's digest or a burst of reminders to one worker would meet that limit: this limiter adds
+it, for the methods that post a message, and keeps a little under Telegram's figures so that
+requests bunched up on their way still arrive within them.
+"""
+
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram.ext import AIORateLimiter
+
+# Methods that post a new message in a chat (edits and answers to taps are not paced here).
+SENDING = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "sendMediaGroup",
+        "sendVideo",
+        "sendAudio",
+        "sendVoice",
+        "sendAnimation",
+        "sendSticker",
+        "sendLocation",
+        "sendContact",
+        "sendPoll",
+        "copyMessage",
+        "forwardMessage",
+    }
+)
+BOT_PER_SECOND = 28  # Telegram: about 30
+GROUP_PER_MINUTE = 18  # Telegram: 20
+CHAT_BURST = 3  # messages one private chat may get at once, then one every 1/rate seconds
+KEPT_LIMITERS = 512  # past this many chats, idle limiters are dropped
+
+
+class PacedRateLimiter(AIORateLimiter):
+    """AIORateLimiter, plus `chat_per_second` messages a second to one private chat (0: off)."""
+
+    def __init__(self, chat_per_second: float = 1.0, max_retries: int = 3) -> None:
+        super().__init__(
+            overall_max_rate=BOT_PER_SECOND,
+            overall_time_period=1,
+            group_max_rate=GROUP_PER_MINUTE,
+            group_time_period=60,
+            max_retries=max_retries,
+        )
+        self._chat_per_second = chat_per_second
+        self._chat_limiters: dict[int, AsyncLimiter] = {}
+
+    async def process_request(
+        self,
+        callback: Any,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        chat = _private_chat(data.get("chat_id"))
+        if chat is None or endpoint not in SENDING or not self._chat_per_second:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        async with self._chat_limiter(chat):
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+
+    def _chat_limiter(self, chat: int) -> AsyncLimiter:
+        if len(self._chat_limiters) > KEPT_LIMITERS:
+            for key, limiter in list(self._chat_limiters.items()):
+                if key != chat and limiter.has_capacity(limiter.max_rate):
+                    del self._chat_limiters[key]
+        if chat not in self._chat_limiters:
+            # A bucket of CHAT_BURST messages that empties at chat_per_second.
+            self._chat_limiters[chat] = AsyncLimiter(
+                CHAT_BURST, CHAT_BURST / self._chat_per_second
+            )
+        return self._chat_limiters[chat]
+
+
+def _private_chat(chat_id: object) -> int | None:
+    """A private chat's id is a user's: positive (groups and channels are negative)."""
+    try:
+        number = int(chat_id)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return None
+    return number if number > 0 else None
