@@ -21,6 +21,7 @@ from domain.statuses import (
     Intensity,
     Move,
     Outcome,
+    check,
     check_move,
     reason_choices,
 )
@@ -171,6 +172,27 @@ def test_a_landlord_referent_who_is_not_on_the_case_moves_only_the_commissions_d
     ]
 
 
+def refusal(person: str, case: CaseFacts, target: CaseStatus) -> str:
+    """Why `person` may not move `case` to `target` (the move carries all it needs)."""
+    with pytest.raises(IllegalTransition) as refused:
+        check_move(PEOPLE[person], case, valid_move(target), SERVICES)
+    return str(refused.value)
+
+
+def test_a_refused_move_says_whether_it_is_off_the_path_too_early_or_someone_elses() -> None:
+    received, untaken = a_case(S.RECEIVED), a_case(S.RECEIVED, worker=None)
+
+    assert refusal("holder", received, S.COMMISSION) == "received → commission is not on the path"
+    assert refusal("admin", a_case(S.CLOSED), S.CLOSED) == "closed → closed is not on the path"
+    assert refusal("admin", untaken, S.DIAGNOSTIC) == (
+        "a case is taken by a worker before it moves on"
+    )
+    assert refusal("colleague", untaken, S.CLOSED) == "received → closed is not this member's move"
+    assert refusal("colleague", received, S.DIAGNOSTIC) == (
+        "received → diagnostic is not this member's move"
+    )
+
+
 # What else the card offers
 
 
@@ -180,6 +202,21 @@ def test_each_action_on_a_case_is_open_to_exactly_the_people_it_belongs_to(act: 
     case = a_case(**where)
 
     assert {person for person, reader in PEOPLE.items() if may(reader, case, act)} == expected
+
+
+def test_a_refused_action_says_whose_it_is_and_an_allowed_one_goes_through() -> None:
+    in_support, closed = a_case(S.IN_SUPPORT), a_case(S.CLOSED)
+
+    check(PEOPLE["holder"], in_support, Act.PHASE)
+    check(PEOPLE["admin"], closed, Act.REOPEN)
+    with pytest.raises(IllegalTransition) as refused:
+        check(PEOPLE["colleague"], in_support, Act.PHASE)
+    assert str(refused.value) == (
+        "phases move only while in support, by the case's worker or an admin"
+    )
+    with pytest.raises(IllegalTransition) as refused:
+        check(PEOPLE["holder"], closed, Act.REOPEN)
+    assert str(refused.value) == "only an admin reopens, and only a closed case"
 
 
 @pytest.mark.parametrize("status", [s for s in CaseStatus if s is not S.IN_SUPPORT], ids=str)
@@ -295,7 +332,9 @@ def test_a_contract_is_signed_only_with_the_meeting_date_and_the_consent(
     incomplete = Move(S.CONTRACT_SIGNED, meeting_at=meeting_at, consent=consent)
     accepted_case = a_case(S.ACCEPTED)
 
-    with pytest.raises(IllegalTransition, match="meeting date and the consent"):
+    with pytest.raises(
+        IllegalTransition, match=r"^a signed contract needs the meeting date and the consent$"
+    ):
         check_move(PEOPLE["holder"], accepted_case, incomplete, SERVICES)
     check_move(PEOPLE["holder"], accepted_case, valid_move(S.CONTRACT_SIGNED), SERVICES)
 

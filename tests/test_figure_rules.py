@@ -232,3 +232,25 @@ def test_a_period_where_nothing_happened_says_so() -> None:
     assert is_empty(figures)
     assert figures["support_months_mean"] is None
     assert not is_empty(year_2016())
+
+
+def test_a_case_whose_qpv_answer_is_none_of_the_three_counts_as_unknown() -> None:
+    odd = story("Q", A, SourceKind.CORRESPONDENT, "", day(2016, 3, 1))
+
+    figures = indicators((odd,), YEAR_2016, RULES, now=NOW, stale_days=30)
+
+    assert figures["referrals"] == 1
+    assert figures["referrals.qpv_unknown"] == 1
+    assert figures["referrals.qpv"] == figures["referrals.outside_qpv"] == 0
+
+
+def test_a_case_in_support_past_its_last_phase_counts_in_support_in_no_phase() -> None:
+    overrun = story("P", A, SourceKind.CORRESPONDENT, "yes", day(2016, 6, 1),
+                    reached={S.CONTRACT_SIGNED: day(2016, 8, 1), S.IN_SUPPORT: day(2016, 8, 2)},
+                    phases=(Stay("urgence", day(2016, 8, 2), day(2016, 11, 2)),))  # fmt: skip
+
+    figures = indicators((overrun,), YEAR_2016, RULES, now=NOW, stale_days=30)
+
+    assert figures["in_support"] == 1
+    assert figures["in_support.none"] == 1
+    assert figures.get("in_support.urgence", 0) == 0

@@ -5,6 +5,7 @@ anonymised 2 years after its last contact, a sent reminder's text is dropped aft
 the audit trail keeps 12 months (and stays verifiable after a prune).
 """
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
@@ -24,10 +25,13 @@ from storage.models import (
     Case,
     CaseEvent,
     CaseNote,
+    ConversationState,
     Member,
     Reminder,
     SentMessage,
+    UserData,
 )
+from storage.persistence import stored_key
 from storage.retention import StillOpen, anonymise_case, drop_sent_reminder_payloads
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import cases, member, report_a_violence_victim_in_danger
@@ -65,19 +69,34 @@ async def a_closed_case_with_its_person(intake: RelaisUnderTest) -> tuple[Person
     return ines, sam, the_case(intake, case_id)
 
 
+def anonymised_counts(caplog: pytest.LogCaptureFixture) -> list[str]:
+    """What the daily job's log lines say of the cases it anonymised."""
+    return [
+        record.getMessage().split(",")[0]
+        for record in caplog.records
+        if record.getMessage().startswith("Retention: ")
+    ]
+
+
 async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_figures(
-    intake: RelaisUnderTest,
+    intake: RelaisUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="conversations.retention")
     now = freeze_clock(intake)
     _ines, sam, case = await a_closed_case_with_its_person(intake)
     assert case.answers["who"] == "S. B."
 
-    now[0] += timedelta(days=729)
+    closed_at = now[0]  # the clock stood still since the closing: the last contact
+    now[0] = closed_at + timedelta(days=730)
     await intake.run_job("retention")
     assert the_case(intake, case.id).anonymised_at is None, "kept until two years have passed"
 
-    now[0] += timedelta(days=2)
+    now[0] += timedelta(days=1)
     await intake.run_job("retention")
+    assert anonymised_counts(caplog) == [
+        "Retention: 0 case(s) anonymised",
+        "Retention: 1 case(s) anonymised",
+    ]
     after = the_case(intake, case.id)
     assert after.anonymised_at is not None
     assert "who" not in after.answers
@@ -114,6 +133,54 @@ async def test_two_years_after_the_last_contact_a_closed_case_keeps_only_its_fig
     assert sam.last_text.startswith(STRANGER), "the person is a stranger to Relais now"
 
 
+async def test_forgetting_the_person_leaves_the_team_s_drafts_conversations_and_reminders(
+    intake: RelaisUnderTest,
+) -> None:
+    now = freeze_clock(intake)
+    ines, sam, case = await a_closed_case_with_its_person(intake)
+    with session_scope(intake.app.engine) as session:
+        for person in (sam, ines):
+            session.merge(UserData(user_id=person.id, data={"draft": "brouillon"}))
+            for key in ((person.id, person.id), (person.id,)):
+                session.merge(ConversationState(name="marker", key=stored_key(key), state=1))
+            account = session.exec(select(Member).where(Member.telegram_id == person.id)).one()
+            session.add(
+                Reminder(
+                    key=f"later-{person.id}",
+                    kind=ReminderKind.DAILY_DIGEST,
+                    member_id=account.id,
+                    due_at=now[0] + timedelta(days=1000),
+                )
+            )
+        session.add(
+            Reminder(
+                key="later-on-the-case",
+                kind=ReminderKind.QUARTERLY_REVIEW,
+                member_id=account.id,  # the worker's, about the case
+                case_id=case.id,
+                due_at=now[0] + timedelta(days=1000),
+            )
+        )
+
+    now[0] += timedelta(days=731)
+    await intake.run_job("retention")
+
+    with session_scope(intake.app.engine) as session:
+        kept_data = set(session.exec(select(UserData.user_id)))
+        kept_states = set(
+            session.exec(select(ConversationState.key).where(ConversationState.name == "marker"))
+        )
+        later = {r.key: r.status for r in session.exec(select(Reminder)) if "later" in r.key}
+    assert sam.id not in kept_data, "the person's drafts go"
+    assert ines.id in kept_data, "the worker's stay"
+    assert kept_states == {stored_key((ines.id, ines.id)), stored_key((ines.id,))}
+    assert later == {
+        f"later-{sam.id}": ReminderStatus.CANCELLED,
+        f"later-{ines.id}": ReminderStatus.PENDING,
+        "later-on-the-case": ReminderStatus.CANCELLED,
+    }
+
+
 async def test_an_open_case_is_never_anonymised_however_old(intake: RelaisUnderTest) -> None:
     now = freeze_clock(intake)
     ines, case_id = await a_violence_case(intake)
@@ -130,7 +197,8 @@ async def test_an_open_case_is_never_anonymised_however_old(intake: RelaisUnderT
     assert the_case(intake, case_id).answers["who"] == "S. B."
     assert the_case(intake, closed.id).anonymised_at is not None, "the open one holds nothing up"
 
-    with session_scope(intake.app.engine) as session, pytest.raises(StillOpen):
+    reference = the_case(intake, case_id).reference
+    with session_scope(intake.app.engine) as session, pytest.raises(StillOpen, match=reference):
         anonymise_case(session, session.get(Case, case_id), now[0], actor_id=None)
     assert the_case(intake, case_id).answers["who"] == "S. B.", "not even when asked directly"
 
@@ -148,10 +216,10 @@ async def test_a_note_written_after_the_closing_is_a_later_last_contact(
     await ines.send("La personne a rappelé : elle va bien.")
     assert ines.texts()[-2] == f"Note ajoutée au dossier {reference}."
 
-    now[0] += timedelta(days=729)  # 1129 days after the closing, 729 after the note
+    now[0] += timedelta(days=730)  # 1130 days after the closing, exactly 730 after the note
     await intake.run_job("retention")
-    assert the_case(intake, case_id).anonymised_at is None, "two years from the note"
-    now[0] += timedelta(days=2)
+    assert the_case(intake, case_id).anonymised_at is None, "two full years from the note"
+    now[0] += timedelta(days=1)
     await intake.run_job("retention")
     assert the_case(intake, case_id).anonymised_at is not None
 
@@ -159,7 +227,7 @@ async def test_a_note_written_after_the_closing_is_a_later_last_contact(
 def test_sent_reminders_lose_their_text_after_30_days(engine: Engine) -> None:
     member = enrolled(engine, Role.WORKER, 501)
     with session_scope(engine) as session:
-        for key, sent_days_ago in (("old", 31), ("recent", 29)):
+        for key, sent_days_ago in (("old", 31), ("thirty_days", 30), ("recent", 29)):
             session.add(
                 Reminder(
                     key=key,
@@ -169,13 +237,20 @@ def test_sent_reminders_lose_their_text_after_30_days(engine: Engine) -> None:
                     status=ReminderStatus.SENT,
                     sent_at=T0 - timedelta(days=sent_days_ago),
                     payload={"day": "2026-01-01"},
+                    last_error="TimedOut",  # a first attempt failed, a retry went through
                 )
             )
     assert drop_sent_reminder_payloads(engine, T0 - timedelta(days=30)) == 1
     assert drop_sent_reminder_payloads(engine, T0 - timedelta(days=30)) == 0, "dropped once"
     with session_scope(engine) as session:
-        payloads = {row.key: row.payload for row in session.exec(select(Reminder))}
-    assert payloads == {"old": {}, "recent": {"day": "2026-01-01"}}
+        payloads = {
+            row.key: (row.payload, row.last_error) for row in session.exec(select(Reminder))
+        }
+    assert payloads == {
+        "old": ({}, None),
+        "thirty_days": ({"day": "2026-01-01"}, "TimedOut"),  # 30 days, not more
+        "recent": ({"day": "2026-01-01"}, "TimedOut"),
+    }
 
 
 def test_the_audit_trail_keeps_twelve_months_and_stays_verifiable(engine: Engine) -> None:
@@ -233,8 +308,9 @@ def referents(relais: RelaisUnderTest, case_id: int) -> list[str | None]:
 
 
 async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_reasons(
-    intake: RelaisUnderTest,
+    intake: RelaisUnderTest, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="conversations.retention")
     now = freeze_clock(intake)
     ines = await member(intake, "Inès", Role.WORKER)
     await member(intake, "Hélène", Role.LANDLORD_REFERENT)
@@ -255,10 +331,14 @@ async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_
         ("closed", "other", "Refus confirmé par téléphone le 3 mars."),
     ], "the notes were kept while the case was recent"
     assert referents(intake, first) == ["Hélène"]
+    await a_case_in_commission(intake, ines)  # refused, not closed yet: it stays as it is
+    await move(ines, "refusé", reason="refus de la personne", note="Elle réfléchit encore.")
+    third = cases(intake)[-1].id
 
     now[0] += timedelta(days=731)
     await intake.run_job("retention")
 
+    assert anonymised_counts(caplog) == ["Retention: 2 case(s) anonymised"]
     assert decisions(intake, first) == [
         ("declined", "refused_by_person", None),
         ("closed", "other", None),
@@ -268,3 +348,6 @@ async def test_anonymisation_erases_the_free_notes_of_decisions_and_keeps_their_
         ("closed", "redirected", None),
     ]
     assert referents(intake, first) == [None], "a name is not a reason of a fixed list"
+    assert decisions(intake, third) == [
+        ("declined", "refused_by_person", "Elle réfléchit encore.")
+    ], "another case's notes stay"

@@ -97,6 +97,13 @@ async def test_an_erasure_request_waits_for_the_end_of_the_support_then_leaves_t
     assert "who" not in erased.answers
     assert erased.kind.value == "violence"
     assert "case.anonymised" in audit_actions(intake, case.id)
+    with session_scope(intake.app.engine) as session:
+        by = session.exec(
+            select(AuditEntry.member_id).where(
+                AuditEntry.case_id == case.id, AuditEntry.action == "case.anonymised"
+            )
+        ).one()
+    assert by == find_member(intake.app.engine, claire.id).id, "the audit names who erased"
     assert verify_chain(intake.app.engine) is None
 
     await claire.send(f"/exporter {case.reference}")
