@@ -3,7 +3,7 @@
 `python -m bot report --from 2015-01-01 --to 2018-12-31` counts both days; /chiffres offers
 this quarter, last quarter, this year, last year and since the start (the first case)."""
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -50,4 +50,7 @@ def last_day(period: Period, zone: ZoneInfo) -> date:
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=zone)
+    """Local midnight, as the UTC instant the stored times are compared with (a comparison
+    across two zones asks the local zone its offset each time: a year's figures make a
+    hundred thousand)."""
+    return datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC)
