@@ -6,6 +6,7 @@ Debian's chromium drives the page (Playwright, never a downloaded browser); wher
 missing the test is skipped with the reason, unless RELAIS_REQUIRE_BROWSER is set (CI).
 """
 
+import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -50,8 +51,21 @@ async def page() -> AsyncIterator[Page]:
         await browser.close()
 
 
+QUIET_SECONDS = 1.5  # longer than the bot's pause between two messages to one person
+
+
 def pane(page: Page, name: str) -> Locator:
     return page.locator(".pane", has=page.locator("h2 .name", has_text=name))
+
+
+async def quiet(person: Locator) -> None:
+    """Wait until the bot has said all it had to: it writes one person about one message a
+    second (Telegram's limit, bot.pacing), so an answer may come in two messages a second
+    apart (the emergency numbers, then the next question). A person reads both first."""
+    shown = -1
+    while (now_shown := await person.locator(".msg").count()) != shown:
+        shown = now_shown
+        await asyncio.sleep(QUIET_SECONDS)
 
 
 async def say(person: Locator, text: str) -> None:
@@ -60,6 +74,7 @@ async def say(person: Locator, text: str) -> None:
     await person.locator("input").fill(text)
     await person.locator("input").press("Enter")
     await expect(person.locator(".msg").nth(sent + 1)).to_be_attached()  # after its own
+    await quiet(person)
 
 
 async def tap(person: Locator, label: str, *, new_message: bool = True) -> None:
@@ -69,6 +84,7 @@ async def tap(person: Locator, label: str, *, new_message: bool = True) -> None:
     await latest.get_by_role("button", name=label, exact=True).click()
     if new_message:
         await expect(person.locator(".msg").nth(shown)).to_be_attached()
+        await quiet(person)
 
 
 async def test_a_trainer_files_a_report_as_the_correspondent_and_takes_it_as_the_worker(
