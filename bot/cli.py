@@ -29,13 +29,13 @@ from bot.settings import (
 )
 from bot.spreadsheets import workbook
 from conversations.reminders import dispatch_due
-from domain.figures import Selection
+from domain.figures import COUNTED_STEPS, Selection
 from domain.periods import days
 from domain.programme import ProgrammeError, load_programme
-from domain.vocabulary import CaseKind, OrganisationKind, Role, SourceKind
+from domain.vocabulary import CaseKind, CaseStatus, OrganisationKind, Role, SourceKind
 from storage.crypto import EncryptionKeyError, new_key, rotate
-from storage.database import SchemaTooNew, schema_revision, session_scope
-from storage.figures import STEPS, case_stories, figures_for
+from storage.database import SchemaTooNew, schema_revision
+from storage.figures import STEPS, read_period
 from storage.history import HistoryFileError, import_history, read_history_file
 from storage.invitations import create_invitation
 from storage.members import ORGANISATION_NAME_MAX, ensure_organisation
@@ -256,17 +256,19 @@ def _report(settings: Settings, arguments: argparse.Namespace) -> int:
         source=SourceKind(arguments.source) if arguments.source else None,
         qpv=None if arguments.qpv is None else arguments.qpv == "yes",
     )
+    # The spreadsheet dates every step of each case; the figures need only a few.
+    steps = tuple(CaseStatus) if arguments.format == "xlsx" else COUNTED_STEPS
+    now = utcnow()
     # A bar on stderr, only once it has taken more than a second (tqdm's delay).
     with tqdm(total=STEPS, delay=1, file=sys.stderr, desc="report", leave=False) as bar:
-        figures = figures_for(engine, period, programme, utcnow(), selection, bar.update)
+        reading = read_period(engine, period, bar.update, steps)
+    figures = reading.figures(programme, now, selection)
     compile_catalogs()
     if arguments.format == "csv":
         content: str | bytes = figures_csv(figures)
     elif arguments.format == "xlsx":
-        with session_scope(engine) as session:
-            stories = case_stories(session, period.end, since=period.start)
         content = workbook(
-            figures, stories, period, arguments.lang, zone=settings.zone, now=utcnow()
+            figures, reading.stories, period, arguments.lang, zone=settings.zone, now=now
         )
     else:
         content = annual_review(

@@ -24,18 +24,12 @@ from bot.context import RelaisContext
 from bot.i18n import N_, _, current_language
 from bot.labels import kind_label
 from bot.spreadsheets import cases_csv, workbook
-from domain.figures import LENGTHS, CaseStory, Figures, Period, Selection, indicators, is_empty
+from domain.figures import LENGTHS, CaseStory, Figures, Period, Selection, is_empty
 from domain.periods import Span, last_day, span
 from domain.programme import Programme
 from domain.vocabulary import CaseKind
 from storage.audit import record_now
-from storage.database import session_scope
-from storage.figures import (
-    appointment_occurrences,
-    case_stories,
-    first_case_day,
-    reminder_occurrences,
-)
+from storage.figures import first_case_day, read_period
 
 PERIOD_BUTTONS = (
     (Span.THIS_QUARTER, N_("Ce trimestre")),
@@ -69,31 +63,16 @@ def read_figures(
         zone,
         first_case.astimezone(zone).date() if first_case else None,
     )
-    with session_scope(engine) as session:  # one reading for every count below
-        # Every step (the files date each one); cases closed before the period count in none.
-        stories = case_stories(session, period.end, since=period.start)
-        appointments = appointment_occurrences(session, period)
-        reminders = reminder_occurrences(session, period)
-
-    def figured(selection: Selection) -> Figures:
-        return indicators(
-            stories,
-            period,
-            programme.figures,
-            now=now,
-            stale_days=programme.reminders.stale_case_days,
-            appointments=appointments,
-            reminders=reminders,
-            selection=selection,
-        )
+    # One reading for every count below, with every step (the files date each one).
+    reading = read_period(engine, period)
 
     return Reading(
         period=period,
         first=period.start.astimezone(zone).date(),
         last=last_day(period, zone),
-        figures=figured(Selection()),
-        by_kind={kind: figured(Selection(kind=kind)) for kind in CaseKind},
-        stories=stories,
+        figures=reading.figures(programme, now),
+        by_kind={kind: reading.figures(programme, now, Selection(kind=kind)) for kind in CaseKind},
+        stories=reading.stories,
     )
 
 

@@ -4,6 +4,7 @@ the time it held a reserved home. Nothing here counts: domain.figures does."""
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, Row, Select, func, or_
@@ -35,6 +36,48 @@ COUNTED_REMINDERS = (ReminderStatus.SENT, ReminderStatus.FAILED)
 STEPS = 8  # readings in figures_for: cases, five of their timelines, appointments, reminders
 
 
+@dataclass(frozen=True)
+class PeriodReading:
+    """One reading of the database for a period: what its figures are counted from."""
+
+    period: Period
+    stories: list[CaseStory]
+    appointments: list[Occurrence]
+    reminders: list[Occurrence]
+
+    def figures(
+        self, programme: Programme, now: datetime, selection: Selection = ALL_CASES
+    ) -> Figures:
+        """Every indicator of the period for the cases `selection` covers."""
+        return indicators(
+            self.stories,
+            self.period,
+            programme.figures,
+            now=now,
+            stale_days=programme.reminders.stale_case_days,
+            appointments=self.appointments,
+            reminders=self.reminders,
+            selection=selection,
+        )
+
+
+def read_period(
+    engine: Engine,
+    period: Period,
+    tick: Callable[[], object] = lambda: None,
+    steps: Sequence[CaseStatus] = tuple(CaseStatus),
+) -> PeriodReading:
+    """The cases that can count in `period` (with the times they reached `steps`), its
+    appointments and its reminders; `tick` is called after each of the STEPS readings."""
+    with session_scope(engine) as session:
+        stories = case_stories(session, period.end, tick, since=period.start, steps=steps)
+        appointments = appointment_occurrences(session, period)
+        tick()
+        reminders = reminder_occurrences(session, period)
+        tick()
+    return PeriodReading(period, stories, appointments, reminders)
+
+
 def figures_for(
     engine: Engine,
     period: Period,
@@ -43,24 +86,9 @@ def figures_for(
     selection: Selection = ALL_CASES,
     tick: Callable[[], object] = lambda: None,
 ) -> Figures:
-    """Every indicator of `period` for the cases `selection` covers. `tick` is called after
-    each of the STEPS readings (a progress bar)."""
-    with session_scope(engine) as session:
-        stories = case_stories(session, period.end, tick, since=period.start, steps=COUNTED_STEPS)
-        appointments = appointment_occurrences(session, period)
-        tick()
-        reminders = reminder_occurrences(session, period)
-        tick()
-    return indicators(
-        stories,
-        period,
-        programme.figures,
-        now=now,
-        stale_days=programme.reminders.stale_case_days,
-        appointments=appointments,
-        reminders=reminders,
-        selection=selection,
-    )
+    """Every indicator of `period` for the cases `selection` covers (a progress bar: `tick`)."""
+    reading = read_period(engine, period, tick, steps=COUNTED_STEPS)
+    return reading.figures(programme, now, selection)
 
 
 def case_stories(
