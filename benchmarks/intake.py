@@ -6,8 +6,8 @@ the keyboard only) but storing nothing. Both run on their own fake Bot API in th
 and the rounds alternate (one person through Relais, one through the bare bot), so that the
 machine's noise falls on both alike. An answer's latency runs from the update being queued to
 the bot having handled it (the update confirmed and the application's queue drained).
-Telegram's pacing per person is off here (CHAT_MESSAGES_PER_SECOND=0): the driver answers at
-once, far faster than a person, and the per-chat wait would be measured instead of the work.
+Telegram's pacing is off here (CHAT_MESSAGES_PER_SECOND=0, BOT_MESSAGES_PER_SECOND=0): the
+driver answers at once, far faster than people, and the waits would be measured, not the work.
 """
 
 import asyncio
@@ -32,6 +32,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBUserWarning
 
+from benchmarks.table import Figure, Goal, markdown
 from bot.settings import Settings
 from domain.vocabulary import OrganisationKind, Role
 from playground.fakebotapi import FakeBotAPI
@@ -218,6 +219,7 @@ def _relais_settings(fake: FakeBotAPI, folder: Path) -> Settings:
         sites_file=folder / "sites.csv",
         user_messages_per_minute=100_000,
         chat_messages_per_second=0,
+        bot_messages_per_second=0,
         _env_file=None,
     )
 
@@ -263,11 +265,17 @@ async def measure(rounds: int, on_round: Callable[[], Awaitable[None] | None] | 
     return Timings(relais_times), Timings(bare_times)
 
 
-def main(rounds: int = 10) -> None:
-    relais, bare = asyncio.run(measure(rounds))
-    for name, value, baseline in (("p50", relais.p50, bare.p50), ("p95", relais.p95, bare.p95)):
-        print(f"intake answer {name}: Relais {value * 1000:.1f} ms, bare PTB "
-              f"{baseline * 1000:.1f} ms, ratio {value / baseline:.2f} (goal ≤ 1.15)")  # fmt: skip
+def figures(quick: bool = False) -> list[Figure]:
+    relais, bare = asyncio.run(measure(1 if quick else 10))
+    return [
+        Figure(f"intake answer {name}", value * 1000, "ms", Goal.ratio_at_most(1.15),
+               baseline * 1000, "bare PTB ConversationHandler")
+        for name, value, baseline in (("p50", relais.p50, bare.p50), ("p95", relais.p95, bare.p95))
+    ]  # fmt: skip
+
+
+def main() -> None:
+    print(markdown(figures()))
 
 
 if __name__ == "__main__":

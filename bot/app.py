@@ -105,7 +105,9 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Relai
             DatabasePersistence(engine, update_interval=settings.persistence_flush_seconds)
         )
         # Telegram's flood limits, per chat too (bot.pacing); a 429 is waited out and retried.
-        .rate_limiter(PacedRateLimiter(settings.chat_messages_per_second))
+        .rate_limiter(
+            PacedRateLimiter(settings.chat_messages_per_second, settings.bot_messages_per_second)
+        )
         .read_timeout(settings.telegram_timeout_seconds)
         .write_timeout(settings.telegram_timeout_seconds)
         .post_init(_on_startup)

@@ -3,8 +3,8 @@
 PTB's AIORateLimiter paces the whole bot and each group; it has no limit per private chat,
 where Telegram allows about one message a second (short bursts pass). An alert fan-out, a
 day's digest or a burst of reminders to one worker would meet that limit: this limiter adds
-it, for the methods that post a message, and keeps a little under Telegram's figures so that
-requests bunched up on their way still arrive within them.
+it, and keeps a little under Telegram's figures so that requests bunched up on their way still
+arrive within them. Only the methods that post a message are paced, as Telegram counts them.
 """
 
 from typing import Any
@@ -31,7 +31,6 @@ SENDING = frozenset(
         "forwardMessage",
     }
 )
-BOT_PER_SECOND = 28  # Telegram: about 30
 GROUP_PER_MINUTE = 18  # Telegram: 20
 CHAT_BURST = 3  # messages one private chat may get at once, then one every 1/rate seconds
 KEPT_LIMITERS = 512  # past this many chats, idle limiters are dropped
@@ -40,9 +39,11 @@ KEPT_LIMITERS = 512  # past this many chats, idle limiters are dropped
 class PacedRateLimiter(AIORateLimiter):
     """AIORateLimiter, plus `chat_per_second` messages a second to one private chat (0: off)."""
 
-    def __init__(self, chat_per_second: float = 1.0, max_retries: int = 3) -> None:
+    def __init__(
+        self, chat_per_second: float = 1.0, bot_per_second: float = 28, max_retries: int = 3
+    ) -> None:
         super().__init__(
-            overall_max_rate=BOT_PER_SECOND,
+            overall_max_rate=bot_per_second,  # 0: not paced
             overall_time_period=1,
             group_max_rate=GROUP_PER_MINUTE,
             group_time_period=60,
@@ -60,8 +61,16 @@ class PacedRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
+        if endpoint not in SENDING:
+            # Telegram's limits count messages sent, not edits or answers to taps: without its
+            # chat_id AIORateLimiter paces nothing (it still retries after a 429). Paced, one
+            # person's form would wait on everyone else's taps (two edits and a send each).
+            unpaced = {name: value for name, value in data.items() if name != "chat_id"}
+            return await super().process_request(
+                callback, args, kwargs, endpoint, unpaced, rate_limit_args
+            )
         chat = _private_chat(data.get("chat_id"))
-        if chat is None or endpoint not in SENDING or not self._chat_per_second:
+        if chat is None or not self._chat_per_second:
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )

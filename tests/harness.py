@@ -26,8 +26,9 @@ def settings_for(fake: FakeBotAPI, database_url: str, **overrides: object) -> Se
         # Stories go faster than any person; tests/test_abuse.py sets the real limit.
         "user_messages_per_minute": 10_000,
         # ... and than Telegram's one message a second to a person: tests/test_flood_limits.py
-        # keeps it.
+        # keeps them.
         "chat_messages_per_second": 0,
+        "bot_messages_per_second": 0,
         "_env_file": None,
     }
     if not database_url.startswith("sqlite"):

@@ -1,15 +1,21 @@
 """The benchmarks run for a moment each, so that they cannot rot: no timing is checked here
-(speed is measured by `python -m benchmarks...`, never by the tests)."""
+(speed is measured by `python -m benchmarks`, never by the tests)."""
 
 import pytest
 
-from benchmarks import figures_scale, intake
+from benchmarks import figures_scale
+from benchmarks.__main__ import BENCHMARKS, main
 
 
-def test_the_intake_benchmark_runs_one_round(capsys: pytest.CaptureFixture[str]) -> None:
-    intake.main(rounds=1)
-    lines = capsys.readouterr().out.splitlines()
-    assert [line.split(":")[0] for line in lines] == ["intake answer p50", "intake answer p95"]
+@pytest.mark.parametrize("name", BENCHMARKS)
+def test_each_benchmark_runs_for_a_moment_and_prints_its_figures(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--quick", "--only", name]) == 0
+    out = capsys.readouterr().out
+    rows = [line for line in out.splitlines() if line.startswith("| ") and "---" not in line]
+    assert rows[0].startswith("| figure | Relais | baseline | ratio | goal |")
+    assert len(rows) > 1, out
 
 
 def test_the_figures_benchmark_runs_on_a_small_store(capsys: pytest.CaptureFixture[str]) -> None:

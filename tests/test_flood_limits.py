@@ -116,6 +116,7 @@ async def paced_relais(fake_api, tmp_path) -> RelaisUnderTest:
         f"sqlite:///{tmp_path / 'relais.sqlite3'}",
         sites_file=sites,
         chat_messages_per_second=1.0,
+        bot_messages_per_second=28,
     )
     relais = RelaisUnderTest(fake_api, settings)
     await relais.start()
