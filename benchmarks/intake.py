@@ -33,6 +33,7 @@ from telegram.ext import (
 from telegram.warnings import PTBUserWarning
 
 from benchmarks.table import Figure, Goal, markdown
+from bot.app import Requests
 from bot.settings import Settings
 from domain.vocabulary import OrganisationKind, Role
 from playground.fakebotapi import FakeBotAPI
@@ -41,7 +42,8 @@ from storage.invitations import create_invitation, redeem_invitation
 from storage.members import ensure_organisation
 
 # The addiction form as a correspondent fills it (tests/stories.py): ("tap" | "send", what).
-FORM = (
+Form = tuple[tuple[str, str], ...]
+FORM: Form = (
     ("send", "/signaler"),
     ("tap", "Difficultés dans le logement liées à une addiction"),
     ("tap", "Non"),
@@ -60,6 +62,7 @@ FORM = (
     ("tick", "Aucun"),
     ("tap", "Valider"),
     ("send", "Voisins inquiets depuis l'été."),
+    ("tap", "Envoyer"),
 )
 SITES = "name,commune,sector,qpv\nLes Glonnières,Le Mans,Sud,yes\n"
 KEY = "Wq2HcNkbsK1L0xwBv9Q2OdC1n4d2n0Jz6m5WfQk3p8A="
@@ -98,10 +101,12 @@ class Driver:
         await self.settle(act())
         return time.perf_counter() - started
 
-    async def fill(self, user, tap_data: Callable[[str, str], str | None]) -> list[float]:
+    async def fill(
+        self, user, tap_data: Callable[[str, str], str | None], form: Form = FORM
+    ) -> list[float]:
         """The whole form, each answer timed; `tap_data` picks the button of a step."""
         timings = []
-        for kind, what in FORM:
+        for kind, what in form:
             if kind == "send":
                 timings.append(await self.timed(lambda what=what: self.fake.send_text(user, what)))
                 continue
@@ -163,6 +168,7 @@ async def _tapped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 async def _typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    context.user_data.setdefault("typed", []).append(update.message.text)
     await context.bot.edit_message_text(
         f"Question {context.user_data['step']} ?\n→ {update.message.text}",
         chat_id=update.effective_chat.id,
@@ -171,10 +177,14 @@ async def _typed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await _ask(update, context)
 
 
-def bare_bot(fake: FakeBotAPI) -> Application:
+def bare_bot(fake: FakeBotAPI, requests: Requests | None = None) -> Application:
+    """The bare bot, over HTTP to `fake`, or through `requests` (getUpdates, the rest)."""
     # PTB warns that its callback handlers are tracked per chat, not per message: as wanted.
     warnings.filterwarnings("ignore", category=PTBUserWarning, message=".*per_message.*")
-    application = Application.builder().token(fake.token).base_url(fake.base_url).build()
+    builder = Application.builder().token(fake.token).base_url(fake.base_url)
+    if requests is not None:
+        builder = builder.get_updates_request(requests[0]).request(requests[1])
+    application = builder.build()
     application.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("signaler", _start)],

@@ -5,6 +5,7 @@ import logging
 from sqlalchemy import Engine
 from telegram import Update
 from telegram.ext import Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.request import BaseRequest
 
 from bot.access import gate
 from bot.context import RelaisApplication, RelaisContext
@@ -81,6 +82,7 @@ SWEEPS = (
     (checkpoint_audit, "audit_checkpoint", 24 * 3600),
 )
 FIRST_SWEEP_SECONDS = 300  # a daily sweep still runs soon after a start
+Requests = tuple[BaseRequest, BaseRequest]
 
 
 def prepare_database(settings: Settings) -> Engine:
@@ -93,7 +95,11 @@ def prepare_database(settings: Settings) -> Engine:
     return engine
 
 
-def build_application(settings: Settings, engine: Engine | None = None) -> RelaisApplication:
+def build_application(
+    settings: Settings, engine: Engine | None = None, requests: Requests | None = None
+) -> RelaisApplication:
+    """The bot; `requests` (for getUpdates, for the rest) replace HTTP to the Bot API (the
+    benchmarks' Bot API in the same process)."""
     compile_catalogs()
     engine = engine or prepare_database(settings)
     builder = (
@@ -108,10 +114,14 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Relai
         .rate_limiter(
             PacedRateLimiter(settings.chat_messages_per_second, settings.bot_messages_per_second)
         )
-        .read_timeout(settings.telegram_timeout_seconds)
-        .write_timeout(settings.telegram_timeout_seconds)
         .post_init(_on_startup)
     )
+    if requests is None:
+        builder = builder.read_timeout(settings.telegram_timeout_seconds).write_timeout(
+            settings.telegram_timeout_seconds
+        )
+    else:
+        builder = builder.get_updates_request(requests[0]).request(requests[1])
     if settings.telegram_api_base_url:
         server, _, path = settings.telegram_api_base_url.rpartition("/bot")
         builder = builder.base_url(settings.telegram_api_base_url).base_file_url(

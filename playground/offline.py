@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from telegram import Update
 from telegram.ext import Job
 
-from bot.app import build_application
+from bot.app import Requests, build_application
 from bot.context import RelaisApplication
 from bot.settings import Settings
 from conversations import erase, reminders, report_drafts
@@ -23,8 +23,8 @@ from storage.reminders import next_pending_due
 from storage.types import utcnow
 
 
-async def start_offline(settings: Settings) -> RelaisApplication:
-    application = build_application(settings)
+async def start_offline(settings: Settings, requests: Requests | None = None) -> RelaisApplication:
+    application = build_application(settings, requests=requests)
     await application.initialize()
     if application.post_init is not None:
         await application.post_init(application)

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Engine, delete
+from sqlalchemy import Engine, delete, update
 from sqlmodel import col, select
 
 from storage.database import session_scope
@@ -34,10 +34,23 @@ def start_draft(
 
 
 def save_draft(engine: Engine, draft: ReportDraft, now: datetime | None = None) -> None:
+    """Write the draft's answers and place: one UPDATE (a merge would read the row first), and
+    a draft discarded meanwhile (the person erased, the form sent elsewhere) stays gone."""
     draft.updated_at = now or utcnow()
     draft.reminded_at = None
     with session_scope(engine) as session:
-        session.merge(draft)
+        session.execute(
+            update(ReportDraft)
+            .where(col(ReportDraft.id) == draft.id)
+            .values(
+                answers=draft.answers,
+                current=draft.current,
+                editing=draft.editing,
+                question_message_id=draft.question_message_id,
+                updated_at=draft.updated_at,
+                reminded_at=None,
+            )
+        )
 
 
 def discard_draft(engine: Engine, draft_id: str) -> None:

@@ -7,7 +7,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, event, text
 from sqlmodel import SQLModel, select
 
 from domain.vocabulary import OrganisationKind, Role
@@ -180,6 +180,33 @@ async def test_persistence_keeps_conversations_and_drafts_but_never_empty_user_d
     await again.update_user_data(42, {})
     assert await again.get_conversations("report") == {}
     assert await again.get_user_data() == {}
+
+
+async def test_persistence_writes_a_change_once_and_a_repeat_not_at_all(engine: Engine) -> None:
+    """PTB hands every state and every user's data over after each update, changed or not."""
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    persistence = DatabasePersistence(engine)
+    await persistence.get_conversations("report")
+    await persistence.get_user_data()
+    statements.clear()
+
+    await persistence.update_conversation("report", (42, 42), "where")
+    await persistence.update_user_data(42, {"language": "fr"})
+    writes = [sql for sql in statements if sql.startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert len(writes) == 2
+    statements.clear()
+
+    await persistence.update_conversation("report", (42, 42), "where")
+    await persistence.update_user_data(42, {"language": "fr"})
+    await persistence.update_user_data(99, {})  # a stranger: nothing to write, ever
+    assert statements == []
+
+    await persistence.update_conversation("report", (42, 42), "adults")
+    await persistence.update_user_data(42, {"language": "en"})
+    again = DatabasePersistence(engine)
+    assert await again.get_conversations("report") == {(42, 42): "adults"}
+    assert await again.get_user_data() == {42: {"language": "en"}}
 
 
 def test_the_upgrade_keeps_a_planned_reminders_due_time_as_the_time_it_was_owed(
