@@ -1,6 +1,6 @@
 """Organisations and enrolled members."""
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, bindparam
 from sqlmodel import select
 
 from domain.vocabulary import OrganisationKind, Role
@@ -11,9 +11,13 @@ from storage.models import Member, Organisation
 ORGANISATION_NAME_MAX: int = Organisation.__table__.c["name"].type.length
 
 
+# Read for every update (bot.access.gate): built once, not at each call.
+_BY_TELEGRAM_ID = select(Member).where(Member.telegram_id == bindparam("telegram_id"))
+
+
 def find_member(engine: Engine, telegram_id: int) -> Member | None:
     with session_scope(engine) as session:
-        return session.exec(select(Member).where(Member.telegram_id == telegram_id)).first()
+        return session.exec(_BY_TELEGRAM_ID, params={"telegram_id": telegram_id}).first()
 
 
 def get_member(engine: Engine, member_id: int) -> Member | None:
