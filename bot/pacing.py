@@ -40,7 +40,7 @@ class PacedRateLimiter(AIORateLimiter):
     """AIORateLimiter, plus `chat_per_second` messages a second to one private chat (0: off)."""
 
     def __init__(
-        self, chat_per_second: float = 1.0, bot_per_second: float = 28, max_retries: int = 3
+        self, chat_per_second: float = 1.0, bot_per_second: int = 28, max_retries: int = 3
     ) -> None:
         super().__init__(
             overall_max_rate=bot_per_second,  # 0: not paced

@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     chat_messages_per_second: float = Field(default=1.0, ge=0, le=30)
     # Messages the whole bot sends in a second (Telegram: ~30); 0 turns it off (the tests and
     # the benchmarks of the bot's own speed).
-    bot_messages_per_second: float = Field(default=28, ge=0, le=30)
+    bot_messages_per_second: int = Field(default=28, ge=0, le=30)
     invites_per_admin_per_hour: int = Field(default=10, ge=1)
     log_format: Literal["text", "json"] = "text"
     # The audit trail's daily checkpoints, outside the database (storage.audit); by default

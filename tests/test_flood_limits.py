@@ -1,8 +1,10 @@
 """Telegram's flood limits: the fake Bot API refuses what Telegram refuses a bot that sends too
 fast, and Relais paces its messages so that it is never refused."""
 
+import asyncio
 from datetime import UTC, datetime
 
+from bot.pacing import PacedRateLimiter
 from domain.vocabulary import ReminderKind, Role
 from playground.fakebotapi import TelegramWorld
 from storage.database import session_scope
@@ -164,3 +166,31 @@ async def test_ten_reminders_due_at_once_to_one_worker_go_without_one_refusal(fa
         assert limits.refused == []
     finally:
         await relais.stop()
+
+
+async def test_only_messages_sent_wait_their_turn_never_edits_of_a_form():
+    """Telegram counts messages sent: a person's form, all edits, never waits behind the
+    bot's other messages (a fan-out, a digest) for the bot-wide limit."""
+    limiter = PacedRateLimiter(chat_per_second=1.0, bot_per_second=1)  # one message a second
+    await limiter.initialize()
+    calls: list[str] = []
+
+    async def call(name: str) -> bool:
+        calls.append(name)
+        return True
+
+    async def request(endpoint: str, chat_id: int, name: str) -> None:
+        await limiter.process_request(call, (name,), {}, endpoint, {"chat_id": chat_id}, None)
+
+    await request("sendMessage", 1, "first message")
+    edits = [
+        request(endpoint, 2, f"{endpoint} {number}")
+        for number in range(10)
+        for endpoint in ("editMessageText", "editMessageReplyMarkup")
+    ]
+    await asyncio.gather(request("sendMessage", 3, "second message"), *edits)
+    # The second message waited its second; the twenty edits did not wait for it.
+    assert calls[0] == "first message"
+    assert calls[-1] == "second message"
+    assert len(calls) == 22
+    await limiter.shutdown()
