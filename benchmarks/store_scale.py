@@ -578,6 +578,11 @@ def _large_store(engine: Engine, scale: Scale) -> list[QueryTiming]:
 
     build_store(engine, scale.cases, scale.reminders, scale.members, on_small_table,
                 scale.small_table)  # fmt: skip
+    if engine.dialect.name == "postgresql":
+        # What autovacuum does soon after a load. Without it the planner plans for tables as
+        # small as they were: a case card took 96 ms, 3.6 times the empty store's (28 ms).
+        with engine.begin() as connection:
+            connection.exec_driver_sql("ANALYZE")
     queries.append(time_due_query(engine))
     return queries
 
