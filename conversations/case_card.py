@@ -42,7 +42,7 @@ from storage.beneficiaries import eligible, has_consenting_beneficiary
 from storage.case_flow import current_phase, notes_of
 from storage.cases import case_events
 from storage.homes import HOUSING_STATUSES, home_of
-from storage.members import get_member
+from storage.members import display_names
 from storage.models import Appointment, Case, CaseEvent, CaseNote, Member
 from storage.reminders import reminders_of_case, unfit_reminders
 
@@ -92,30 +92,41 @@ def card_text(application: RelaisApplication, case: Case, reader: Member, now: d
                 home=f"{home.label} ({home.size}, {home.commune})"
             )
         )
+    notes = (
+        notes_of(application.engine, case.id, NOTES_SHOWN)
+        if allows(reader, case, Act.READ_NOTES)
+        else []
+    )
+    events = case_events(application.engine, case.id, last=EVENTS_SHOWN)
+    # Everyone the card names, read at once: one query, not one per line.
+    names = display_names(
+        application.engine,
+        [case.assigned_worker_id, case.landlord_referent_id,
+         *(note.author_id for note in notes), *(event.actor_member_id for event in events)],
+    )  # fmt: skip
     lines.append(
-        _("Travailleur social : {name}").format(name=_name(application, case.assigned_worker_id))
+        _("Travailleur social : {name}").format(name=_name(names, case.assigned_worker_id))
     )
     lines.append(
-        _("Référent bailleur : {name}").format(name=_name(application, case.landlord_referent_id))
+        _("Référent bailleur : {name}").format(name=_name(names, case.landlord_referent_id))
     )
-    if allows(reader, case, Act.READ_NOTES):
-        lines += [
-            note_text(application, note, cut(note.text, NOTE_SHOWN_MAX))
-            for note in notes_of(application.engine, case.id, NOTES_SHOWN)
-        ]
+    lines += [
+        note_text(application, note, cut(note.text, NOTE_SHOWN_MAX), names) for note in notes
+    ]
     lines += _reminder_lines(application, case, reader, coming)
-    events = case_events(application.engine, case.id)[-EVENTS_SHOWN:]
     lines.append(_("Derniers événements :"))
     lines += [
-        f"• {format_datetime(event.at, zone)} — {event_text(application, event)}"
+        f"• {format_datetime(event.at, zone)} — {event_text(application, event, names)}"
         for event in reversed(events)
     ]
     return cut("\n".join(lines))
 
 
-def note_text(application: RelaisApplication, note: CaseNote, text: str) -> str:
+def note_text(
+    application: RelaisApplication, note: CaseNote, text: str, names: dict[int, str]
+) -> str:
     return _("Note de {name}, {date} : {text}").format(
-        name=_name(application, note.author_id),
+        name=_name(names, note.author_id),
         date=format_date(note.created_at, application.settings.zone),
         text=text,
     )
@@ -133,7 +144,8 @@ def notes_pages(application: RelaisApplication, case: Case) -> list[str]:
         )
 
     room = TEXT_MAX - length(header(999_999, 999_999) + "\n\n")
-    bodies = pages((note_text(application, note, note.text) for note in notes), room)
+    names = display_names(application.engine, [note.author_id for note in notes])
+    bodies = pages((note_text(application, note, note.text, names) for note in notes), room)
     return [f"{header(number, len(bodies))}\n\n{body}" for number, body in enumerate(bodies, 1)]
 
 
@@ -214,13 +226,13 @@ def _decision_lines(case: Case) -> list[str]:
     return [template.format(what=reason_label(value)) for value, template in decisions if value]
 
 
-def _name(application: RelaisApplication, member_id: int | None) -> str:
-    member = get_member(application.engine, member_id) if member_id else None
-    return member.display_name if member else "—"
+def _name(names: dict[int, str], member_id: int | None) -> str:
+    """A member's name among those read for the card (storage.members.display_names)."""
+    return names.get(member_id, "—") if member_id else "—"
 
 
-def event_text(application: RelaisApplication, event: CaseEvent) -> str:
-    actor = _name(application, event.actor_member_id)
+def event_text(application: RelaisApplication, event: CaseEvent, names: dict[int, str]) -> str:
+    actor = _name(names, event.actor_member_id)
     match event.kind:
         case "created":
             return _("signalé")

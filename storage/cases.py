@@ -164,10 +164,16 @@ def alerts_of(engine: Engine, case_id: int) -> list[AlertMessage]:
         return list(session.exec(select(AlertMessage).where(AlertMessage.case_id == case_id)))
 
 
-def case_events(engine: Engine, case_id: int) -> list[CaseEvent]:
+def case_events(engine: Engine, case_id: int, last: int | None = None) -> list[CaseEvent]:
+    """The case's timeline in order: all of it, or its `last` events (the card's)."""
     with session_scope(engine) as session:
-        query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(col(CaseEvent.id))
-        return list(session.exec(query))
+        query = (
+            select(CaseEvent)
+            .where(CaseEvent.case_id == case_id)
+            .order_by(col(CaseEvent.id).desc())
+            .limit(last)
+        )
+        return list(reversed(session.exec(query).all()))
 
 
 def list_cases(

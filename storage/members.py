@@ -1,7 +1,9 @@
 """Organisations and enrolled members."""
 
+from collections.abc import Iterable
+
 from sqlalchemy import Engine, bindparam
-from sqlmodel import select
+from sqlmodel import col, select
 
 from domain.vocabulary import OrganisationKind, Role
 from storage.database import session_scope
@@ -23,6 +25,16 @@ def find_member(engine: Engine, telegram_id: int) -> Member | None:
 def get_member(engine: Engine, member_id: int) -> Member | None:
     with session_scope(engine) as session:
         return session.get(Member, member_id)
+
+
+def display_names(engine: Engine, member_ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of these members (ids that are None are left out), in one query."""
+    wanted = {member_id for member_id in member_ids if member_id is not None}
+    if not wanted:
+        return {}
+    with session_scope(engine) as session:
+        query = select(Member.id, Member.display_name).where(col(Member.id).in_(wanted))
+        return dict(session.exec(query).all())
 
 
 def active_members(engine: Engine, role: Role) -> list[Member]:

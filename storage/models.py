@@ -280,6 +280,10 @@ def _same_as_due_at(context: Any) -> datetime:
 class Reminder(SQLModel, table=True):
     """One message owed to one person at one time: the database is its only home."""
 
+    # The dispatcher takes the first pending rows by due time (storage.reminders.due_query):
+    # one index on both reads only those, however many were sent before (migration 0014).
+    __table_args__ = (sa.Index("ix_reminder_status_due_at", "status", "due_at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=120, unique=True)  # the same reminder is never created twice
     kind: ReminderKind = Field(sa_type=enum_type(ReminderKind))
@@ -287,13 +291,13 @@ class Reminder(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="referral_case.id", index=True)
     appointment_id: int | None = Field(default=None, foreign_key="appointment.id", index=True)
     # When the dispatcher takes it: moved into the person's allowed hours, or on for a retry.
-    due_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    due_at: datetime = Field(sa_type=UTCDateTime)
     # When it was owed, by its rule: how late it may still be sent counts from here.
     original_due_at: datetime = Field(
         sa_type=UTCDateTime, sa_column_kwargs={"default": _same_as_due_at}
     )
     status: ReminderStatus = Field(
-        default=ReminderStatus.PENDING, sa_type=enum_type(ReminderStatus), index=True
+        default=ReminderStatus.PENDING, sa_type=enum_type(ReminderStatus)
     )
     attempts: int = 0
     last_error: str | None = Field(default=None, max_length=120)

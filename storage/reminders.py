@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from domain.reminders import ReminderRules, appointment_sends, digest_time, phase_checkpoints
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus
@@ -86,19 +87,25 @@ def cancel_pending(session: Session, why: str | None = None, **where: object) ->
     )
 
 
-def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[Reminder]:
-    """Take up to `limit` due reminders for this dispatcher, and no one else's.
-
-    One statement: UPDATE … WHERE id IN (due rows, FOR UPDATE SKIP LOCKED on PostgreSQL)
-    AND still pending … RETURNING id. SQLite runs writers one at a time, which is as safe.
-    """
-    due = (
+def due_query(now: datetime, limit: int) -> SelectOfScalar[int | None]:
+    """The ids of the first `limit` pending reminders due by `now`, locked on PostgreSQL
+    (rows another dispatcher holds are skipped): what `claim_due` takes."""
+    return (
         select(Reminder.id)
         .where(col(Reminder.status) == S.PENDING, col(Reminder.due_at) <= now)
         .order_by(col(Reminder.due_at))
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
+
+
+def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[Reminder]:
+    """Take up to `limit` due reminders for this dispatcher, and no one else's.
+
+    One statement: UPDATE … WHERE id IN (due rows, FOR UPDATE SKIP LOCKED on PostgreSQL)
+    AND still pending … RETURNING id. SQLite runs writers one at a time, which is as safe.
+    """
+    due = due_query(now, limit)
     with session_scope(engine) as session:
         claimed_ids = (
             session.execute(

@@ -7,7 +7,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, event, text
+from sqlalchemy import Engine, event, inspect, text
 from sqlmodel import SQLModel, select
 
 from domain.vocabulary import OrganisationKind, Role
@@ -282,5 +282,56 @@ def test_the_upgrade_gives_each_existing_case_its_channel_from_the_reporting_org
             ("R-2026-0003", "siao", False),
             ("R-2026-0004", "other", False),
         ]
+    finally:
+        engine.dispose()
+
+
+def _reminder_indexes(engine: Engine) -> dict[str, list[str]]:
+    return {
+        index["name"]: index["column_names"] for index in inspect(engine).get_indexes("reminder")
+    }
+
+
+def test_the_upgrade_indexes_reminders_by_status_and_due_time_and_keeps_them(
+    database_url: str,
+) -> None:
+    """The dispatcher's query reads the pending reminders by due time: from 0014 one index
+    on both takes the place of one on each (benchmarks/store_scale.py)."""
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0013")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO organisation (id, name, kind, created_at)"
+                " VALUES (1, 'O', 'other', '2026-01-01 00:00:00+00:00')"
+            ))  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO member (id, telegram_id, display_name, role, organisation_id, active,"
+                " created_at) VALUES (1, 9, 'x', 'worker', 1, true, '2026-01-01 00:00:00+00:00')"
+            ))  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO reminder (key, kind, member_id, due_at, original_due_at, status,"
+                " attempts, payload, created_at) VALUES ('k', 'daily_digest', 1,"
+                " '2026-12-01 07:00:00+00:00', '2026-12-01 07:00:00+00:00', 'pending', 0, '{}',"
+                " '2026-01-01 00:00:00+00:00')"
+            ))  # fmt: skip
+        before = _reminder_indexes(engine)
+        assert (before["ix_reminder_status"], before["ix_reminder_due_at"]) == (
+            ["status"], ["due_at"]
+        )  # fmt: skip
+        upgrade(engine)
+        assert {
+            name: columns
+            for name, columns in _reminder_indexes(engine).items()
+            if name not in before
+        } == {"ix_reminder_status_due_at": ["status", "due_at"]}
+        assert set(before) - set(_reminder_indexes(engine)) == {
+            "ix_reminder_status",
+            "ix_reminder_due_at",
+        }
+        with session_scope(engine) as session:
+            assert [reminder.key for reminder in session.exec(select(Reminder))] == ["k"]
+        command.downgrade(alembic_config(engine), "0013")
+        assert _reminder_indexes(engine) == before
     finally:
         engine.dispose()
