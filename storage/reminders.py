@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, Update, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -120,6 +120,18 @@ def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[Reminder]:
         return list(session.exec(query))
 
 
+# How a claimed reminder's row ends, each statement built once: the dispatcher writes each
+# end on its own as soon as its message went (a crash then repeats at most the one message in
+# flight), so these short transactions are most of its own cost.
+_ENDED = (
+    update(Reminder)
+    .where(col(Reminder.id) == bindparam("row"))
+    .values(status=bindparam("status"), last_error=bindparam("error"))
+)
+_SENT = _ENDED.values(sent_at=bindparam("at"))
+_DUE_AGAIN = _ENDED.values(due_at=bindparam("at"))
+
+
 def finish(
     engine: Engine,
     reminder_id: int,
@@ -127,21 +139,26 @@ def finish(
     now: datetime,
     error: str | None = None,
 ) -> None:
-    values: dict[str, object] = {"status": status, "last_error": error}
-    if status is S.SENT:
-        values["sent_at"] = now
-    _set(engine, reminder_id, values)
+    statement = _SENT if status is S.SENT else _ENDED
+    _end(engine, statement, reminder_id, status, error, now)
 
 
 def retry_later(engine: Engine, reminder_id: int, due_at: datetime, error: str) -> None:
-    _set(engine, reminder_id, {"status": S.PENDING, "due_at": due_at, "last_error": error})
+    _end(engine, _DUE_AGAIN, reminder_id, S.PENDING, error, due_at)
 
 
-def _set(engine: Engine, reminder_id: int, values: dict[str, object]) -> None:
-    # One UPDATE, without reading the row first: the dispatcher writes each reminder's end as
-    # soon as its message went, so that a crash repeats none already written.
+def _end(
+    engine: Engine,
+    statement: Update,
+    reminder_id: int,
+    status: ReminderStatus,
+    error: str | None,
+    at: datetime,
+) -> None:
     with engine.begin() as connection:
-        connection.execute(update(Reminder).where(col(Reminder.id) == reminder_id).values(values))
+        connection.execute(
+            statement, {"row": reminder_id, "status": status, "error": error, "at": at}
+        )
 
 
 def note_payload(engine: Engine, reminder_id: int, **values: object) -> None:
