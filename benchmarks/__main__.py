@@ -14,7 +14,7 @@ import time
 from benchmarks.table import Figure, machine, markdown
 
 # In the order of the table; each module has figures(quick) -> list[Figure].
-BENCHMARKS = ("intake", "throughput", "store_scale")
+BENCHMARKS = ("intake", "throughput", "dispatch", "store_scale")
 
 
 def main(argv: list[str] | None = None) -> int:

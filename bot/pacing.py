@@ -7,6 +7,7 @@ it, and keeps a little under Telegram's figures so that requests bunched up on t
 arrive within them. Only the methods that post a message are paced, as Telegram counts them.
 """
 
+import asyncio
 from typing import Any
 
 from aiolimiter import AsyncLimiter
@@ -34,6 +35,7 @@ SENDING = frozenset(
 GROUP_PER_MINUTE = 18  # Telegram: 20
 CHAT_BURST = 3  # messages one private chat may get at once, then one every 1/rate seconds
 KEPT_LIMITERS = 512  # past this many chats, idle limiters are dropped
+READY_POLL_SECONDS = 0.02  # how often `chat_ready` looks again (a chat's pace is 1 s)
 
 
 class PacedRateLimiter(AIORateLimiter):
@@ -74,10 +76,25 @@ class PacedRateLimiter(AIORateLimiter):
             return await super().process_request(
                 callback, args, kwargs, endpoint, data, rate_limit_args
             )
-        async with self._chat_limiter(chat):
-            return await super().process_request(
-                callback, args, kwargs, endpoint, data, rate_limit_args
-            )
+        limiter = self._chat_limiter(chat)
+
+        async def paced(*call_args: Any, **call_kwargs: Any) -> Any:
+            # The chat's turn is taken last, once the bot's own pace let the message go:
+            # taken first, a wait for the bot's pace would bunch the chat's messages up.
+            async with limiter:
+                return await callback(*call_args, **call_kwargs)
+
+        return await super().process_request(paced, args, kwargs, endpoint, data, rate_limit_args)
+
+    async def chat_ready(self, chat_id: int) -> None:
+        """Wait until a message to this chat would go at once, counting none: a sender of
+        many people's messages waits out one person's pace without holding the others."""
+        chat = _private_chat(chat_id)
+        if chat is None or not self._chat_per_second:
+            return
+        limiter = self._chat_limiter(chat)
+        while not limiter.has_capacity():  # noqa: ASYNC110 (aiolimiter signals no room)
+            await asyncio.sleep(READY_POLL_SECONDS)
 
     def _chat_limiter(self, chat: int) -> AsyncLimiter:
         if len(self._chat_limiters) > KEPT_LIMITERS:

@@ -7,6 +7,10 @@ waited out, 5xx and timeouts are retried with back-off up to a limit, 403 (the p
 blocked the bot) fails at once; every failure reaches the worker.
 """
 
+import asyncio
+import heapq
+import itertools
+from collections import deque
 from datetime import date, datetime, time, timedelta
 
 from telegram import InlineKeyboardMarkup, Update
@@ -23,6 +27,7 @@ from bot.labels import (
     reminder_kind_label,
 )
 from bot.limits import fit_lines
+from bot.pacing import PacedRateLimiter
 from conversations.alerts import escalate_case
 from conversations.beneficiary import send_to_beneficiary
 from conversations.common import refuse_button, remove_buttons, tell
@@ -37,20 +42,23 @@ from storage.appointments import (
 from storage.cases import case_events, get_case, open_cases
 from storage.database import session_scope
 from storage.members import active_members, get_member
-from storage.models import Appointment, Beneficiary, Member, Reminder
+from storage.models import Appointment, Beneficiary, Case, Member, Reminder
 from storage.reminders import (
+    Referred,
     announces,
     claim_due,
     finish,
     note_payload,
     owed_together,
     plan_now,
+    referred,
     release_stuck,
     retry_later,
 )
 
 K, S = ReminderKind, ReminderStatus
 BENEFICIARY_KINDS = (K.APPOINTMENT_EVE, K.APPOINTMENT_SOON)
+AHEAD = 4  # batches claimed and not yet handled, at most
 
 
 async def dispatch(context: RelaisContext) -> None:
@@ -59,26 +67,109 @@ async def dispatch(context: RelaisContext) -> None:
 
 
 async def dispatch_due(application: RelaisApplication, batch: int = 50) -> int:
-    """Send what is due now; returns how many reminders were handled."""
+    """Send what is due now; returns how many reminders were handled.
+
+    Each person's reminders go out in order, one after the other; different people's side by
+    side, so that one person's pace (a message a second) holds nobody else back. A batch is
+    claimed once fewer than AHEAD batches wait to be handled."""
     stuck_after = timedelta(seconds=application.settings.dispatch_stuck_seconds)
     release_stuck(application.engine, application.now() - stuck_after)
+    lanes = _Lanes(application, room=AHEAD * batch)
     handled = 0
-    while reminders := claim_due(application.engine, application.now(), batch):
-        for reminder in reminders:
-            await _handle(application, reminder)
-        handled += len(reminders)
+    async with asyncio.TaskGroup() as group:
+        while True:
+            await lanes.room_for(batch)
+            reminders = claim_due(application.engine, application.now(), batch)
+            if not reminders:
+                break
+            batch_referred = referred(application.engine, reminders, application.now())
+            for reminder in reminders:
+                lanes.add(group, reminder, batch_referred)
+            handled += len(reminders)
     return handled
 
 
-async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
+class _Lanes:
+    """One queue of reminders per person, each emptied by a task of its own. The sends
+    themselves go one at a time: side by side they cost more than they save (on one core,
+    benchmarks/dispatch.py), and a crash repeats at most the one message in flight. Only the
+    wait for a person's pace is side by side."""
+
+    def __init__(self, application: RelaisApplication, room: int) -> None:
+        self.application, self.room = application, room
+        self.queues: dict[int, deque[tuple[Reminder, Referred]]] = {}
+        self.waiting = 0  # claimed, not handled yet
+        self.freed = asyncio.Event()
+        self.turns = _Turns()
+
+    async def room_for(self, count: int) -> None:
+        while self.waiting + count > self.room:
+            self.freed.clear()
+            await self.freed.wait()
+
+    def add(self, group: asyncio.TaskGroup, reminder: Reminder, batch: Referred) -> None:
+        queue = self.queues.get(reminder.member_id)
+        if queue is None:
+            queue = self.queues[reminder.member_id] = deque()
+            group.create_task(self._empty(reminder.member_id, queue))
+        queue.append((reminder, batch))
+        self.waiting += 1
+
+    async def _empty(self, member_id: int, queue: deque[tuple[Reminder, Referred]]) -> None:
+        limiter = self.application.bot.rate_limiter
+        while queue:
+            reminder, batch = queue.popleft()
+            member = batch.members.get(member_id)
+            if member is not None and isinstance(limiter, PacedRateLimiter):
+                await limiter.chat_ready(member.telegram_id)
+            await self.turns.take(priority=len(queue))
+            try:
+                await _handle(self.application, reminder, batch)
+            finally:
+                self.turns.give()
+            self.waiting -= 1
+            self.freed.set()
+        del self.queues[member_id]
+
+
+class _Turns:
+    """One send at a time; of the lanes waiting, the one with the most still to send goes
+    next, so that a person owed many at once gets one whenever their pace allows and is not
+    left to last (30 reminders to one person take 30 s at one a second)."""
+
+    def __init__(self) -> None:
+        self.busy = False
+        self.waiting: list[tuple[int, int, asyncio.Future[None]]] = []
+        self.order = itertools.count()
+
+    async def take(self, priority: int) -> None:
+        if not self.busy and not self.waiting:
+            self.busy = True
+            return
+        turn = asyncio.get_running_loop().create_future()
+        heapq.heappush(self.waiting, (-priority, next(self.order), turn))
+        try:
+            await turn  # handed over by `give`: still busy
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self.give()  # handed over just as it was cancelled: pass it on
+            raise
+
+    def give(self) -> None:
+        while self.waiting:
+            _priority, _order, turn = heapq.heappop(self.waiting)
+            if not turn.done():
+                turn.set_result(None)
+                return
+        self.busy = False
+
+
+async def _handle(application: RelaisApplication, reminder: Reminder, batch: Referred) -> None:
     now = application.now()
-    member = get_member(application.engine, reminder.member_id)
-    appointment = (
-        get_appointment(application.engine, reminder.appointment_id)
-        if reminder.appointment_id
-        else None
-    )
-    if member is None or not member.active or _withdrawn(application, reminder, member):
+    member = batch.members.get(reminder.member_id)
+    appointment = batch.appointments.get(reminder.appointment_id or 0)
+    profile = batch.profiles.get(reminder.member_id)
+    if member is None or not member.active or _withdrawn(member, profile):
         finish(application.engine, reminder.id, S.CANCELLED, now)
         return
     if appointment is not None and appointment.status is not AppointmentStatus.SCHEDULED:
@@ -88,7 +179,7 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
     if to_person and appointment.cannot_come_at is not None:
         finish(application.engine, reminder.id, S.CANCELLED, now, "cannot_come")
         return
-    allowed = _allowed_time(application, reminder, member, appointment, now)
+    allowed = _allowed_time(application, reminder, member, profile, appointment, now)
     if allowed is None:
         finish(application.engine, reminder.id, S.SKIPPED, now, "too_late")
         await _tell_worker(
@@ -96,19 +187,18 @@ async def _handle(application: RelaisApplication, reminder: Reminder) -> None:
         )
         return
     if reminder.kind is K.ESCALATION:
-        await _escalate(application, reminder)
+        await _escalate(application, reminder, batch.cases.get(reminder.case_id or 0))
         return
-    if to_person and carrier(owed_together(application.engine, reminder, now)) != reminder.kind:
+    if to_person and carrier(owed_together(batch, reminder)) != reminder.kind:
         finish(application.engine, reminder.id, S.CANCELLED, now, "merged")
         return
     if allowed > now:
         retry_later(application.engine, reminder.id, allowed, "safe_hours")
         return
-    await _send(application, reminder, member, appointment)
+    await _send(application, reminder, member, appointment, batch.cases.get(reminder.case_id or 0))
 
 
-async def _escalate(application: RelaisApplication, reminder: Reminder) -> None:
-    case = get_case(application.engine, reminder.case_id) if reminder.case_id else None
+async def _escalate(application: RelaisApplication, reminder: Reminder, case: Case | None) -> None:
     if case is None or case.assigned_worker_id is not None:
         finish(application.engine, reminder.id, S.CANCELLED, application.now())
         return
@@ -116,28 +206,23 @@ async def _escalate(application: RelaisApplication, reminder: Reminder) -> None:
     finish(application.engine, reminder.id, S.SENT, application.now())
 
 
-def _withdrawn(application: RelaisApplication, reminder: Reminder, member: Member) -> bool:
+def _withdrawn(member: Member, profile: Beneficiary | None) -> bool:
     if member.role is not Role.BENEFICIARY:
         return False
-    profile = _profile(application, member)
     return profile is None or profile.withdrawn_at is not None or profile.consent_at is None
-
-
-def _profile(application: RelaisApplication, member: Member) -> Beneficiary | None:
-    with session_scope(application.engine) as session:
-        return session.get(Beneficiary, member.id)
 
 
 def _allowed_time(
     application: RelaisApplication,
     reminder: Reminder,
     member: Member,
+    profile: Beneficiary | None,
     appointment: Appointment | None,
     now: datetime,
 ) -> datetime | None:
     """When the reminder may go out, from now on; None when that is past its grace, which
     counts from the time it was owed however often it was held or retried."""
-    profile = _profile(application, member) if member.role is Role.BENEFICIARY else None
+    safe = (profile.safe_from, profile.safe_until) if member.role is Role.BENEFICIARY else None
     return send_time(
         reminder.kind,
         reminder.original_due_at,
@@ -145,7 +230,7 @@ def _allowed_time(
         appointment.starts_at if appointment else None,
         application.settings.zone,
         application.programme.reminders,
-        (profile.safe_from, profile.safe_until) if profile else None,
+        safe,
     )
 
 
@@ -154,12 +239,13 @@ async def _send(
     reminder: Reminder,
     member: Member,
     appointment: Appointment | None,
+    case: Case | None,
 ) -> None:
     now = application.now()
     try:
         if reminder.kind is K.QUARTERLY_REVIEW:
             await _send_review(application, reminder, member)
-        elif not await _send_text(application, reminder, member, appointment):
+        elif not await _send_text(application, reminder, member, appointment, case):
             finish(application.engine, reminder.id, S.SKIPPED, now, "nothing_to_say")
             return
     except Forbidden:
@@ -183,10 +269,11 @@ async def _send_text(
     reminder: Reminder,
     member: Member,
     appointment: Appointment | None,
+    case: Case | None,
 ) -> bool:
     """The reminder's one message; False when it has nothing to say."""
     with use_language(language_of(member, application.settings.default_language)):
-        text, keyboard = _content(application, reminder, member, appointment)
+        text, keyboard = _content(application, reminder, member, appointment, case)
     if text is None:
         return False
     if member.role is Role.BENEFICIARY:
@@ -230,6 +317,7 @@ def _content(
     reminder: Reminder,
     member: Member,
     appointment: Appointment | None,
+    case: Case | None,
 ) -> tuple[str | None, InlineKeyboardMarkup | None]:
     zone = application.settings.zone
     if reminder.kind in BENEFICIARY_KINDS and appointment is not None:
@@ -250,7 +338,6 @@ def _content(
         return text, keyboard
     if reminder.kind is K.DAILY_DIGEST:
         return _digest(application, member, reminder), None
-    case = get_case(application.engine, reminder.case_id) if reminder.case_id else None
     if reminder.kind is K.PHASE_CHECKPOINT and case is not None:
         days = int(reminder.payload.get("days", 0))
         return ngettext(

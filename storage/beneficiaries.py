@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, insert, update
 from sqlmodel import Session, col, select
 
 from domain.vocabulary import CaseKind, CaseStatus, OrganisationKind, Role
@@ -304,12 +304,13 @@ def record_sent(
     delete_at: datetime | None = None,
 ) -> None:
     """Remember a message the bot sent a supported person (no text: only where it is)."""
-    with session_scope(engine) as session:
-        session.add(
-            SentMessage(
-                chat_id=chat_id, message_id=message_id, sent_at=sent_at, delete_at=delete_at
-            )
-        )
+    # One INSERT without the ORM's unit of work: it follows each reminder sent to a person.
+    with engine.begin() as connection:
+        connection.execute(
+            insert(SentMessage),
+            {"chat_id": chat_id, "message_id": message_id, "sent_at": sent_at,
+             "delete_at": delete_at, "deleted": False},
+        )  # fmt: skip
 
 
 def messages_in_chat(engine: Engine, chat_id: int) -> list[SentMessage]:

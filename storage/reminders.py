@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, Update, bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
@@ -18,7 +18,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 from domain.reminders import ReminderRules, appointment_sends, digest_time, phase_checkpoints
 from domain.vocabulary import AppointmentStatus, ReminderKind, ReminderStatus
 from storage.database import session_scope
-from storage.models import Appointment, Beneficiary, Case, CasePhase, Reminder
+from storage.models import Appointment, Beneficiary, Case, CasePhase, Member, Reminder
 
 S = ReminderStatus
 
@@ -127,6 +127,18 @@ def claim_due(engine: Engine, now: datetime, limit: int = 50) -> list[Reminder]:
         return list(session.exec(query))
 
 
+# How a claimed reminder's row ends, each statement built once: the dispatcher writes each
+# end on its own as soon as its message went (a crash then repeats at most the one message in
+# flight), so these short transactions are most of its own cost.
+_ENDED = (
+    update(Reminder)
+    .where(col(Reminder.id) == bindparam("row"))
+    .values(status=bindparam("status"), last_error=bindparam("error"))
+)
+_SENT = _ENDED.values(sent_at=bindparam("at"))
+_DUE_AGAIN = _ENDED.values(due_at=bindparam("at"))
+
+
 def finish(
     engine: Engine,
     reminder_id: int,
@@ -134,17 +146,26 @@ def finish(
     now: datetime,
     error: str | None = None,
 ) -> None:
-    with session_scope(engine) as session:
-        reminder = session.get(Reminder, reminder_id)
-        reminder.status, reminder.last_error = status, error
-        if status is S.SENT:
-            reminder.sent_at = now
+    statement = _SENT if status is S.SENT else _ENDED
+    _end(engine, statement, reminder_id, status, error, now)
 
 
 def retry_later(engine: Engine, reminder_id: int, due_at: datetime, error: str) -> None:
-    with session_scope(engine) as session:
-        reminder = session.get(Reminder, reminder_id)
-        reminder.status, reminder.due_at, reminder.last_error = S.PENDING, due_at, error
+    _end(engine, _DUE_AGAIN, reminder_id, S.PENDING, error, due_at)
+
+
+def _end(
+    engine: Engine,
+    statement: Update,
+    reminder_id: int,
+    status: ReminderStatus,
+    error: str | None,
+    at: datetime,
+) -> None:
+    with engine.begin() as connection:
+        connection.execute(
+            statement, {"row": reminder_id, "status": status, "error": error, "at": at}
+        )
 
 
 def note_payload(engine: Engine, reminder_id: int, **values: object) -> None:
@@ -165,17 +186,64 @@ def release_stuck(engine: Engine, claimed_before: datetime) -> int:
         return released.rowcount
 
 
-def owed_together(engine: Engine, reminder: Reminder, now: datetime) -> set[ReminderKind]:
+@dataclass(frozen=True)
+class Referred:
+    """What a batch of claimed reminders refers to, read at once: one query a table for the
+    batch rather than several for each reminder."""
+
+    members: dict[int, Member]
+    appointments: dict[int, Appointment]
+    cases: dict[int, Case]  # the cases of the reminders whose message names the case
+    profiles: dict[int, Beneficiary]  # by member id
+    # (appointment, member) → the kinds owed by now that still go out (`owed_together`).
+    owed: dict[tuple[int, int], set[ReminderKind]]
+
+
+# Kinds whose message or handling needs the case itself.
+_NAMING_THE_CASE = (
+    ReminderKind.PHASE_CHECKPOINT,
+    ReminderKind.STALE_CASE,
+    ReminderKind.ESCALATION,
+)
+
+
+def referred(engine: Engine, reminders: list[Reminder], now: datetime) -> Referred:
+    member_ids = {reminder.member_id for reminder in reminders}
+    appointment_ids = {r.appointment_id for r in reminders if r.appointment_id is not None}
+    case_ids = {r.case_id for r in reminders if r.case_id and r.kind in _NAMING_THE_CASE}
+    with session_scope(engine) as session:
+        members = session.exec(select(Member).where(col(Member.id).in_(member_ids)))
+        profiles = session.exec(
+            select(Beneficiary).where(col(Beneficiary.member_id).in_(member_ids))
+        )
+        appointments = session.exec(
+            select(Appointment).where(col(Appointment.id).in_(appointment_ids))
+        )
+        cases = session.exec(select(Case).where(col(Case.id).in_(case_ids)))
+        owed_rows = session.exec(
+            select(Reminder.appointment_id, Reminder.member_id, Reminder.kind).where(
+                col(Reminder.appointment_id).in_(appointment_ids),
+                col(Reminder.member_id).in_(member_ids),
+                col(Reminder.original_due_at) <= now,
+                col(Reminder.status).not_in((S.CANCELLED, S.SKIPPED)),
+            )
+        )
+        owed: dict[tuple[int, int], set[ReminderKind]] = {}
+        for appointment_id, member_id, kind in owed_rows:
+            owed.setdefault((appointment_id, member_id), set()).add(kind)
+        return Referred(
+            members={member.id: member for member in members},
+            appointments={appointment.id: appointment for appointment in appointments},
+            cases={case.id: case for case in cases},
+            profiles={profile.member_id: profile for profile in profiles},
+            owed=owed,
+        )
+
+
+def owed_together(referred: Referred, reminder: Reminder) -> set[ReminderKind]:
     """The kinds of the reminders of this one's appointment to the same person that are owed
     by now and still go out (this one included): together, they are sent as one."""
-    with session_scope(engine) as session:
-        query = select(Reminder.kind).where(
-            Reminder.appointment_id == reminder.appointment_id,
-            Reminder.member_id == reminder.member_id,
-            col(Reminder.original_due_at) <= now,
-            col(Reminder.status).not_in((S.CANCELLED, S.SKIPPED)),
-        )
-        return set(session.exec(query))
+    return referred.owed.get((reminder.appointment_id, reminder.member_id), {reminder.kind})
 
 
 def announces(reminder: Reminder, appointment: Appointment) -> bool:

@@ -2,7 +2,7 @@
 fast, and Relais paces its messages so that it is never refused."""
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.pacing import PacedRateLimiter
 from domain.vocabulary import ReminderKind, Role
@@ -194,3 +194,33 @@ async def test_only_messages_sent_wait_their_turn_never_edits_of_a_form():
     assert calls[-1] == "second message"
     assert len(calls) == 22
     await limiter.shutdown()
+
+
+async def test_a_worker_owed_ten_reminders_at_once_holds_no_one_else_back(fake_api, tmp_path):
+    relais = await paced_relais(fake_api, tmp_path)
+    try:
+        engine, now = relais.app.engine, datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        relais.app.clock = lambda: now
+        inès, paul = fake_api.add_user("Inès"), fake_api.add_user("Paul")
+        for user in (inès, paul):
+            fake_api.start_chat(user)
+        busy = enroll(engine, Role.WORKER, inès.id, "Inès")
+        other = enroll(engine, Role.WORKER, paul.id, "Paul")
+        reporter = enroll(engine, Role.CORRESPONDENT, fake_api.add_user("Karim").id, "Karim")
+        stale = [report(engine, reporter, ADDICTION_ANSWERS, now) for _ in range(11)]
+        with session_scope(engine) as session:
+            for number, case in enumerate(stale[:10]):
+                plan(session, f"stale:{case.id}", ReminderKind.STALE_CASE, busy.id,
+                     now - timedelta(minutes=20 - number), case_id=case.id)  # fmt: skip
+            plan(session, f"stale:{stale[10].id}", ReminderKind.STALE_CASE, other.id,
+                 now - timedelta(minutes=1), case_id=stale[10].id)  # fmt: skip
+        await relais.run_job("reminders")
+        order = [call.params["chat_id"] for call in fake_api.calls if call.method == "sendMessage"]
+        # Owed last, Paul's goes while Inès waits for her pace (three at once, then one a second).
+        assert order.index(paul.id) <= 3
+        texts = [message.text for message in fake_api.bot_messages(inès)]
+        assert [case.reference in text for case, text in zip(stale[:10], texts, strict=True)] == [
+            True
+        ] * 10, "Inès's reminders go in the order they were owed"
+    finally:
+        await relais.stop()
