@@ -223,15 +223,16 @@ def programme_without_quiet_hours(folder: Path) -> Path:
 
 
 def _settings(fake: FakeBotAPI, folder: Path, url: str, paced: bool) -> Settings:
+    """Paced: the production defaults; else no pacing at all."""
+    unpaced = {} if paced else {"chat_messages_per_second": 0, "bot_messages_per_second": 0}
     return Settings(
         telegram_bot_token=fake.token,
         telegram_api_base_url=fake.base_url,
         database_url=url,
         encryption_keys=KEY,
         programme_file=programme_without_quiet_hours(folder),
-        chat_messages_per_second=1.0 if paced else 0,
-        bot_messages_per_second=28 if paced else 0,
         _env_file=None,
+        **unpaced,
     )
 
 

@@ -5,6 +5,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from bot.pacing import PacedRateLimiter
+from bot.settings import Settings
 from domain.vocabulary import ReminderKind, Role
 from playground.fakebotapi import TelegramWorld
 from storage.database import session_scope
@@ -109,16 +110,18 @@ def test_a_tap_answered_more_than_15_seconds_later_is_too_old():
     )
 
 
+PACING = ("chat_messages_per_second", "bot_messages_per_second")  # off in the other tests
+
+
 async def paced_relais(fake_api, tmp_path) -> RelaisUnderTest:
-    """Relais as in production: one message a second to a person, after a burst."""
+    """Relais as in production: its default pacing, per person and for the whole bot."""
     sites = tmp_path / "sites.csv"
     sites.write_text(SITES, encoding="utf-8")
     settings = settings_for(
         fake_api,
         f"sqlite:///{tmp_path / 'relais.sqlite3'}",
         sites_file=sites,
-        chat_messages_per_second=1.0,
-        bot_messages_per_second=28,
+        **{name: Settings.model_fields[name].default for name in PACING},
     )
     relais = RelaisUnderTest(fake_api, settings)
     await relais.start()
