@@ -9,7 +9,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util.exc import CommandError
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, create_engine
 
@@ -50,6 +50,15 @@ def session_scope(engine: Engine) -> Iterator[Session]:
     """One transaction: committed when the block ends, rolled back if it raises."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+def analyze(engine: Engine) -> None:
+    """After a bulk load on PostgreSQL, the planner's statistics at once: until autovacuum
+    gets to it, it plans for the empty tables it saw (a case card took 96 ms instead of 28 on
+    100,000 cases). SQLite plans without statistics."""
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE"))
 
 
 def alembic_config(engine: Engine) -> Config:

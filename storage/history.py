@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from domain.history import BadRow, HistoryRow, Reading, read_history
 from domain.vocabulary import CaseStatus, OrganisationKind
-from storage.database import session_scope
+from storage.database import analyze, session_scope
 from storage.models import Case, CaseEvent, Organisation
 
 HISTORY_ORGANISATION = "Historique du programme"
@@ -108,6 +108,8 @@ def import_history(
             return ImportResult(0, already, tuple(sorted(errors, key=lambda bad: bad.line)))
         if not dry_run and new:
             _write(session, new, _organisation(session), zone, now)
+    if not dry_run and new:
+        analyze(engine)
     return ImportResult(len(new), already, ())
 
 

@@ -8,7 +8,7 @@ sequences continue after the copied ids. Run it with the bot stopped.
 from sqlalchemy import Connection, Engine, func, insert, select, text
 from sqlmodel import SQLModel
 
-from storage.database import make_engine, schema_revision, upgrade
+from storage.database import analyze, make_engine, schema_revision, upgrade
 from storage.models import Member
 
 BATCH = 500
@@ -36,6 +36,7 @@ def copy_database(source: Engine, target_url: str) -> dict[str, int]:
                     writing.execute(insert(table), rows[start : start + BATCH])
                 copied[table.name] = len(rows)
             _continue_sequences(writing)
+        analyze(target)
         return copied
     finally:
         target.dispose()

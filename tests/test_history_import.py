@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import select
 
 from bot.buttons import TakeCase
@@ -391,6 +391,21 @@ def test_importing_the_same_file_twice_imports_nothing_the_second_time(
         assert (
             len(session.exec(select(CaseEvent).where(CaseEvent.kind == "imported")).all()) == 125
         )
+
+
+def test_after_an_import_postgresql_plans_for_the_cases_it_now_holds(
+    engine: Engine, database_url: str, tmp_path: Path, history: list[Row]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite plans without statistics")
+    assert (
+        import_history(database_url, french_excel_csv(history, tmp_path / "a.csv")).returncode == 0
+    )
+    with engine.connect() as connection:
+        planned = connection.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'referral_case'::regclass")
+        ).scalar_one()
+    assert planned == 120  # the rows of the file: ANALYZE counted them (never analysed: -1)
 
 
 def test_a_reference_already_in_relais_is_a_bad_row_and_so_is_an_imported_case_changed(

@@ -292,6 +292,13 @@ async def test_a_sqlite_database_moves_to_postgresql_and_the_bot_goes_on_there(
                                          DATABASE_URL=sqlite_url, ENCRYPTION_KEYS=TEST_KEY)  # fmt: skip
     assert code == 0, err
     assert out.strip().endswith("rows copied; now set DATABASE_URL to the new database.")
+    engine = make_engine(database_url)
+    with engine.connect() as connection:  # analysed: the planner knows the rows it now holds
+        planned = connection.execute(
+            text("SELECT reltuples FROM pg_class WHERE oid = 'member'::regclass")
+        ).scalar_one()
+    engine.dispose()
+    assert planned == 2  # Inès and the gendarme (never analysed: -1)
 
     on_postgresql = RelaisUnderTest(fake_api, settings_for(fake_api, database_url))
     await on_postgresql.start()
