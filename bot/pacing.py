@@ -35,7 +35,7 @@ SENDING = frozenset(
 GROUP_PER_MINUTE = 18  # Telegram: 20
 CHAT_BURST = 3  # messages one private chat may get at once, then one every 1/rate seconds
 KEPT_LIMITERS = 512  # past this many chats, idle limiters are dropped
-READY_POLL_SECONDS = 0.02  # how often `chat_ready` looks again (a chat's pace is 1 s)
+READY_POLL_SECONDS = 0.1  # how often `chat_ready` looks again (a chat's pace: ~1 s)
 
 
 class PacedRateLimiter(AIORateLimiter):
@@ -63,13 +63,18 @@ class PacedRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
-        if endpoint not in SENDING:
-            # Telegram's limits count messages sent, not edits or answers to taps: without its
-            # chat_id AIORateLimiter paces nothing (it still retries after a 429). Paced, one
-            # person's form would wait on everyone else's taps (two edits and a send each).
+        if endpoint not in SENDING and _private_chat(data.get("chat_id")) is not None:
+            # Telegram's limits count messages sent, not a person's screen being edited or a
+            # tap answered: without its chat_id AIORateLimiter paces nothing (it still retries
+            # after a 429). Paced, one person's form would wait on everyone else's taps (two
+            # edits and a send each). Edits in groups (the team chat's alerts) stay paced.
             unpaced = {name: value for name, value in data.items() if name != "chat_id"}
             return await super().process_request(
                 callback, args, kwargs, endpoint, unpaced, rate_limit_args
+            )
+        if endpoint not in SENDING:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
             )
         chat = _private_chat(data.get("chat_id"))
         if chat is None or not self._chat_per_second:

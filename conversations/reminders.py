@@ -10,8 +10,10 @@ blocked the bot) fails at once; every failure reaches the worker.
 import asyncio
 import heapq
 import itertools
+import logging
 from collections import deque
 from datetime import date, datetime, time, timedelta
+from time import monotonic
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
@@ -19,6 +21,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 
 from bot.buttons import ReminderAnswer
 from bot.context import RelaisApplication, RelaisContext
+from bot.errors import describe
 from bot.i18n import N_, _, format_datetime, language_of, ngettext, use_language
 from bot.labels import (
     appointment_kind_label,
@@ -48,6 +51,7 @@ from storage.reminders import (
     announces,
     claim_due,
     finish,
+    keep_claim,
     note_payload,
     owed_together,
     plan_now,
@@ -59,6 +63,10 @@ from storage.reminders import (
 K, S = ReminderKind, ReminderStatus
 BENEFICIARY_KINDS = (K.APPOINTMENT_EVE, K.APPOINTMENT_SOON)
 AHEAD = 4  # batches claimed and not yet handled, at most
+# A reminder that waited longer than this after its batch was read is read again.
+FRESH_SECONDS = 1.0
+Queued = tuple[Reminder, Referred, float]  # the reminder, its batch's facts, read when
+logger = logging.getLogger(__name__)
 
 
 async def dispatch(context: RelaisContext) -> None:
@@ -75,17 +83,23 @@ async def dispatch_due(application: RelaisApplication, batch: int = 50) -> int:
     stuck_after = timedelta(seconds=application.settings.dispatch_stuck_seconds)
     release_stuck(application.engine, application.now() - stuck_after)
     lanes = _Lanes(application, room=AHEAD * batch)
-    handled = 0
+    handled, failure = 0, None
     async with asyncio.TaskGroup() as group:
-        while True:
-            await lanes.room_for(batch)
-            reminders = claim_due(application.engine, application.now(), batch)
-            if not reminders:
-                break
-            batch_referred = referred(application.engine, reminders, application.now())
-            for reminder in reminders:
-                lanes.add(group, reminder, batch_referred)
-            handled += len(reminders)
+        try:
+            while True:
+                await lanes.room_for(batch)
+                reminders = claim_due(application.engine, application.now(), batch)
+                if not reminders:
+                    break
+                batch_referred = referred(application.engine, reminders, application.now())
+                for reminder in reminders:
+                    lanes.add(group, reminder, batch_referred)
+                handled += len(reminders)
+        except Exception as error:  # raised below, once the queues are empty
+            # Raised here, it would cancel the queues mid-send: what they hold goes first.
+            failure = error
+    if failure is not None:
+        raise failure
     return handled
 
 
@@ -112,24 +126,39 @@ class _Lanes:
         if queue is None:
             queue = self.queues[reminder.member_id] = deque()
             group.create_task(self._empty(reminder.member_id, queue))
-        queue.append((reminder, batch))
+        queue.append((reminder, batch, monotonic()))
         self.waiting += 1
 
-    async def _empty(self, member_id: int, queue: deque[tuple[Reminder, Referred]]) -> None:
+    async def _empty(self, member_id: int, queue: deque[Queued]) -> None:
         limiter = self.application.bot.rate_limiter
         while queue:
-            reminder, batch = queue.popleft()
+            reminder, batch, read_at = queue.popleft()
             member = batch.members.get(member_id)
             if member is not None and isinstance(limiter, PacedRateLimiter):
                 await limiter.chat_ready(member.telegram_id)
             await self.turns.take(priority=len(queue))
             try:
-                await _handle(self.application, reminder, batch)
+                await self._turn(reminder, batch, read_at)
             finally:
                 self.turns.give()
             self.waiting -= 1
             self.freed.set()
         del self.queues[member_id]
+
+    async def _turn(self, reminder: Reminder, batch: Referred, read_at: float) -> None:
+        """One reminder, on what is true now: after a wait its facts are read again (the
+        person may have withdrawn, the appointment moved), and a claim another dispatcher
+        took back meanwhile (DISPATCH_STUCK_SECONDS) is left to it."""
+        engine = self.application.engine
+        try:
+            if monotonic() - read_at > FRESH_SECONDS:
+                if not keep_claim(engine, reminder, self.application.now()):
+                    return
+                batch = referred(engine, [reminder], self.application.now())
+            await _handle(self.application, reminder, batch)
+        except Exception as error:  # one reminder's fault stops no other
+            # Left "sending": released after DISPATCH_STUCK_SECONDS and tried again.
+            logger.error("reminder %s not handled: %s", reminder.id, describe(error))
 
 
 class _Turns:

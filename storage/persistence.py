@@ -36,7 +36,8 @@ class DatabasePersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[s
             update_interval=update_interval,
         )
         self.engine = engine
-        # What the database holds, as last read or written by this process.
+        # What this process last read or wrote. Erasing a person deletes their rows behind
+        # it (storage.retention): an unchanged repeat then writes nothing back, as wanted.
         self._user_data: dict[int, str] = {}
         self._states: dict[tuple[str, str], object] = {}
 

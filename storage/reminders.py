@@ -175,6 +175,21 @@ def note_payload(engine: Engine, reminder_id: int, **values: object) -> None:
         reminder.payload = {**reminder.payload, **values}
 
 
+def keep_claim(engine: Engine, reminder: Reminder, now: datetime) -> bool:
+    """Still this dispatcher's claim (no other took the row back since): renewed, True."""
+    with engine.begin() as connection:
+        renewed = connection.execute(
+            update(Reminder)
+            .where(
+                col(Reminder.id) == reminder.id,
+                col(Reminder.status) == S.SENDING,
+                col(Reminder.attempts) == reminder.attempts,
+            )
+            .values(claimed_at=now)
+        )
+    return renewed.rowcount == 1
+
+
 def release_stuck(engine: Engine, claimed_before: datetime) -> int:
     """Rows a crashed dispatcher left "sending" go back to pending; returns how many."""
     with session_scope(engine) as session:

@@ -20,7 +20,7 @@ from storage.drafts import start_draft
 from storage.invitations import create_invitation, redeem_invitation
 from storage.members import ensure_organisation
 from storage.models import Member, Reminder
-from storage.reminders import plan
+from storage.reminders import claim_due, keep_claim, plan, release_stuck
 from storage.types import utcnow
 from tests.databases import (
     POSTGRES_SKIP_REASON,
@@ -149,3 +149,17 @@ async def test_a_dispatcher_killed_mid_send_loses_nothing_and_repeats_at_most_on
 
         assert set(statuses(engine)) == {ReminderStatus.SENT}
         assert sent_messages(fake_api, chats) in (120, 121), "nothing lost, at most one duplicate"
+
+
+def test_a_claim_another_dispatcher_took_back_is_no_longer_this_ones(tmp_path: Path) -> None:
+    """A dispatcher whose reminder waited past DISPATCH_STUCK_SECONDS leaves it to the one
+    that took it back (keep_claim), instead of both sending it."""
+    with migrated_engine(f"sqlite:///{tmp_path / 'relais.sqlite3'}") as engine:
+        owed_reminders(engine, FakeBotAPI(), people=1, count=2)
+        now = utcnow()
+        mine, still_mine = claim_due(engine, now)
+        assert keep_claim(engine, still_mine, now)  # nobody else touched it: still mine
+        release_stuck(engine, now + timedelta(seconds=1))  # "stuck": released...
+        [theirs] = [r for r in claim_due(engine, now) if r.id == mine.id]  # ...and re-claimed
+        assert not keep_claim(engine, mine, now)
+        assert keep_claim(engine, theirs, now)

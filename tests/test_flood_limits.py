@@ -4,11 +4,15 @@ fast, and Relais paces its messages so that it is never refused."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from sqlmodel import select
+
 from bot.pacing import PacedRateLimiter
 from bot.settings import Settings
-from domain.vocabulary import ReminderKind, Role
+from conversations.reminders import dispatch_due
+from domain.vocabulary import ReminderKind, ReminderStatus, Role
 from playground.fakebotapi import TelegramWorld
 from storage.database import session_scope
+from storage.models import Member, Reminder
 from storage.reminders import plan
 from tests.conftest import SITES
 from tests.harness import RelaisUnderTest, settings_for
@@ -225,5 +229,36 @@ async def test_a_worker_owed_ten_reminders_at_once_holds_no_one_else_back(fake_a
         assert [case.reference in text for case, text in zip(stale[:10], texts, strict=True)] == [
             True
         ] * 10, "Inès's reminders go in the order they were owed"
+    finally:
+        await relais.stop()
+
+
+async def test_a_worker_who_leaves_while_their_reminders_wait_their_pace_gets_no_more(
+    fake_api, tmp_path
+):
+    """A reminder waiting its turn is sent on what is true when its turn comes."""
+    relais = await paced_relais(fake_api, tmp_path)
+    try:
+        engine, now = relais.app.engine, datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+        relais.app.clock = lambda: now
+        inès = fake_api.add_user("Inès")
+        fake_api.start_chat(inès)
+        worker = enroll(engine, Role.WORKER, inès.id, "Inès")
+        reporter = enroll(engine, Role.CORRESPONDENT, fake_api.add_user("Karim").id, "Karim")
+        stale = [report(engine, reporter, ADDICTION_ANSWERS, now) for _ in range(6)]
+        with session_scope(engine) as session:
+            for case in stale:
+                plan(session, f"stale:{case.id}", ReminderKind.STALE_CASE, worker.id, now,
+                     case_id=case.id)  # fmt: skip
+        dispatching = asyncio.create_task(dispatch_due(relais.app))
+        # A burst of three goes at once; the fourth waits about a second for Inès' pace.
+        await fake_api.wait_for(lambda: len(fake_api.bot_messages(inès)) == 3, what="the burst")
+        with session_scope(engine) as session:
+            session.get(Member, worker.id).active = False  # Inès leaves Montjoie
+        await dispatching
+        assert len(fake_api.bot_messages(inès)) == 3
+        with session_scope(engine) as session:
+            statuses = sorted(row.status for row in session.exec(select(Reminder)))
+        assert statuses == [ReminderStatus.CANCELLED] * 3 + [ReminderStatus.SENT] * 3
     finally:
         await relais.stop()
