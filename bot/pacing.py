@@ -91,15 +91,19 @@ class PacedRateLimiter(AIORateLimiter):
 
         return await super().process_request(paced, args, kwargs, endpoint, data, rate_limit_args)
 
-    async def chat_ready(self, chat_id: int) -> None:
+    async def chat_ready(self, chat_id: int) -> bool:
         """Wait until a message to this chat would go at once, counting none: a sender of
-        many people's messages waits out one person's pace without holding the others."""
+        many people's messages waits out one person's pace without holding the others.
+        True when it had to wait."""
         chat = _private_chat(chat_id)
         if chat is None or not self._chat_per_second:
-            return
+            return False
         limiter = self._chat_limiter(chat)
-        while not limiter.has_capacity():  # noqa: ASYNC110 (aiolimiter signals no room)
+        waited = False
+        while not limiter.has_capacity():  # aiolimiter signals no room: look again
+            waited = True
             await asyncio.sleep(READY_POLL_SECONDS)
+        return waited
 
     def _chat_limiter(self, chat: int) -> AsyncLimiter:
         if len(self._chat_limiters) > KEPT_LIMITERS:

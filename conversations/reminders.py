@@ -63,8 +63,9 @@ from storage.reminders import (
 K, S = ReminderKind, ReminderStatus
 BENEFICIARY_KINDS = (K.APPOINTMENT_EVE, K.APPOINTMENT_SOON)
 AHEAD = 4  # batches claimed and not yet handled, at most
-# A reminder that waited longer than this after its batch was read is read again.
-FRESH_SECONDS = 1.0
+# A reminder that waited for its person's pace, or this long behind the others' sends, is
+# read again before it goes (a few seconds: the claimed batches ahead of it, pacing off).
+FRESH = 5.0
 Queued = tuple[Reminder, Referred, float]  # the reminder, its batch's facts, read when
 logger = logging.getLogger(__name__)
 
@@ -131,27 +132,28 @@ class _Lanes:
 
     async def _empty(self, member_id: int, queue: deque[Queued]) -> None:
         limiter = self.application.bot.rate_limiter
+        paced = False  # once this person's pace held the queue, what follows is read again
         while queue:
             reminder, batch, read_at = queue.popleft()
             member = batch.members.get(member_id)
             if member is not None and isinstance(limiter, PacedRateLimiter):
-                await limiter.chat_ready(member.telegram_id)
+                paced = await limiter.chat_ready(member.telegram_id) or paced
             await self.turns.take(priority=len(queue))
             try:
-                await self._turn(reminder, batch, read_at)
+                await self._turn(reminder, batch, stale=paced or monotonic() - read_at > FRESH)
             finally:
                 self.turns.give()
             self.waiting -= 1
             self.freed.set()
         del self.queues[member_id]
 
-    async def _turn(self, reminder: Reminder, batch: Referred, read_at: float) -> None:
+    async def _turn(self, reminder: Reminder, batch: Referred, stale: bool) -> None:
         """One reminder, on what is true now: after a wait its facts are read again (the
         person may have withdrawn, the appointment moved), and a claim another dispatcher
         took back meanwhile (DISPATCH_STUCK_SECONDS) is left to it."""
         engine = self.application.engine
         try:
-            if monotonic() - read_at > FRESH_SECONDS:
+            if stale:
                 if not keep_claim(engine, reminder, self.application.now()):
                     return
                 batch = referred(engine, [reminder], self.application.now())

@@ -256,7 +256,9 @@ async def test_a_worker_who_leaves_while_their_reminders_wait_their_pace_gets_no
         with session_scope(engine) as session:
             session.get(Member, worker.id).active = False  # Inès leaves Montjoie
         await dispatching
-        assert len(fake_api.bot_messages(inès)) == 3
+        assert len(fake_api.bot_messages(inès)) == 3, [
+            (m.text[:60], m.date) for m in fake_api.bot_messages(inès)
+        ]
         with session_scope(engine) as session:
             statuses = sorted(row.status for row in session.exec(select(Reminder)))
         assert statuses == [ReminderStatus.CANCELLED] * 3 + [ReminderStatus.SENT] * 3
