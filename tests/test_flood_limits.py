@@ -152,20 +152,26 @@ async def test_a_new_case_alerts_forty_workers_without_one_refusal(fake_api, tmp
         await relais.stop()
 
 
+def owed_stale_cases(relais: RelaisUnderTest, fake_api, count: int):
+    """Inès, a worker, owed `count` « no news for 30 days » reminders, all due now."""
+    engine, now = relais.app.engine, datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    relais.app.clock = lambda: now
+    inès = fake_api.add_user("Inès")
+    fake_api.start_chat(inès)
+    worker = enroll(engine, Role.WORKER, inès.id, "Inès")
+    reporter = enroll(engine, Role.CORRESPONDENT, fake_api.add_user("Karim").id, "Karim")
+    stale = [report(engine, reporter, ADDICTION_ANSWERS, now) for _ in range(count)]
+    with session_scope(engine) as session:
+        for case in stale:
+            plan(session, f"stale:{case.id}", ReminderKind.STALE_CASE, worker.id, now,
+                 case_id=case.id)  # fmt: skip
+    return inès, worker, stale
+
+
 async def test_ten_reminders_due_at_once_to_one_worker_go_without_one_refusal(fake_api, tmp_path):
     relais = await paced_relais(fake_api, tmp_path)
     try:
-        engine, now = relais.app.engine, datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-        relais.app.clock = lambda: now
-        inès = fake_api.add_user("Inès")
-        fake_api.start_chat(inès)
-        worker = enroll(engine, Role.WORKER, inès.id, "Inès")
-        reporter = enroll(engine, Role.CORRESPONDENT, fake_api.add_user("Karim").id, "Karim")
-        stale = [report(engine, reporter, ADDICTION_ANSWERS, now) for _ in range(10)]
-        with session_scope(engine) as session:
-            for case in stale:
-                plan(session, f"stale:{case.id}", ReminderKind.STALE_CASE, worker.id, now,
-                     case_id=case.id)  # fmt: skip
+        inès, _worker, stale = owed_stale_cases(relais, fake_api, 10)
         limits = fake_api.enforce_limits()
         await relais.run_job("reminders")
         texts = [message.text for message in fake_api.bot_messages(inès)]
@@ -239,17 +245,8 @@ async def test_a_worker_who_leaves_while_their_reminders_wait_their_pace_gets_no
     """A reminder waiting its turn is sent on what is true when its turn comes."""
     relais = await paced_relais(fake_api, tmp_path)
     try:
-        engine, now = relais.app.engine, datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-        relais.app.clock = lambda: now
-        inès = fake_api.add_user("Inès")
-        fake_api.start_chat(inès)
-        worker = enroll(engine, Role.WORKER, inès.id, "Inès")
-        reporter = enroll(engine, Role.CORRESPONDENT, fake_api.add_user("Karim").id, "Karim")
-        stale = [report(engine, reporter, ADDICTION_ANSWERS, now) for _ in range(6)]
-        with session_scope(engine) as session:
-            for case in stale:
-                plan(session, f"stale:{case.id}", ReminderKind.STALE_CASE, worker.id, now,
-                     case_id=case.id)  # fmt: skip
+        engine = relais.app.engine
+        inès, worker, _stale = owed_stale_cases(relais, fake_api, 6)
         dispatching = asyncio.create_task(dispatch_due(relais.app))
         # A burst of three goes at once; the fourth waits about a second for Inès' pace.
         await fake_api.wait_for(lambda: len(fake_api.bot_messages(inès)) == 3, what="the burst")
