@@ -207,6 +207,9 @@ async def test_the_commission_redirects_to_the_partners_files_services_and_the_c
         "À contacter :\n"
         "• CSAPA du Mans — 02 43 00 00 01 (lun.–ven. 9 h – 17 h)"
     )
+    await karim.send("/mes_signalements")
+    assert karim.last_text.startswith(f"Vos signalements :\n{case.reference} — ")
+    assert karim.last_text.endswith(" — orienté vers : CSAPA")
 
 
 async def test_a_gendarme_whose_violence_report_is_redirected_learns_the_service_but_no_local_number(
