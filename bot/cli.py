@@ -311,6 +311,10 @@ def _playground(port: int) -> int:
     from playground.session import serve  # the offline tooling loads only when asked for
 
     configure_logging()
+    # A trainer looks for the page's address: the fresh schema's migrations and the
+    # scheduler's every run would bury it (production keeps them).
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         asyncio.run(serve(port))
     except KeyboardInterrupt:
