@@ -383,6 +383,10 @@ class HomeKind(Button, shape="hm:kind:{kind}", roles=ADMINS):
     kind: Annotated[CaseKind, OneOf(CaseKind)]
 
 
+class HomeLandlord(Button, shape="hm:ll:{landlord}", roles=ADMINS):
+    landlord: Id
+
+
 class PickHome(Button, shape="hm:pick:{case}", roles=WORKERS):
     case: Id
 
