@@ -1,0 +1,226 @@
+"""Two landlords in one Relais, Sarthe Habitat and Podeliha: each one's correspondents report
+from its own residences, its referents see and move its own cases, its reserved homes go to
+its own cases, and its figures count its own cases."""
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from domain.vocabulary import CaseStatus, OrganisationKind, Role
+from playground.fakebotapi import FakeBotAPI
+from storage.members import landlords
+from storage.models import Case
+from storage.sites import active_sites
+from tests.harness import Person, RelaisUnderTest, settings_for
+from tests.stories import ADDICTION, VIOLENCE, cases, enroll
+from tests.test_case_follow_up import move, open_card
+from tests.test_homes_and_commission import add_home
+
+SH, PODELIHA = "Sarthe Habitat", "Podeliha"
+SITES = (
+    "name,commune,sector,qpv,landlord\n"
+    f"Les Glonnières,Le Mans,Sud,yes,{SH}\n"
+    f"Bellevue,Sablé-sur-Sarthe,Ouest,no,{SH}\n"
+    f"Les Sablons,Le Mans,Est,yes,{PODELIHA}\n"
+)
+MONTJOIE = ("Montjoie", OrganisationKind.ASSOCIATION)
+BRIGADE = ("Gendarmerie de Mamers", OrganisationKind.GENDARMERIE)
+REFUSED = "Ce bouton n'est plus valable."
+
+
+@pytest.fixture
+async def relais(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
+    """Relais with both landlords' residences (the sites file names their landlords)."""
+    sites = tmp_path / "sites.csv"
+    sites.write_text(SITES, encoding="utf-8")
+    settings = settings_for(
+        fake_api, f"sqlite:///{tmp_path / 'relais.sqlite3'}", sites_file=sites
+    )
+    bot = RelaisUnderTest(fake_api, settings)
+    await bot.start()
+    yield bot
+    await bot.stop()
+
+
+async def person(
+    relais: RelaisUnderTest,
+    name: str,
+    role: Role,
+    org: str,
+    kind: OrganisationKind = OrganisationKind.LANDLORD,
+) -> Person:
+    someone = relais.person(name)
+    await enroll(relais, someone, role, org, kind)
+    return someone
+
+
+async def start_addiction_report(correspondent: Person) -> None:
+    """The form up to its residence question."""
+    await correspondent.send("/signaler")
+    await correspondent.tap(ADDICTION)
+    await correspondent.tap("Non")
+    await correspondent.send("M. D.")
+    await correspondent.tap("1")
+    await correspondent.tap("0")
+
+
+async def report_from(correspondent: Person, site: str) -> str:
+    """A whole addiction report from this residence: the new case's reference."""
+    await start_addiction_report(correspondent)
+    await correspondent.tap(site)
+    await correspondent.tap("Oui")
+    await correspondent.send("06 12 34 56 78")
+    await correspondent.tap("Soir")
+    await correspondent.tap("Valider")
+    await correspondent.tap("Troubles du voisinage")
+    await correspondent.tap("Valider")
+    await correspondent.tap("Je ne sais pas")
+    await correspondent.tap("Aucun")
+    await correspondent.tap("Valider")
+    await correspondent.tap("Passer")
+    await correspondent.tap("Envoyer")
+    return cases(correspondent.relais)[-1].reference
+
+
+def case_named(relais: RelaisUnderTest, reference: str) -> Case:
+    return next(case for case in cases(relais) if case.reference == reference)
+
+
+async def to_commission(worker: Person, reference: str) -> None:
+    """The worker takes the case just reported (its alert) and brings it to the commission."""
+    await worker.tap("Je prends")
+    await open_card(worker, reference)
+    await move(worker, "diagnostic")
+    await move(worker, "en commission")
+
+
+def listed(person: Person) -> str:
+    """What /dossiers showed: its text and its buttons."""
+    return person.last_text + " ".join(person.buttons())
+
+
+async def test_a_correspondent_is_offered_only_the_residences_of_their_own_landlord(
+    relais: RelaisUnderTest,
+) -> None:
+    karim = await person(relais, "Karim", Role.CORRESPONDENT, SH)
+    louise = await person(relais, "Louise", Role.CORRESPONDENT, PODELIHA)
+
+    await start_addiction_report(karim)
+    assert karim.buttons()[:3] == ["Bellevue", "Les Glonnières", "Autre résidence / hors liste"]
+    await start_addiction_report(louise)
+    assert louise.buttons()[:2] == ["Les Sablons", "Autre résidence / hors liste"]
+
+    sablons = next(site for site in active_sites(relais.app.engine) if site.name == "Les Sablons")
+    await karim.tap_data(f"rep:site:={sablons.id}")
+    assert karim.alerts[-1] == REFUSED, "another landlord's residence, forged: refused"
+    assert "Dans quelle résidence habite la personne ?" in karim.last_text
+    assert [landlord.name for landlord in landlords(relais.app.engine)] == [PODELIHA, SH], (
+        "the landlords the sites file names are organisations of kind landlord"
+    )
+
+
+async def test_a_landlord_referent_sees_and_moves_only_the_cases_of_their_own_landlord(
+    relais: RelaisUnderTest,
+) -> None:
+    karim = await person(relais, "Karim", Role.CORRESPONDENT, SH)
+    louise = await person(relais, "Louise", Role.CORRESPONDENT, PODELIHA)
+    ines = await person(relais, "Inès", Role.WORKER, *MONTJOIE)
+    helene = await person(relais, "Hélène", Role.LANDLORD_REFERENT, SH)
+    ours = await report_from(karim, "Les Glonnières")
+    await to_commission(ines, ours)
+    theirs = await report_from(louise, "Les Sablons")
+    await to_commission(ines, theirs)
+
+    await helene.send("/dossiers")
+    if "Tous les dossiers" in helene.buttons():
+        await helene.tap("Tous les dossiers")
+    assert ours in listed(helene)
+    assert theirs not in listed(helene)
+    await helene.send("/commission")
+    assert helene.texts()[-2] == "Dossiers en attente de la commission : 1. Décidez sous chacun."
+    assert helene.last_text.startswith(ours)
+
+    other = case_named(relais, theirs)
+    await helene.tap_data(f"cs:c:{other.id}")
+    assert helene.alerts[-1] == REFUSED, "another landlord's card: as if it did not exist"
+    await helene.tap_data(f"cs:y:{other.id}:declined")
+    assert helene.alerts[-1] == REFUSED
+    assert case_named(relais, theirs).status is CaseStatus.COMMISSION
+
+    await helene.tap("Accepter")
+    await helene.tap("intensité légère")
+    assert case_named(relais, ours).status is CaseStatus.ACCEPTED, "her own landlord's: moved"
+
+
+async def test_a_landlord_s_reserved_homes_go_only_to_its_cases_and_its_referents_list_them(
+    relais: RelaisUnderTest,
+) -> None:
+    nadia = await person(relais, "Nadia", Role.ADMIN, SH)
+    karim = await person(relais, "Karim", Role.CORRESPONDENT, SH)
+    ines = await person(relais, "Inès", Role.WORKER, *MONTJOIE)
+    helene = await person(relais, "Hélène", Role.LANDLORD_REFERENT, SH)
+    paul = await person(relais, "Paul", Role.LANDLORD_REFERENT, PODELIHA)
+    await add_home(nadia, "Les Tilleuls, apt 12", "T3", ADDICTION)
+    assert nadia.last_text == "Logement de quel bailleur ?"
+    assert nadia.buttons() == [PODELIHA, SH]
+    await nadia.tap(SH)
+    await add_home(nadia, "Les Sablons, apt 4", "T2", ADDICTION)
+    await nadia.tap(PODELIHA)
+    assert nadia.last_text == "Logement ajouté : Les Sablons, apt 4 (T2, Le Mans, QPV)."
+
+    await helene.send("/logements")
+    assert "Les Tilleuls, apt 12" in helene.last_text
+    assert "Les Sablons, apt 4" not in helene.last_text
+    await paul.send("/logements")
+    assert "Les Sablons, apt 4" in paul.last_text
+    assert "Les Tilleuls, apt 12" not in paul.last_text
+
+    reference = await report_from(karim, "Bellevue")
+    await to_commission(ines, reference)
+    await move(ines, "accepté", reason="intensité légère")
+    await ines.tap("→ contrat signé")
+    await ines.tap("Aujourd'hui")
+    await ines.tap("Oui, le contrat est signé")
+    await ines.tap("Logement réservé")
+    assert ines.buttons() == ["Les Tilleuls, apt 12 (T3, Le Mans, QPV)", "Annuler"], (
+        "only its own landlord's homes"
+    )
+
+
+async def test_a_violence_victim_s_case_belongs_to_no_landlord_until_one_of_its_referents_is_on_it(
+    relais: RelaisUnderTest,
+) -> None:
+    morel = await person(relais, "Adjudant Morel", Role.GENDARMERIE, *BRIGADE)
+    ines = await person(relais, "Inès", Role.WORKER, *MONTJOIE)
+    helene = await person(relais, "Hélène", Role.LANDLORD_REFERENT, SH)
+    paul = await person(relais, "Paul", Role.LANDLORD_REFERENT, PODELIHA)
+    await morel.send("/signaler")
+    await morel.tap(VIOLENCE)
+    await morel.tap("Oui")
+    await morel.send("S. B.")
+    await morel.send("Mamers")
+    await morel.tap("Non")
+    await morel.tap("Oui")
+    await morel.tap("Seulement par moi")
+    await morel.tap("Envoyer")
+    [case] = cases(relais)
+    await ines.tap("Je prends")
+
+    for referent in (helene, paul):
+        await referent.tap_data(f"cs:c:{case.id}")
+        assert referent.alerts[-1] == REFUSED, "no landlord's referent sees it yet"
+    await open_card(ines, case.reference)
+    await ines.tap("Référent bailleur")
+    assert ines.buttons() == ["Hélène", "Paul", "Annuler"], "a referent of any landlord"
+    await ines.tap("Paul")
+
+    assert case_named(relais, case.reference).landlord_id == _landlord_id(relais, PODELIHA)
+    await paul.tap_data(f"cs:c:{case.id}")
+    assert paul.last_text.startswith(f"Dossier {case.reference}")
+    await helene.tap_data(f"cs:c:{case.id}")
+    assert helene.alerts[-1] == REFUSED, "it is Podeliha's now"
+
+
+def _landlord_id(relais: RelaisUnderTest, name: str) -> int:
+    return next(org.id for org in landlords(relais.app.engine) if org.name == name)
