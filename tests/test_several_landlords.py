@@ -2,19 +2,30 @@
 from its own residences, its referents see and move its own cases, its reserved homes go to
 its own cases, and its figures count its own cases."""
 
-from collections.abc import AsyncIterator
+import csv
+import io
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
-from domain.vocabulary import CaseStatus, OrganisationKind, Role
+from domain.vocabulary import CaseKind, CaseStatus, OrganisationKind, Role
+from playground.demo import file_report
 from playground.fakebotapi import FakeBotAPI
-from storage.members import landlords
-from storage.models import Case
-from storage.sites import active_sites
+from storage import homes
+from storage.crypto import use_keys
+from storage.database import make_engine, upgrade
+from storage.invitations import create_invitation, redeem_invitation
+from storage.members import ensure_organisation, landlords
+from storage.models import Case, Member
+from storage.sites import SitesFileError, active_sites, load_sites
+from tests.databases import TEST_KEY
 from tests.harness import Person, RelaisUnderTest, settings_for
-from tests.stories import ADDICTION, VIOLENCE, cases, enroll
+from tests.stories import ADDICTION, VIOLENCE, VIOLENCE_ANSWERS, cases, enroll
 from tests.test_case_follow_up import move, open_card
+from tests.test_command_line import run_bot
 from tests.test_homes_and_commission import add_home
 
 SH, PODELIHA = "Sarthe Habitat", "Podeliha"
@@ -34,9 +45,7 @@ async def relais(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUn
     """Relais with both landlords' residences (the sites file names their landlords)."""
     sites = tmp_path / "sites.csv"
     sites.write_text(SITES, encoding="utf-8")
-    settings = settings_for(
-        fake_api, f"sqlite:///{tmp_path / 'relais.sqlite3'}", sites_file=sites
-    )
+    settings = settings_for(fake_api, f"sqlite:///{tmp_path / 'relais.sqlite3'}", sites_file=sites)
     bot = RelaisUnderTest(fake_api, settings)
     await bot.start()
     yield bot
@@ -224,3 +233,132 @@ async def test_a_violence_victim_s_case_belongs_to_no_landlord_until_one_of_its_
 
 def _landlord_id(relais: RelaisUnderTest, name: str) -> int:
     return next(org.id for org in landlords(relais.app.engine) if org.name == name)
+
+
+# ------------------------------------------------------------------ the sites file, the report
+
+
+def a_member(engine: Engine, role: Role, org: str, kind: OrganisationKind, number: int) -> Member:
+    organisation = ensure_organisation(engine, org, kind)
+    invitation = create_invitation(
+        engine, role=role, organisation_id=organisation.id, ttl=timedelta(days=7)
+    )
+    _outcome, member = redeem_invitation(
+        engine, invitation.token, telegram_id=number, display_name=f"M{number}"
+    )
+    assert member is not None
+    return member
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[Engine]:
+    use_keys([TEST_KEY])
+    engine = make_engine(f"sqlite:///{tmp_path / 'relais.sqlite3'}")
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+def sites_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sites.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+ONE_LANDLORD_SITES = "name,commune,sector,qpv\nLes Glonnières,Le Mans,Sud,yes\n"
+
+
+def test_a_sites_file_without_the_landlord_column_is_the_only_landlord_s(
+    engine: Engine, tmp_path: Path
+) -> None:
+    only = ensure_organisation(engine, SH, OrganisationKind.LANDLORD)
+
+    load_sites(engine, sites_file(tmp_path, ONE_LANDLORD_SITES))
+
+    assert [(site.name, site.landlord_id) for site in active_sites(engine)] == [
+        ("Les Glonnières", only.id)
+    ]
+
+
+def test_a_sites_file_without_the_landlord_column_is_refused_once_there_are_two_landlords(
+    engine: Engine, tmp_path: Path
+) -> None:
+    load_sites(engine, sites_file(tmp_path, SITES))
+    path = sites_file(tmp_path, ONE_LANDLORD_SITES)
+
+    with pytest.raises(SitesFileError) as refused:
+        load_sites(engine, path)
+
+    assert str(refused.value) == (
+        f"{path}: there are 2 landlords: add the landlord column "
+        "(name,commune,sector,qpv,landlord) to say whose each site is"
+    )
+    assert len(active_sites(engine)) == 3, "the sites stay as they were"
+
+
+def test_a_sites_file_naming_an_organisation_that_is_no_landlord_is_refused(
+    engine: Engine, tmp_path: Path
+) -> None:
+    ensure_organisation(engine, "Montjoie", OrganisationKind.ASSOCIATION)
+    path = sites_file(
+        tmp_path, "name,commune,sector,qpv,landlord\nBellevue,Sablé,Ouest,no,Montjoie\n"
+    )
+
+    with pytest.raises(SitesFileError, match="Montjoie is an organisation, but not a landlord"):
+        load_sites(engine, path)
+
+
+def figures_of(tmp_path: Path, *arguments: str) -> dict[str, str]:
+    result = run_bot(
+        "report", "--from", "2025-01-01", "--to", "2025-12-31", "--format", "csv", *arguments,
+        cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'relais.sqlite3'}",
+        ENCRYPTION_KEYS=TEST_KEY, TIMEZONE="UTC",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return dict(list(csv.reader(io.StringIO(result.stdout)))[1:])
+
+
+def test_the_report_for_one_landlord_counts_its_cases_and_its_reserved_homes_only(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Sarthe Habitat's correspondent reports two victims, Podeliha's one, the gendarmerie
+    one (no landlord's yet); Sarthe Habitat has two reserved homes, Podeliha one."""
+    load_sites(engine, sites_file(tmp_path, SITES))
+    karim = a_member(engine, Role.CORRESPONDENT, SH, OrganisationKind.LANDLORD, 1)
+    louise = a_member(engine, Role.CORRESPONDENT, PODELIHA, OrganisationKind.LANDLORD, 2)
+    morel = a_member(engine, Role.GENDARMERIE, *BRIGADE, 3)
+    march = datetime(2025, 3, 1, 10, 0, tzinfo=UTC)
+    for source in (karim, karim, louise, morel):
+        file_report(engine, source, VIOLENCE_ANSWERS, march)
+    ids = {landlord.name: landlord.id for landlord in landlords(engine)}
+    for label, kind, landlord in (
+        ("A", CaseKind.ADDICTION, SH), ("B", CaseKind.VIOLENCE, SH),
+        ("C", CaseKind.VIOLENCE, PODELIHA),
+    ):  # fmt: skip
+        homes.add_home(engine, label=label, commune="Le Mans", size="T2", qpv=False, kind=kind,
+                 landlord_id=ids[landlord])  # fmt: skip
+
+    sarthe_habitat = figures_of(tmp_path, "--landlord", SH)
+    podeliha = figures_of(tmp_path, "--landlord", "Podeliha")
+    everyone = figures_of(tmp_path)
+
+    keys = ("referrals", "referrals.violence", "homes_reserved", "homes_reserved.addiction")
+    assert [sarthe_habitat[key] for key in keys] == ["2", "2", "2", "1"]
+    assert [podeliha[key] for key in keys] == ["1", "1", "1", "0"]
+    assert [everyone[key] for key in keys] == ["4", "4", "30", "20"], "the programme file's"
+
+
+def test_the_report_for_a_landlord_nobody_knows_says_so_in_one_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    load_sites(engine, sites_file(tmp_path, SITES))
+    result = run_bot(
+        "report", "--from", "2025-01-01", "--to", "2025-12-31", "--landlord", "Podelia",
+        cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'relais.sqlite3'}",
+        ENCRYPTION_KEYS=TEST_KEY,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        "No landlord is called 'Podelia'; the landlords are: Podeliha, Sarthe Habitat.\n"
+    )
