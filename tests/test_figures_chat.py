@@ -296,7 +296,7 @@ async def test_other_roles_are_refused(relais: RelaisUnderTest, role: Role):
         "Cette action n'est pas ouverte à votre rôle. /aide liste ce que vous pouvez faire.",
         "Je ne connais pas cette commande. /aide liste ce que vous pouvez faire.",
     )
-    await someone.tap_data("fg:x:this_year:xlsx")
+    await someone.tap_data("fg:x:this_year:xlsx:0")
     assert all(message.kind != "document" for message in someone.bot_messages())
     assert someone.alerts[-1] == "Ce bouton n'est pas (ou plus) disponible pour vous."
     assert exported(relais) == []
