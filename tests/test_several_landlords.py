@@ -161,6 +161,12 @@ async def test_a_landlord_referent_sees_and_moves_only_the_cases_of_their_own_la
     await helene.tap("intensité légère")
     assert case_named(relais, ours).status is CaseStatus.ACCEPTED, "her own landlord's: moved"
 
+    await ines.send("/commission")
+    assert ines.buttons() == ["Tous les dossiers", PODELIHA, SH], "the worker chooses whose"
+    await ines.tap(PODELIHA)
+    assert ines.texts()[-2] == "Dossiers en attente de la commission : 1. Décidez sous chacun."
+    assert ines.last_text.startswith(theirs)
+
 
 async def test_a_landlord_s_reserved_homes_go_only_to_its_cases_and_its_referents_list_them(
     relais: RelaisUnderTest,
@@ -362,3 +368,37 @@ def test_the_report_for_a_landlord_nobody_knows_says_so_in_one_line(
     assert result.stderr == (
         "No landlord is called 'Podelia'; the landlords are: Podeliha, Sarthe Habitat.\n"
     )
+
+
+async def figures_text(reader: Person) -> str:
+    """The main figures of this year, as /chiffres gives them once its questions answered."""
+    await reader.tap("Cette année")
+    return next(text for text in reversed(reader.texts()) if text.startswith("Chiffres du"))
+
+
+async def test_each_landlord_s_referent_reads_its_figures_and_the_coordination_chooses_whose(
+    relais: RelaisUnderTest,
+) -> None:
+    karim = await person(relais, "Karim", Role.CORRESPONDENT, SH)
+    louise = await person(relais, "Louise", Role.CORRESPONDENT, PODELIHA)
+    helene = await person(relais, "Hélène", Role.LANDLORD_REFERENT, SH)
+    nadia = await person(relais, "Nadia", Role.ADMIN, SH)
+    await report_from(karim, "Les Glonnières")
+    await report_from(karim, "Bellevue")
+    await report_from(louise, "Les Sablons")
+
+    await helene.send("/chiffres")
+    assert helene.last_text == "Les chiffres du programme : pour quelle période ?"
+    hers = await figures_text(helene)
+    assert ", Sarthe Habitat :" in hers.splitlines()[0]
+    assert "• Signalements reçus : 2 (" in hers
+
+    await nadia.send("/chiffres")
+    assert nadia.buttons() == ["Tout le programme", PODELIHA, SH]
+    await nadia.tap(PODELIHA)
+    assert "• Signalements reçus : 1 (" in await figures_text(nadia)
+    await nadia.send("/chiffres")
+    await nadia.tap("Tout le programme")
+    everything = await figures_text(nadia)
+    assert ", tout le programme :" in everything.splitlines()[0]
+    assert "• Signalements reçus : 3 (" in everything
