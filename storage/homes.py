@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, or_, true, update
+from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -44,36 +44,28 @@ def add_home(
     return home
 
 
-def _of_landlord(landlord_id: int | None) -> ColumnElement[bool]:
-    """The homes of this landlord and those of none (domain.access.fits_landlord); every
-    home for None."""
-    if landlord_id is None:
-        return true()
-    return or_(ReservedHome.landlord_id == landlord_id, col(ReservedHome.landlord_id).is_(None))
-
-
 def homes(
     engine: Engine, landlord_id: int | None = None
 ) -> list[tuple[ReservedHome, Case | None]]:
-    """Every home (of one landlord, with `landlord_id`) with the case living there, if any."""
+    """Every home (those of one landlord, with `landlord_id`: domain.access.fits_landlord)
+    with the case living there, if any. The programme has a few dozen: read whole."""
     with session_scope(engine) as session:
-        query = (
-            select(ReservedHome, Case)
-            .outerjoin(Case, col(Case.id) == ReservedHome.case_id)
-            .where(_of_landlord(landlord_id))
-        )
-        return list(session.exec(query.order_by(col(ReservedHome.kind), col(ReservedHome.label))))
+        query = select(ReservedHome, Case).outerjoin(Case, col(Case.id) == ReservedHome.case_id)
+        rows = session.exec(query.order_by(col(ReservedHome.kind), col(ReservedHome.label)))
+        return [row for row in rows if fits_landlord(landlord_id, row[0].landlord_id)]
 
 
 def free_homes(engine: Engine, case: Case) -> list[ReservedHome]:
     """The free homes that may go to this case: of its kind and, if it has one, its landlord."""
     with session_scope(engine) as session:
         query = select(ReservedHome).where(
-            ReservedHome.kind == case.kind,
-            col(ReservedHome.case_id).is_(None),
-            _of_landlord(case.landlord_id),
+            ReservedHome.kind == case.kind, col(ReservedHome.case_id).is_(None)
         )
-        return list(session.exec(query.order_by(col(ReservedHome.label))))
+        return [
+            home
+            for home in session.exec(query.order_by(col(ReservedHome.label)))
+            if fits_landlord(case.landlord_id, home.landlord_id)
+        ]
 
 
 def home_of(engine: Engine, case_id: int) -> ReservedHome | None:

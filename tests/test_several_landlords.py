@@ -161,6 +161,10 @@ async def test_a_landlord_referent_sees_and_moves_only_the_cases_of_their_own_la
     await helene.tap("intensité légère")
     assert case_named(relais, ours).status is CaseStatus.ACCEPTED, "her own landlord's: moved"
 
+    by_ines = await report_from(ines, "Les Glonnières")
+    assert case_named(relais, by_ines).landlord_id == _landlord_id(relais, SH), (
+        "a report naming a residence is its landlord's, whoever reports it"
+    )
     await ines.send("/commission")
     assert ines.buttons() == ["Tous les dossiers", PODELIHA, SH], "the worker chooses whose"
     await ines.tap(PODELIHA)
@@ -201,6 +205,10 @@ async def test_a_landlord_s_reserved_homes_go_only_to_its_cases_and_its_referent
     assert ines.buttons() == ["Les Tilleuls, apt 12 (T3, Le Mans, QPV)", "Annuler"], (
         "only its own landlord's homes"
     )
+    [theirs] = [home for home, _case in homes.homes(relais.app.engine) if "Sablons" in home.label]
+    await ines.tap_data(f"hm:set:{case_named(relais, reference).id}:{theirs.id}")
+    assert ines.alerts[-1] == "Ce logement n'est plus libre, ou pas pour ce dossier."
+    assert homes.home_of(relais.app.engine, case_named(relais, reference).id) is None
 
 
 async def test_a_violence_victim_s_case_belongs_to_no_landlord_until_one_of_its_referents_is_on_it(
