@@ -67,14 +67,24 @@ DRAFT = "home"
 TEXT_MAX = {LABEL: 120, COMMUNE: 80}
 
 
-def home_line(home: ReservedHome) -> str:
-    return _("{label} ({size}, {commune}{qpv})").format(
+def home_line(home: ReservedHome, owners: dict[int, str] | None = None) -> str:
+    """The home as lists show it; with `owners` (the landlords' names, when there are several),
+    whose it is."""
+    line = _("{label} ({size}, {commune}{qpv})").format(
         # What the form takes, even from an older database (SQLite keeps longer texts).
         label=cut(home.label, TEXT_MAX[LABEL]),
         size=home.size,
         commune=cut(home.commune, TEXT_MAX[COMMUNE]),
         qpv=", QPV" if home.qpv else "",
     )
+    owner = (owners or {}).get(home.landlord_id)
+    return f"{line} — {owner}" if owner else line
+
+
+def landlord_names(context: RelaisContext) -> dict[int, str]:
+    """The landlords' names when there are several (one landlord's homes need no name)."""
+    known = landlords(context.engine)
+    return {each.id: each.name for each in known} if len(known) > 1 else {}
 
 
 async def list_homes(update: Update, context: RelaisContext) -> None:
@@ -90,14 +100,16 @@ async def homes_page(update: Update, context: RelaisContext) -> None:
 
 
 def _homes_page(context: RelaisContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    everything = homes(context.engine, landlord_of_reader(reader(context.known_member)))
+    own = landlord_of_reader(reader(context.known_member))
+    everything = homes(context.engine, own)
+    names = landlord_names(context) if own is None else {}
     shown, page = page_of(everything, page)
     lines = [_("Logements réservés :")]
     for home, case in shown:
         occupant = (
             _("occupé ({reference})").format(reference=case.reference) if case else _("libre")
         )
-        lines.append(f"• {home_line(home)} — {option(home.kind.value)} — {occupant}")
+        lines.append(f"• {home_line(home, names)} — {option(home.kind.value)} — {occupant}")
     if not everything:
         lines.append(_("Aucun logement enregistré."))
     rows = page_rows(page, len(everything), HomesPage)
@@ -124,8 +136,10 @@ async def offer_homes(update: Update, context: RelaisContext) -> None:
         return
     turning = isinstance(button, HomesToPickPage)
     shown, page = page_of(free, button.page if turning else 0)
+    # A case of no landlord yet is offered every landlord's homes: say whose each is.
+    names = landlord_names(context) if case.landlord_id is None else {}
     rows = [
-        [GiveHome(case=case.id, home=home.id).button(button_text(home_line(home)))]
+        [GiveHome(case=case.id, home=home.id).button(button_text(home_line(home, names)))]
         for home in shown
     ]
     rows += page_rows(page, len(free), lambda other: HomesToPickPage(case=case.id, page=other))

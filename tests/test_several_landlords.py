@@ -25,6 +25,7 @@ from tests.databases import TEST_KEY
 from tests.harness import Person, RelaisUnderTest, settings_for
 from tests.stories import ADDICTION, VIOLENCE, VIOLENCE_ANSWERS, cases, enroll
 from tests.test_case_follow_up import move, open_card
+from tests.test_case_ownership import IN_SUPPORT, walk
 from tests.test_command_line import run_bot
 from tests.test_homes_and_commission import add_home
 
@@ -211,13 +212,9 @@ async def test_a_landlord_s_reserved_homes_go_only_to_its_cases_and_its_referent
     assert homes.home_of(relais.app.engine, case_named(relais, reference).id) is None
 
 
-async def test_a_violence_victim_s_case_belongs_to_no_landlord_until_one_of_its_referents_is_on_it(
-    relais: RelaisUnderTest,
-) -> None:
+async def a_victim_reported_by_the_gendarmerie(relais: RelaisUnderTest, worker: Person) -> Case:
+    """A victim in danger reported by a brigade (no residence): the worker takes the case."""
     morel = await person(relais, "Adjudant Morel", Role.GENDARMERIE, *BRIGADE)
-    ines = await person(relais, "Inès", Role.WORKER, *MONTJOIE)
-    helene = await person(relais, "Hélène", Role.LANDLORD_REFERENT, SH)
-    paul = await person(relais, "Paul", Role.LANDLORD_REFERENT, PODELIHA)
     await morel.send("/signaler")
     await morel.tap(VIOLENCE)
     await morel.tap("Oui")
@@ -227,8 +224,19 @@ async def test_a_violence_victim_s_case_belongs_to_no_landlord_until_one_of_its_
     await morel.tap("Oui")
     await morel.tap("Seulement par moi")
     await morel.tap("Envoyer")
+    await worker.tap("Je prends")
     [case] = cases(relais)
-    await ines.tap("Je prends")
+    assert case.landlord_id is None
+    return case
+
+
+async def test_a_violence_victim_s_case_belongs_to_no_landlord_until_one_of_its_referents_is_on_it(
+    relais: RelaisUnderTest,
+) -> None:
+    ines = await person(relais, "Inès", Role.WORKER, *MONTJOIE)
+    helene = await person(relais, "Hélène", Role.LANDLORD_REFERENT, SH)
+    paul = await person(relais, "Paul", Role.LANDLORD_REFERENT, PODELIHA)
+    case = await a_victim_reported_by_the_gendarmerie(relais, ines)
 
     for referent in (helene, paul):
         await referent.tap_data(f"cs:c:{case.id}")
@@ -410,3 +418,32 @@ async def test_each_landlord_s_referent_reads_its_figures_and_the_coordination_c
     everything = await figures_text(nadia)
     assert ", tout le programme :" in everything.splitlines()[0]
     assert "• Signalements reçus : 3 (" in everything
+
+
+async def test_a_violence_victim_s_case_given_a_landlord_s_home_belongs_to_that_landlord(
+    relais: RelaisUnderTest,
+) -> None:
+    ines = await person(relais, "Inès", Role.WORKER, *MONTJOIE)
+    helene = await person(relais, "Hélène", Role.LANDLORD_REFERENT, SH)
+    paul = await person(relais, "Paul", Role.LANDLORD_REFERENT, PODELIHA)
+    case = await a_victim_reported_by_the_gendarmerie(relais, ines)
+    ids = {landlord.name: landlord.id for landlord in landlords(relais.app.engine)}
+    for label, landlord in (("Gare, apt 3", PODELIHA), ("Les Tilleuls, apt 2", SH)):
+        homes.add_home(relais.app.engine, label=label, commune="Le Mans", size="T2", qpv=False,
+                       kind=CaseKind.VIOLENCE, landlord_id=ids[landlord])  # fmt: skip
+    walk(relais, case.id, ines, *IN_SUPPORT[:-1])
+
+    await open_card(ines, case.reference)
+    await ines.tap("Logement réservé")
+    assert ines.buttons() == [
+        "Gare, apt 3 (T2, Le Mans) — Podeliha",
+        "Les Tilleuls, apt 2 (T2, Le Mans) — Sarthe Habitat",
+        "Annuler",
+    ], "a case of no landlord yet: every landlord's free homes, each saying whose"
+    await ines.tap("Gare, apt 3 (T2, Le Mans) — Podeliha")
+
+    assert case_named(relais, case.reference).landlord_id == ids[PODELIHA]
+    await paul.tap_data(f"cs:c:{case.id}")
+    assert paul.last_text.startswith(f"Dossier {case.reference}")
+    await helene.tap_data(f"cs:c:{case.id}")
+    assert helene.alerts[-1] == REFUSED, "it is Podeliha's now"
