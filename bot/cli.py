@@ -280,9 +280,10 @@ def _report(settings: Settings, arguments: argparse.Namespace) -> int:
     if arguments.format == "csv":
         content: str | bytes = figures_csv(figures)
     elif arguments.format == "xlsx":
-        content = workbook(
-            figures, reading.stories, period, arguments.lang, zone=settings.zone, now=now
-        )
+        # One landlord's workbook lists its cases only.
+        landlords_cases = Selection(landlord=selection.landlord)
+        stories = [story for story in reading.stories if landlords_cases.takes(story)]
+        content = workbook(figures, stories, period, arguments.lang, zone=settings.zone, now=now)
     else:
         content = annual_review(
             figures,

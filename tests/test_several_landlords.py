@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from sqlalchemy import Engine
 
@@ -368,6 +369,15 @@ def test_the_report_for_one_landlord_counts_its_cases_and_its_reserved_homes_onl
     assert [sarthe_habitat[key] for key in keys] == ["2", "2", "2", "1"]
     assert [podeliha[key] for key in keys] == ["1", "1", "1", "0"]
     assert [everyone[key] for key in keys] == ["4", "4", "30", "20"], "the programme file's"
+    workbook = tmp_path / "podeliha.xlsx"
+    result = run_bot(
+        "report", "--from", "2025-01-01", "--to", "2025-12-31", "--format", "xlsx",
+        "-o", str(workbook), "--landlord", PODELIHA, cwd=tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'relais.sqlite3'}", ENCRYPTION_KEYS=TEST_KEY,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    rows = list(openpyxl.load_workbook(workbook)["Dossiers"].iter_rows(values_only=True))
+    assert [row[0] for row in rows[1:]] == ["R-2025-0003"], "Podeliha's one case, no other"
 
 
 def test_the_report_for_a_landlord_nobody_knows_says_so_in_one_line(
