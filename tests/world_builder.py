@@ -165,8 +165,15 @@ class World:
         return case
 
 
-def enroll(engine: Engine, role: Role, telegram_id: int, name: str) -> Member:
-    organisation, kind = _ORGANISATIONS[role]
+def enroll(
+    engine: Engine,
+    role: Role,
+    telegram_id: int,
+    name: str,
+    organisation: tuple[str, OrganisationKind] | None = None,
+) -> Member:
+    """A member of `role`, in the organisation usual for it unless `organisation` is given."""
+    organisation, kind = organisation or _ORGANISATIONS[role]
     organisation_id = ensure_organisation(engine, organisation, kind).id
     invitation = create_invitation(
         engine, role=role, organisation_id=organisation_id, ttl=timedelta(days=7)
