@@ -47,7 +47,7 @@ from domain.programme import load_programme
 from storage.crypto import check_keys, use_keys
 from storage.database import make_engine, upgrade
 from storage.persistence import DatabasePersistence
-from storage.sites import read_sites_file, sync_sites
+from storage.sites import load_sites
 
 # Flows in the order they are tried; the fallback answers what none of them took.
 FLOWS = (
@@ -137,7 +137,7 @@ def build_application(
     application.engine = engine
     application.programme = programme
     if settings.sites_file is not None:
-        sync_sites(engine, read_sites_file(settings.sites_file))
+        load_sites(engine, settings.sites_file)
     _register(application)
     return application
 

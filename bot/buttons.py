@@ -67,6 +67,8 @@ Day = Annotated[date, Dated("%Y-%m-%d")]
 # A time as minutes since the epoch (UTC): a slot offered to choose.
 Slot = Annotated[int, Integer(0, 10**10)]
 Bit = Annotated[int, Integer(0, 1)]
+# A landlord organisation's id; 0: every landlord's (the whole programme).
+Landlord = Annotated[int, Integer(0, 10**18 - 1)]
 
 # ------------------------------------------------------------------ everyone
 
@@ -393,6 +395,10 @@ class HomeKind(Button, shape="hm:kind:{kind}", roles=ADMINS):
     kind: Annotated[CaseKind, OneOf(CaseKind)]
 
 
+class HomeLandlord(Button, shape="hm:ll:{landlord}", roles=ADMINS):
+    landlord: Id
+
+
 class PickHome(Button, shape="hm:pick:{case}", roles=WORKERS):
     case: Id
 
@@ -411,20 +417,34 @@ class FreeHome(Button, shape="hm:free:{case}", roles=WORKERS):
     case: Id
 
 
+class CommissionLandlord(Button, shape="cm:l:{landlord}", roles=CASE_TEAM):
+    """/commission with several landlords: one landlord's waiting cases, or all of them."""
+
+    landlord: Landlord
+
+
 # ------------------------------------------------------------------ /chiffres
 
 
-class FiguresPeriod(Button, shape="fg:p:{span}", roles=FIGURE_READERS):
+class FiguresLandlord(Button, shape="fg:l:{landlord}", roles=FIGURE_READERS):
+    """/chiffres with several landlords: the whole programme's, or one landlord's."""
+
+    landlord: Landlord
+
+
+class FiguresPeriod(Button, shape="fg:p:{span}:{landlord}", roles=FIGURE_READERS):
     """A period of /chiffres: its figures and their chart."""
 
     span: Annotated[Span, OneOf(Span)]
+    landlord: Landlord = 0
 
 
-class ExportFigures(Button, shape="fg:x:{span}:{format}", roles=FIGURE_READERS):
+class ExportFigures(Button, shape="fg:x:{span}:{format}:{landlord}", roles=FIGURE_READERS):
     """« Tableur (XLSX) » or « CSV » under a period's chart."""
 
     span: Annotated[Span, OneOf(Span)]
     format: Annotated[str, OneOf(("xlsx", "csv"))]
+    landlord: Landlord = 0
 
 
 # ------------------------------------------------------------------ /annuaire

@@ -39,7 +39,7 @@ from storage.database import SchemaTooNew, schema_revision
 from storage.figures import STEPS, read_period
 from storage.history import HistoryFileError, import_history, read_history_file
 from storage.invitations import create_invitation
-from storage.members import ORGANISATION_NAME_MAX, ensure_organisation
+from storage.members import ORGANISATION_NAME_MAX, ensure_organisation, landlords
 from storage.sites import SitesFileError
 from storage.transfer import TransferRefused, copy_database
 from storage.types import utcnow
@@ -231,6 +231,7 @@ def _report_parser(commands: argparse._SubParsersAction) -> None:
     report.add_argument("--kind", choices=[kind.value for kind in CaseKind])
     report.add_argument("--source", choices=[source.value for source in SourceKind])
     report.add_argument("--qpv", choices=("yes", "no"), help="only cases in (or outside) a QPV")
+    report.add_argument("--landlord", help="only the cases of this landlord organisation")
     report.add_argument("--format", default="md", choices=FORMATS)
     report.add_argument("-o", "--output", type=Path, help="the file to write (default: stdout)")
     report.add_argument("--lang", default=SUPPORTED_LANGUAGES[0], choices=SUPPORTED_LANGUAGES)
@@ -253,10 +254,22 @@ def _report(settings: Settings, arguments: argparse.Namespace) -> int:
     engine = prepare_database(settings)
     programme = load_programme(settings.programme_file, settings.partners_file)
     period = days(arguments.first, arguments.last, settings.zone)
+    landlord = None
+    if arguments.landlord is not None:
+        known = {organisation.name: organisation for organisation in landlords(engine)}
+        landlord = known.get(" ".join(arguments.landlord.split()))
+        if landlord is None:
+            print(
+                f"No landlord is called {arguments.landlord!r}; the landlords are: "
+                f"{', '.join(known) or 'none yet'}.",
+                file=sys.stderr,
+            )
+            return EXIT_CONFIG
     selection = Selection(
         kind=CaseKind(arguments.kind) if arguments.kind else None,
         source=SourceKind(arguments.source) if arguments.source else None,
         qpv=None if arguments.qpv is None else arguments.qpv == "yes",
+        landlord=landlord.id if landlord else None,
     )
     # The spreadsheet dates every step of each case; the figures need only a few.
     steps = tuple(CaseStatus) if arguments.format == "xlsx" else COUNTED_STEPS
@@ -269,9 +282,10 @@ def _report(settings: Settings, arguments: argparse.Namespace) -> int:
     if arguments.format == "csv":
         content: str | bytes = figures_csv(figures)
     elif arguments.format == "xlsx":
-        content = workbook(
-            figures, reading.stories, period, arguments.lang, zone=settings.zone, now=now
-        )
+        # One landlord's workbook lists its cases only.
+        landlords_cases = Selection(landlord=selection.landlord)
+        stories = [story for story in reading.stories if landlords_cases.takes(story)]
+        content = workbook(figures, stories, period, arguments.lang, zone=settings.zone, now=now)
     else:
         content = annual_review(
             figures,
@@ -281,6 +295,7 @@ def _report(settings: Settings, arguments: argparse.Namespace) -> int:
             stale_days=programme.reminders.stale_case_days,
             zone=settings.zone,
             language=arguments.lang,
+            landlord=landlord.name if landlord else None,
         )
     return _write(content, arguments.output)
 

@@ -52,8 +52,9 @@ COMMISSION = Command(
     "commission", "commission", N_("Les dossiers à décider en commission"), CASE_TEAM
 )
 HOMES = Command("logements", "homes", N_("Les logements réservés"), CASE_TEAM)
-# The programme's figures carry no personal data: the whole case team (admins, workers,
-# landlord referents) reads the whole programme's, not only the cases each one sees.
+# The programme's figures carry no personal data: the whole case team reads them, not only
+# for the cases each one sees (admins and workers every landlord's, a landlord referent their
+# landlord's: conversations.figures).
 FIGURE_READERS = CASE_TEAM
 FIGURES = Command(
     "chiffres",

@@ -44,10 +44,12 @@ def annual_review(
     stale_days: int,
     zone: ZoneInfo,
     language: str,
+    landlord: str | None = None,
 ) -> str:
-    """The review the coordination used to write by hand, in Markdown."""
+    """The review the coordination used to write by hand, in Markdown (`landlord`: the
+    name of the landlord whose cases `selection` covers)."""
     with use_language(language):
-        lines = [f"# {_heading(period, selection, zone, language)}", ""]
+        lines = [f"# {_heading(period, selection, zone, language, landlord)}", ""]
         if is_empty(figures):
             lines.append(_("Aucun dossier sur cette période : aucun chiffre à donner."))
             return "\n".join(lines) + "\n"
@@ -120,7 +122,9 @@ class _Numbers:
         return {key: self.value(key) for key in keys}
 
 
-def _heading(period: Period, selection: Selection, zone: ZoneInfo, language: str) -> str:
+def _heading(
+    period: Period, selection: Selection, zone: ZoneInfo, language: str, landlord: str | None
+) -> str:
     first = format_date(period.start.astimezone(zone).date(), "long", locale=language)
     last = format_date(last_day(period, zone), "long", locale=language)
     heading = _("Bilan du dispositif, du {first} au {last}").format(first=first, last=last)
@@ -128,6 +132,7 @@ def _heading(period: Period, selection: Selection, zone: ZoneInfo, language: str
         kind_label(selection.kind) if selection.kind else None,
         source_label(selection.source) if selection.source else None,
         None if selection.qpv is None else (_("en QPV") if selection.qpv else _("hors QPV")),
+        landlord,
     ]
     named = [part for part in chosen if part]
     return f"{heading} ({', '.join(named)})" if named else heading

@@ -49,7 +49,7 @@ from conversations.common import (
     tell,
 )
 from conversations.directory import tell_redirected
-from domain.access import Act, TakeOverReason
+from domain.access import Act, TakeOverReason, fits_landlord
 from domain.programme import Programme
 from domain.statuses import IllegalTransition, Move, reason_choices
 from domain.vocabulary import CaseKind, CaseStatus, Role
@@ -374,7 +374,11 @@ async def choose_person(update: Update, context: RelaisContext) -> None:
     case = await load_case(update, context, asked.case, Act.HAND_OVER)
     if case is None:
         return
-    everyone = active_members(context.engine, role)
+    everyone = [
+        person
+        for person in active_members(context.engine, role)
+        if role is Role.WORKER or fits_landlord(case.landlord_id, person.organisation_id)
+    ]
     turning = isinstance(asked, page_button)
     people, shown = page_of(everyone, asked.page if turning else 0)
     rows = [

@@ -21,6 +21,7 @@ from bot.buttons import (
     FreeHome,
     GiveHome,
     HomeKind,
+    HomeLandlord,
     HomeQpv,
     HomeSize,
     HomesPage,
@@ -39,12 +40,15 @@ from conversations.common import (
     page_of,
     page_rows,
     persistent_flow,
+    refuse_button,
     remove_buttons,
     replace_buttons,
     replace_text,
 )
 from conversations.report_texts import option
+from domain.access import landlord_of_reader
 from domain.vocabulary import CaseKind, Role
+from storage.access import reader
 from storage.cases import get_case
 from storage.homes import (
     SIZES,
@@ -55,21 +59,32 @@ from storage.homes import (
     homes,
     release_home,
 )
+from storage.members import landlords
 from storage.models import ReservedHome
 
-LABEL, COMMUNE, SIZE, QPV, KIND = "label", "commune", "size", "qpv", "kind"
+LABEL, COMMUNE, SIZE, QPV, KIND, LANDLORD = "label", "commune", "size", "qpv", "kind", "landlord"
 DRAFT = "home"
 TEXT_MAX = {LABEL: 120, COMMUNE: 80}
 
 
-def home_line(home: ReservedHome) -> str:
-    return _("{label} ({size}, {commune}{qpv})").format(
+def home_line(home: ReservedHome, owners: dict[int, str] | None = None) -> str:
+    """The home as lists show it; with `owners` (the landlords' names, when there are several),
+    whose it is."""
+    line = _("{label} ({size}, {commune}{qpv})").format(
         # What the form takes, even from an older database (SQLite keeps longer texts).
         label=cut(home.label, TEXT_MAX[LABEL]),
         size=home.size,
         commune=cut(home.commune, TEXT_MAX[COMMUNE]),
         qpv=", QPV" if home.qpv else "",
     )
+    owner = (owners or {}).get(home.landlord_id)
+    return f"{line} — {owner}" if owner else line
+
+
+def landlord_names(context: RelaisContext) -> dict[int, str]:
+    """The landlords' names when there are several (one landlord's homes need no name)."""
+    known = landlords(context.engine)
+    return {each.id: each.name for each in known} if len(known) > 1 else {}
 
 
 async def list_homes(update: Update, context: RelaisContext) -> None:
@@ -85,14 +100,16 @@ async def homes_page(update: Update, context: RelaisContext) -> None:
 
 
 def _homes_page(context: RelaisContext, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    everything = homes(context.engine)
+    own = landlord_of_reader(reader(context.known_member))
+    everything = homes(context.engine, own)
+    names = landlord_names(context) if own is None else {}
     shown, page = page_of(everything, page)
     lines = [_("Logements réservés :")]
     for home, case in shown:
         occupant = (
             _("occupé ({reference})").format(reference=case.reference) if case else _("libre")
         )
-        lines.append(f"• {home_line(home)} — {option(home.kind.value)} — {occupant}")
+        lines.append(f"• {home_line(home, names)} — {option(home.kind.value)} — {occupant}")
     if not everything:
         lines.append(_("Aucun logement enregistré."))
     rows = page_rows(page, len(everything), HomesPage)
@@ -110,7 +127,7 @@ async def offer_homes(update: Update, context: RelaisContext) -> None:
     case = await load_worker_case(update, context, button.case)
     if case is None:
         return
-    free = free_homes(context.engine, case.kind)
+    free = free_homes(context.engine, case)
     await query.answer()
     if not free:
         await update.effective_chat.send_message(
@@ -119,8 +136,10 @@ async def offer_homes(update: Update, context: RelaisContext) -> None:
         return
     turning = isinstance(button, HomesToPickPage)
     shown, page = page_of(free, button.page if turning else 0)
+    # A case of no landlord yet is offered every landlord's homes: say whose each is.
+    names = landlord_names(context) if case.landlord_id is None else {}
     rows = [
-        [GiveHome(case=case.id, home=home.id).button(button_text(home_line(home)))]
+        [GiveHome(case=case.id, home=home.id).button(button_text(home_line(home, names)))]
         for home in shown
     ]
     rows += page_rows(page, len(free), lambda other: HomesToPickPage(case=case.id, page=other))
@@ -227,8 +246,27 @@ async def choose_qpv(update: Update, context: RelaisContext) -> str:
     return KIND
 
 
-async def choose_kind(update: Update, context: RelaisContext) -> int:
+async def choose_kind(update: Update, context: RelaisContext) -> str | int:
     context.user_data[DRAFT]["kind"] = HomeKind.read(update).kind.value
+    await _chosen(update)
+    known = landlords(context.engine)
+    if len(known) < 2:  # the one landlord's home (or, before any landlord, nobody's)
+        context.user_data[DRAFT]["landlord"] = known[0].id if known else None
+        return await _save(update, context, context.user_data[DRAFT])
+    # A département has a handful of social landlords: one keyboard holds them.
+    rows = [[HomeLandlord(landlord.id).button(button_text(landlord.name))] for landlord in known]
+    await update.effective_chat.send_message(
+        _("Logement de quel bailleur ?"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+    return LANDLORD
+
+
+async def choose_landlord(update: Update, context: RelaisContext) -> int:
+    chosen = HomeLandlord.read(update).landlord
+    if chosen not in {landlord.id for landlord in landlords(context.engine)}:
+        await refuse_button(update, context)
+        return LANDLORD
+    context.user_data[DRAFT]["landlord"] = chosen
     await _chosen(update)
     return await _save(update, context, context.user_data[DRAFT])
 
@@ -247,6 +285,7 @@ async def _save(update: Update, context: RelaisContext, draft: dict) -> int:
             size=draft["size"],
             qpv=draft["qpv"] == "yes",
             kind=CaseKind(draft["kind"]),
+            landlord_id=draft.get("landlord"),
         )
     except HomeRefused:
         await update.effective_chat.send_message(
@@ -281,6 +320,7 @@ def handlers() -> list[BaseHandler]:
                 SIZE: step(choose_size, HomeSize),
                 QPV: step(choose_qpv, HomeQpv),
                 KIND: step(choose_kind, HomeKind),
+                LANDLORD: step(choose_landlord, HomeLandlord),
             },
             fallbacks=[CommandHandler(list(permissions.CANCEL.names), _abandon)],
         ),

@@ -69,7 +69,7 @@ from domain.referral import (
 from storage.cases import submit_report
 from storage.drafts import discard_draft, find_draft, save_draft, start_draft
 from storage.models import ReportDraft
-from storage.sites import active_sites
+from storage.sites import sites_for
 
 FILLING = "filling"
 FORM_BUTTONS = (
@@ -146,6 +146,13 @@ async def _on_question_button(
     try:
         value = _button_answer(question, button, draft)
     except InvalidAnswer:
+        await refuse_button(update, context)
+        return FILLING
+    if (
+        question.input is Input.SITE
+        and isinstance(value, int)
+        and value not in {site.id for site in sites_for(context.engine, context.known_member)}
+    ):  # another landlord's residence, or one withdrawn: not one the form offers
         await refuse_button(update, context)
         return FILLING
     await query.answer()
@@ -366,7 +373,7 @@ def _answer_rows(
     if question.input is Input.PHONE:
         return [[answer(option(VIA_REFERRER), VIA_REFERRER)]]
     if question.input is Input.SITE:
-        sites = active_sites(context.engine)
+        sites = sites_for(context.engine, context.known_member)
         shown, page = page_of(sites, page)
         rows = [[answer(button_text(site.name), site.id)] for site in shown]
         rows += page_rows(page, len(sites), lambda other: SitesPage(question=key, page=other))

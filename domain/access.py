@@ -9,6 +9,7 @@
   closes it.
 - Admins (the coordination) move every step, reopen a closed case and hand a case over.
 - Another worker reads the case and may take it over (absence, reorganisation...).
+- A case belongs to one landlord (below): only that landlord's referents see it.
 
 This is the one place these rules live. They read plain values (`Reader`, `CaseFacts`), never
 database rows, and who may see a case is written as data (`Tie`) so that storage builds the
@@ -39,7 +40,8 @@ class CaseFacts:
     status: CaseStatus
     assigned_worker_id: int | None
     landlord_referent_id: int | None
-    source_organisation_id: int
+    # The landlord organisation the case belongs to (None: none yet, see `landlord_at_intake`).
+    landlord_id: int | None
     # Imported from the programme's history: it is read, never worked on (domain.history).
     imported: bool = False
 
@@ -61,14 +63,14 @@ class Tie:
 EVERY_CASE = Tie(None, None)
 HOLDS = Tie("assigned_worker_id", "member_id")
 REFERS = Tie("landlord_referent_id", "member_id")
-REPORTED_BY_ITS_ORGANISATION = Tie("source_organisation_id", "organisation_id")
+OF_ITS_LANDLORD = Tie("landlord_id", "organisation_id")
 
 # Who sees which cases. Referrers (correspondents, gendarmerie, SIAO) follow their own
 # reports with /mes_signalements instead; a supported person sees no case.
 SEES: dict[Role, frozenset[Tie]] = {
     Role.WORKER: frozenset({EVERY_CASE}),
     Role.ADMIN: frozenset({EVERY_CASE}),
-    Role.LANDLORD_REFERENT: frozenset({REPORTED_BY_ITS_ORGANISATION, REFERS}),
+    Role.LANDLORD_REFERENT: frozenset({OF_ITS_LANDLORD, REFERS}),
 }
 
 
@@ -84,6 +86,39 @@ def is_tied(reader: Reader, case: CaseFacts, tie: Tie) -> bool:
 
 def can_see(reader: Reader, case: CaseFacts) -> bool:
     return any(is_tied(reader, case, tie) for tie in SEES.get(reader.role, ()))
+
+
+# ------------------------------------------------------------------ landlords
+# Several landlords share one Relais; each has its residences (sites), its reserved homes and
+# its referents, and a case belongs to one of them. A correspondent reports from their
+# landlord's residences; a report naming a residence belongs to its landlord, else to the
+# reporter's landlord when the reporter works for one. A victim of violence reported by the
+# gendarmerie or the SIAO is usually nobody's tenant yet: the case belongs to no landlord,
+# and no landlord's referent sees it (violence is among the most sensitive facts, seen only
+# by the people on the case), until the team attaches a landlord referent or gives it a
+# reserved home: it then belongs to that one's landlord, and takes only its homes and
+# referents. Workers and admins see every landlord's cases, homes and figures.
+
+
+def landlord_at_intake(site_landlord: int | None, reporters_landlord: int | None) -> int | None:
+    """Whose case a new report is: its residence's landlord, else the reporter's (if any)."""
+    return site_landlord if site_landlord is not None else reporters_landlord
+
+
+def fits_landlord(case_landlord: int | None, landlord: int | None) -> bool:
+    """May a home (or a referent) of `landlord` go to a case of `case_landlord`? A case of no
+    landlord yet takes any, and then belongs to it; nothing of no landlord is held back."""
+    return case_landlord is None or landlord is None or case_landlord == landlord
+
+
+def offers_site(reader: Reader, site_landlord: int | None) -> bool:
+    """A correspondent reports from their own landlord's residences; others from any."""
+    return reader.role is not Role.CORRESPONDENT or site_landlord in (None, reader.organisation_id)
+
+
+def landlord_of_reader(reader: Reader) -> int | None:
+    """The one landlord whose homes and figures a reader keeps to (None: every landlord's)."""
+    return reader.organisation_id if reader.role is Role.LANDLORD_REFERENT else None
 
 
 # ------------------------------------------------------------------ acting on a case

@@ -11,8 +11,8 @@ support", "homes occupied") is read at the period's end.
 """
 
 import statistics
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from domain.statuses import DeclineReason, Outcome
@@ -94,6 +94,7 @@ class CaseStory:
     phases: tuple[Stay, ...] = ()
     homes: tuple[Stay, ...] = ()  # key: the home's kind
     commune: str | None = None
+    landlord: int | None = None  # the landlord organisation it belongs to (domain.access)
 
     @property
     def decision(self) -> CaseStatus | None:
@@ -121,18 +122,31 @@ class Occurrence:
 
 @dataclass(frozen=True)
 class Selection:
-    """Which cases the figures cover: one kind, one source, in or outside QPV (None: all)."""
+    """Which cases the figures cover: one kind, one source, in or outside QPV, one landlord's
+    (None: all; a case of no landlord yet is in no landlord's figures)."""
 
     kind: CaseKind | None = None
     source: SourceKind | None = None
     qpv: bool | None = None
+    landlord: int | None = None
 
     def takes(self, story: CaseStory) -> bool:
         return (
             (self.kind is None or story.kind is self.kind)
             and (self.source is None or story.source is self.source)
             and (self.qpv is None or (story.qpv == "yes") is self.qpv)
+            and (self.landlord is None or story.landlord == self.landlord)
         )
+
+
+def rules_for(
+    rules: FigureRules, selection: Selection, landlords_homes: Mapping[int, Mapping[CaseKind, int]]
+) -> FigureRules:
+    """One landlord's figures measure its homes against its own reserved homes, as Relais
+    holds them; the programme file's capacity is the whole programme's."""
+    if selection.landlord is None:
+        return rules
+    return replace(rules, reserved_homes=dict(landlords_homes.get(selection.landlord, {})))
 
 
 ALL_CASES = Selection()

@@ -27,10 +27,10 @@ from storage.models import Case, Member
 from storage.sites import active_sites
 
 SITES_CSV = (
-    "name,commune,sector,qpv\n"
-    "Les Glonnières,Le Mans,Sud,yes\n"
-    "Bellevue,Sablé-sur-Sarthe,Ouest,no\n"
-    "Les Sablons,Le Mans,Est,yes\n"
+    "name,commune,sector,qpv,landlord\n"
+    "Les Glonnières,Le Mans,Sud,yes,Sarthe Habitat\n"
+    "Bellevue,Sablé-sur-Sarthe,Ouest,no,Sarthe Habitat\n"
+    "Les Sablons,Le Mans,Est,yes,Sarthe Habitat\n"
 )
 # How long the bot may take to answer everyone's /start: generous, for a busy machine.
 STARTUP_SECONDS = 120.0

@@ -18,7 +18,7 @@ def facts(case: Case) -> CaseFacts:
         status=case.status,
         assigned_worker_id=case.assigned_worker_id,
         landlord_referent_id=case.landlord_referent_id,
-        source_organisation_id=case.source_organisation_id,
+        landlord_id=case.landlord_id,
         imported=case.imported,
     )
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from domain.access import Act, TakeOverReason
+from domain.access import Act, TakeOverReason, fits_landlord
 from domain.programme import Phase, Programme
 from domain.statuses import IllegalTransition, Move, check, check_move
 from domain.vocabulary import CaseStatus, ReminderKind, Role
@@ -217,6 +217,11 @@ def put_on_case(
     with session_scope(engine) as session:
         case = _locked_case(session, case_id)
         check(reader(actor), facts(case), Act.HAND_OVER)
+        if role is Role.LANDLORD_REFERENT:
+            if not fits_landlord(case.landlord_id, person.organisation_id):
+                raise IllegalTransition("a referent of another landlord than the case's")
+            # A case of no landlord yet now belongs to its referent's.
+            case.landlord_id = case.landlord_id or person.organisation_id
         setattr(case, field, person.id)
         session.add(
             CaseEvent(

@@ -7,12 +7,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from domain.access import landlord_at_intake
 from domain.figures import SOURCE_OF_ROLE
 from domain.referral import is_urgent
-from domain.vocabulary import CaseKind, CaseStatus, ReminderKind, SourceKind
+from domain.vocabulary import CaseKind, CaseStatus, OrganisationKind, ReminderKind, SourceKind
 from storage.access import held_by, visible_to
 from storage.database import session_scope
-from storage.models import AlertMessage, Case, CaseEvent, Member, ReportDraft, Site
+from storage.models import AlertMessage, Case, CaseEvent, Member, Organisation, ReportDraft, Site
 from storage.reminders import cancel_pending, plan
 from storage.types import utcnow
 
@@ -58,6 +59,12 @@ def _submit(
         return existing, False
     answers = dict(draft.answers)
     site = session.get(Site, answers["site"]) if isinstance(answers.get("site"), int) else None
+    organisation = session.get(Organisation, source.organisation_id)
+    reporters_landlord = (
+        organisation.id
+        if organisation is not None and organisation.kind is OrganisationKind.LANDLORD
+        else None
+    )
     case = Case(
         reference=_next_reference(session, year),
         submission_key=draft.id,
@@ -72,6 +79,7 @@ def _submit(
         source_member_id=source.id,
         source_organisation_id=source.organisation_id,
         source_kind=SOURCE_OF_ROLE.get(source.role, SourceKind.OTHER),
+        landlord_id=landlord_at_intake(site.landlord_id if site else None, reporters_landlord),
         created_at=now,
     )
     session.add(case)

@@ -20,11 +20,12 @@ from domain.figures import (
     Selection,
     Stay,
     indicators,
+    rules_for,
 )
 from domain.programme import Programme
-from domain.vocabulary import AppointmentStatus, CaseStatus, ReminderStatus
+from domain.vocabulary import AppointmentStatus, CaseKind, CaseStatus, ReminderStatus
 from storage.database import session_scope
-from storage.models import Appointment, Case, CaseEvent, CasePhase, Reminder
+from storage.models import Appointment, Case, CaseEvent, CasePhase, Reminder, ReservedHome
 
 # Events that say where a case stands: its creation, its moves, its reopening.
 STATUS_EVENTS = ("created", "status", "reopened")
@@ -44,6 +45,8 @@ class PeriodReading:
     stories: list[CaseStory]
     appointments: list[Occurrence]
     reminders: list[Occurrence]
+    # Each landlord's reserved homes by kind: a landlord's figures measure against them.
+    landlords_homes: dict[int, dict[CaseKind, int]]
 
     def figures(
         self, programme: Programme, now: datetime, selection: Selection = ALL_CASES
@@ -52,7 +55,7 @@ class PeriodReading:
         return indicators(
             self.stories,
             self.period,
-            programme.figures,
+            rules_for(programme.figures, selection, self.landlords_homes),
             now=now,
             stale_days=programme.reminders.stale_case_days,
             appointments=self.appointments,
@@ -75,7 +78,8 @@ def read_period(
         tick()
         reminders = reminder_occurrences(session, period)
         tick()
-    return PeriodReading(period, stories, appointments, reminders)
+        landlords_homes = _landlords_homes(session)
+    return PeriodReading(period, stories, appointments, reminders, landlords_homes)
 
 
 def figures_for(
@@ -111,7 +115,7 @@ def case_stories(
     cases = _rows(session, select(
         Case.id, Case.reference, Case.kind, Case.source_kind, Case.qpv, Case.created_at,
         Case.taken_at, Case.status, Case.intensity, Case.redirected_to,
-        Case.decline_reason, Case.outcome, Case.commune,
+        Case.decline_reason, Case.outcome, Case.commune, Case.landlord_id,
     ).where(col(Case.id).in_(relevant)))  # fmt: skip
     tick()
     reached = _first_reached(session, until, relevant, steps)
@@ -150,6 +154,7 @@ def case_stories(
                 phases=tuple(phases.get(row.id, ())),
                 homes=tuple(Stay(row.kind.value, start, end) for start, end in homes[row.id]),
                 commune=row.commune,
+                landlord=row.landlord_id,
             )
         )
     return stories
@@ -232,6 +237,18 @@ def _homes(
         elif spans[case_id] and spans[case_id][-1][1] is None:
             spans[case_id][-1] = (spans[case_id][-1][0], _aware(at))
     return spans
+
+
+def _landlords_homes(session: Session) -> dict[int, dict[CaseKind, int]]:
+    rows = _rows(session,
+        select(ReservedHome.landlord_id, ReservedHome.kind, func.count())
+        .where(col(ReservedHome.landlord_id).is_not(None))
+        .group_by(ReservedHome.landlord_id, ReservedHome.kind)
+    )  # fmt: skip
+    found: dict[int, dict[CaseKind, int]] = defaultdict(dict)
+    for landlord, kind, count in rows:
+        found[landlord][CaseKind(kind)] = count
+    return dict(found)
 
 
 def appointment_occurrences(session: Session, period: Period) -> list[Occurrence]:

@@ -6,6 +6,7 @@ from sqlalchemy import Engine, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from domain.access import fits_landlord
 from domain.vocabulary import CaseKind, CaseStatus
 from storage.database import session_scope
 from storage.models import Case, CaseEvent, Member, ReservedHome
@@ -16,15 +17,25 @@ HOUSING_STATUSES = (CaseStatus.CONTRACT_SIGNED, CaseStatus.IN_SUPPORT, CaseStatu
 
 
 class HomeRefused(ValueError):
-    """The home is taken, of the other kind, or the case is not at move-in."""
+    """The home is taken, of the other kind or another landlord's, or the case is not at
+    move-in."""
 
 
 def add_home(
-    engine: Engine, *, label: str, commune: str, size: str, qpv: bool, kind: CaseKind
+    engine: Engine,
+    *,
+    label: str,
+    commune: str,
+    size: str,
+    qpv: bool,
+    kind: CaseKind,
+    landlord_id: int | None = None,
 ) -> ReservedHome:
     if size not in SIZES:
         raise HomeRefused(f"size is one of {SIZES}")
-    home = ReservedHome(label=label, commune=commune, size=size, qpv=qpv, kind=kind)
+    home = ReservedHome(
+        label=label, commune=commune, size=size, qpv=qpv, kind=kind, landlord_id=landlord_id
+    )
     try:
         with session_scope(engine) as session:
             session.add(home)
@@ -33,19 +44,28 @@ def add_home(
     return home
 
 
-def homes(engine: Engine) -> list[tuple[ReservedHome, Case | None]]:
-    """Every home with the case living there, if any."""
+def homes(
+    engine: Engine, landlord_id: int | None = None
+) -> list[tuple[ReservedHome, Case | None]]:
+    """Every home (those of one landlord, with `landlord_id`: domain.access.fits_landlord)
+    with the case living there, if any. The programme has a few dozen: read whole."""
     with session_scope(engine) as session:
         query = select(ReservedHome, Case).outerjoin(Case, col(Case.id) == ReservedHome.case_id)
-        return list(session.exec(query.order_by(col(ReservedHome.kind), col(ReservedHome.label))))
+        rows = session.exec(query.order_by(col(ReservedHome.kind), col(ReservedHome.label)))
+        return [row for row in rows if fits_landlord(landlord_id, row[0].landlord_id)]
 
 
-def free_homes(engine: Engine, kind: CaseKind) -> list[ReservedHome]:
+def free_homes(engine: Engine, case: Case) -> list[ReservedHome]:
+    """The free homes that may go to this case: of its kind and, if it has one, its landlord."""
     with session_scope(engine) as session:
         query = select(ReservedHome).where(
-            ReservedHome.kind == kind, col(ReservedHome.case_id).is_(None)
+            ReservedHome.kind == case.kind, col(ReservedHome.case_id).is_(None)
         )
-        return list(session.exec(query.order_by(col(ReservedHome.label))))
+        return [
+            home
+            for home in session.exec(query.order_by(col(ReservedHome.label)))
+            if fits_landlord(case.landlord_id, home.landlord_id)
+        ]
 
 
 def home_of(engine: Engine, case_id: int) -> ReservedHome | None:
@@ -65,6 +85,7 @@ def assign_home(
             or home is None
             or home.kind != case.kind
             or case.status not in HOUSING_STATUSES
+            or not fits_landlord(case.landlord_id, home.landlord_id)
         ):
             raise HomeRefused("not a home for this case now")
         if session.exec(select(ReservedHome).where(ReservedHome.case_id == case_id)).first():
@@ -76,6 +97,8 @@ def assign_home(
         )
         if claimed.rowcount != 1:
             raise HomeRefused("this home is taken")
+        if case.landlord_id is None:  # a case of no landlord yet now belongs to the home's
+            case.landlord_id = home.landlord_id
         session.add(
             CaseEvent(
                 case_id=case_id,

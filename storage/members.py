@@ -56,6 +56,13 @@ def organisations(engine: Engine) -> list[Organisation]:
         return list(session.exec(select(Organisation).order_by(Organisation.name)))
 
 
+def landlords(engine: Engine) -> list[Organisation]:
+    """The landlord organisations, by name: each has its sites, homes, referents and cases."""
+    with session_scope(engine) as session:
+        query = select(Organisation).where(Organisation.kind == OrganisationKind.LANDLORD)
+        return list(session.exec(query.order_by(Organisation.name)))
+
+
 def get_organisation(engine: Engine, organisation_id: int) -> Organisation | None:
     with session_scope(engine) as session:
         return session.get(Organisation, organisation_id)

@@ -98,6 +98,8 @@ class Site(SQLModel, table=True):
     sector: str = Field(max_length=80)
     qpv: bool = False
     active: bool = True
+    # The landlord organisation whose stock it is (None: a database with no landlord yet).
+    landlord_id: int | None = Field(default=None, foreign_key="organisation.id")
 
 
 class ReportDraft(SQLModel, table=True):
@@ -141,6 +143,9 @@ class Case(SQLModel, table=True):
     imported: bool = False
     assigned_worker_id: int | None = Field(default=None, foreign_key="member.id", index=True)
     landlord_referent_id: int | None = Field(default=None, foreign_key="member.id", index=True)
+    # The landlord organisation the case belongs to, whose referents see it (domain.access):
+    # None until one is known (a violence victim reported by the gendarmerie or the SIAO).
+    landlord_id: int | None = Field(default=None, foreign_key="organisation.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     taken_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     escalated_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -226,6 +231,8 @@ class ReservedHome(SQLModel, table=True):
     kind: CaseKind = Field(sa_type=enum_type(CaseKind))
     case_id: int | None = Field(default=None, foreign_key="referral_case.id", unique=True)
     assigned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The landlord organisation whose home it is (None: a database with no landlord yet).
+    landlord_id: int | None = Field(default=None, foreign_key="organisation.id")
 
 
 class AlertMessage(SQLModel, table=True):

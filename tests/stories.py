@@ -32,10 +32,14 @@ VIOLENCE_ANSWERS: dict[str, object] = {
 
 
 async def enroll(
-    relais: RelaisUnderTest, person: Person, role: Role, org: str = "Sarthe Habitat"
+    relais: RelaisUnderTest,
+    person: Person,
+    role: Role,
+    org: str = "Sarthe Habitat",
+    kind: OrganisationKind = OrganisationKind.LANDLORD,
 ) -> None:
     engine = relais.app.engine
-    organisation = ensure_organisation(engine, org, OrganisationKind.LANDLORD)
+    organisation = ensure_organisation(engine, org, kind)
     invitation = create_invitation(
         engine, role=role, organisation_id=organisation.id, ttl=relais.settings.invite_ttl
     )

@@ -41,6 +41,7 @@ from bot import buttons, permissions
 from domain.vocabulary import Role
 from playground.fakebotapi import FakeBotAPI
 from storage.database import session_scope
+from storage.members import landlords
 from storage.models import Reminder
 from tests.harness import RelaisUnderTest
 from tests.world_builder import (
@@ -510,7 +511,6 @@ def case_buttons() -> list[Action]:
         action(
             "cs:h (a page of the homes)", press("cs:h:1"), effect=Effect.ANSWER, expected=CASE_TEAM
         ),
-        action("fg:p (a period's figures and chart)", press("fg:p:this_year"), expected=CASE_TEAM),
         action("an:start (the directory's situations)", press("an:start"), expected=STAFF),
         action("an:c (the communes, for violence)", press("an:c:violence:0"), expected=STAFF),
         action(
@@ -519,9 +519,14 @@ def case_buttons() -> list[Action]:
             expected=STAFF,
         ),
         action(
-            "fg:x (the period's spreadsheet)", press("fg:x:since_start:xlsx"), expected=CASE_TEAM
+            "fg:p (a period's figures and chart)", press("fg:p:this_year:0"), expected=CASE_TEAM
         ),
-        action("fg:x (the period's CSV)", press("fg:x:last_quarter:csv"), expected=CASE_TEAM),
+        action("fg:l (whose figures)", press("fg:l:0"), expected=CASE_TEAM),
+        action("cm:l (whose commission)", press("cm:l:0"), expected=CASE_TEAM),
+        action(
+            "fg:x (the period's spreadsheet)", press("fg:x:since_start:xlsx:0"), expected=CASE_TEAM
+        ),
+        action("fg:x (the period's CSV)", press("fg:x:last_quarter:csv:0"), expected=CASE_TEAM),
         # Last: the world's worker no longer holds this case afterwards.
         action(
             "cs:W (hand the case to another worker)",
@@ -684,11 +689,21 @@ def home_and_invitation_buttons() -> list[Action]:
             cleanup=True,
         ),
         action(
-            "hm:kind (the home is added)",
+            "hm:kind",
             *NEW_HOME,
             press("hm:size:T2"),
             press("hm:qpv:yes"),
             press("hm:kind:addiction"),
+            expected=ADMIN,
+            cleanup=True,
+        ),
+        action(
+            "hm:ll (the home is added, the landlord's)",
+            *NEW_HOME,
+            press("hm:size:T2"),
+            press("hm:qpv:yes"),
+            press("hm:kind:addiction"),
+            press(lambda w: f"hm:ll:{landlords(w.engine)[0].id}"),
             effect=Effect.DB,
             table="reserved_home",
             expected=ADMIN,

@@ -88,7 +88,7 @@ def a_case(status: CaseStatus, *, worker: int | None = 1, referent: int | None =
         status=status,
         assigned_worker_id=worker,
         landlord_referent_id=referent,
-        source_organisation_id=LANDLORD,
+        landlord_id=LANDLORD,
     )
 
 

@@ -19,14 +19,14 @@ from bot.i18n import use_language
 from bot.spreadsheets import cases_csv, escaped, workbook
 from domain.figures import CaseStory, Period
 from domain.periods import Span
-from domain.vocabulary import CaseKind, CaseStatus, OrganisationKind, Role, SourceKind
+from domain.vocabulary import CaseKind, CaseStatus, Role, SourceKind
 from storage.cases import submit_report
 from storage.database import session_scope
 from storage.drafts import save_draft, start_draft
 from storage.models import AuditEntry
 from tests.harness import Person, RelaisUnderTest
 from tests.stories import VIOLENCE_ANSWERS, member
-from tests.test_figures_storage import People, a_year_of_cases, day, enrolled
+from tests.test_figures_storage import a_year_of_cases, day, team
 
 S = CaseStatus
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -51,13 +51,7 @@ def a_year_in_the_bot(relais: RelaisUnderTest) -> dict[str, object]:
     1 September 2027 whose commune is a formula and whose answers hold a name, a phone
     and a note; nobody took it yet."""
     engine = relais.app.engine
-    people = People(
-        correspondent=enrolled(
-            engine, Role.CORRESPONDENT, 1, "Sarthe Habitat", OrganisationKind.LANDLORD
-        ),
-        gendarme=enrolled(engine, Role.GENDARMERIE, 2, "Brigade", OrganisationKind.GENDARMERIE),
-        worker=enrolled(engine, Role.WORKER, 3, "Montjoie", OrganisationKind.ASSOCIATION),
-    )
+    people = team(engine)
     cases = a_year_of_cases(engine, people)
     draft = start_draft(engine, people.gendarme.id, "kind")
     draft.answers = VIOLENCE_ANSWERS | {
@@ -296,7 +290,7 @@ async def test_other_roles_are_refused(relais: RelaisUnderTest, role: Role):
         "Cette action n'est pas ouverte à votre rôle. /aide liste ce que vous pouvez faire.",
         "Je ne connais pas cette commande. /aide liste ce que vous pouvez faire.",
     )
-    await someone.tap_data("fg:x:this_year:xlsx")
+    await someone.tap_data("fg:x:this_year:xlsx:0")
     assert all(message.kind != "document" for message in someone.bot_messages())
     assert someone.alerts[-1] == "Ce bouton n'est pas (ou plus) disponible pour vous."
     assert exported(relais) == []

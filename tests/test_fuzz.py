@@ -289,12 +289,13 @@ async def build_crowd(relais: RelaisUnderTest) -> Crowd:
         ),
         # a decision's reason chosen, its optional note asked
         (w[9], (press(f"cs:r:{case['commission']}:declined:0"),)),
-        # a new reserved home: name, commune, size, QPV, kind
+        # a new reserved home: name, commune, size, QPV, kind, landlord (the world has two)
         (a[3], new_home[:1]),
         (a[4], new_home[:2]),
         (a[5], new_home),
         (a[6], (*new_home, press("hm:size:T2"))),
         (a[7], (*new_home, press("hm:size:T4"), press("hm:qpv:no"))),
+        (a[8], (*new_home, press("hm:size:T3"), press("hm:qpv:no"), press("hm:kind:violence"))),
     ]
     return Crowd(world, everyone, groups, tokens, drives)
 

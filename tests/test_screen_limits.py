@@ -239,23 +239,33 @@ async def relais(fake_api: FakeBotAPI, tmp_path: Path):
     await bot.stop()
 
 
+# The landlord whose correspondent reports and whose referents are on the cases.
+LANDLORD = longest(f"Organisation {Role.CORRESPONDENT.value}", 120)
+
+
 async def person(relais: RelaisUnderTest, seed: str, role: Role) -> Person:
     """Someone with Telegram's longest name (64 + 64 characters), enrolled through the bot
-    into an organisation of the longest name."""
+    into an organisation of the longest name (a landlord referent: the correspondent's)."""
     user = relais.fake.add_user(first_name=longest(seed, 64), last_name=longest("Durand", 64))
     someone = Person(relais, user)
-    await enroll(relais, someone, role, longest(f"Organisation {role.value}", 120))
+    organisation = (
+        LANDLORD if role is Role.LANDLORD_REFERENT else longest(f"Organisation {role.value}", 120)
+    )
+    await enroll(relais, someone, role, organisation)
     return someone
 
 
 def many(relais: RelaisUnderTest, role: Role, count: int) -> list[Member]:
+    """`count` members of `role` (landlord referents: of the correspondent's landlord)."""
+    organisation = (
+        (LANDLORD, OrganisationKind.LANDLORD) if role is Role.LANDLORD_REFERENT else None
+    )
     members = []
     for n in range(count):
         user = relais.fake.add_user(first_name=f"{role.value} {n}")
         relais.fake.start_chat(user)  # the bot may write to them (alerts)
-        members.append(
-            enroll_quietly(relais.app.engine, role, user.id, longest(f"{role.value} {n:03d}", 120))
-        )
+        name = longest(f"{role.value} {n:03d}", 120)
+        members.append(enroll_quietly(relais.app.engine, role, user.id, name, organisation))
     return members
 
 
@@ -518,7 +528,7 @@ async def test_every_screen_opens_with_every_field_at_its_longest(
         await admin.send("/inviter")
         await admin.tap("gendarmerie")
         organisations, _texts = await every_page(admin, "inv:org:")
-        assert len(organisations) == MANY + 8, "the brigades, the people's, Montjoie's..."
+        assert len(organisations) == MANY + 6, "the brigades, the people's, Montjoie's..."
         await admin.tap("Autre organisation…")
         await admin.send(longest("Gendarmerie de Mamers", 121))
         assert admin.last_text.startswith("Il me faut le nom de l'organisation en texte")
@@ -667,7 +677,8 @@ async def test_values_longer_than_the_forms_take_today_still_open(
         await tap_data(admin, keyboard_of(admin), data_of(keyboard_of(admin), "inv:org:")[0])
         assert admin.last_text.rsplit("\n", 1)[1].startswith("https://t.me/"), "the link whole"
         await admin.send("/desactiver")
-        await commands(worker, "commission")
+        await commands(worker, "commission")  # each person's organisation is a landlord here
+        await worker.tap("Tous les dossiers")
         assert find(worker, f"{waiting.reference} — ").text.endswith("…")
         await _send_notices(relais, holder, _tomorrow(relais))
         with session_scope(engine) as session:  # nobody took it: everyone is alerted again

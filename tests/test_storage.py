@@ -11,6 +11,7 @@ from sqlalchemy import Engine, event, inspect, text
 from sqlmodel import SQLModel, select
 
 from domain.vocabulary import OrganisationKind, Role
+from storage.access import visible_to
 from storage.crypto import use_keys
 from storage.database import (
     alembic_config,
@@ -22,7 +23,7 @@ from storage.database import (
 )
 from storage.invitations import Redemption, create_invitation, redeem_invitation
 from storage.members import ensure_organisation, find_member, set_language
-from storage.models import Member, Reminder
+from storage.models import Case, Member, Reminder
 from storage.persistence import DatabasePersistence
 from tests.databases import TEST_KEY
 
@@ -333,5 +334,75 @@ def test_the_upgrade_indexes_reminders_by_status_and_due_time_and_keeps_them(
             assert [reminder.key for reminder in session.exec(select(Reminder))] == ["k"]
         command.downgrade(alembic_config(engine), "0013")
         assert _reminder_indexes(engine) == before
+    finally:
+        engine.dispose()
+
+
+def test_the_upgrade_to_several_landlords_keeps_what_each_person_saw(database_url: str) -> None:
+    """A database of one landlord, Sarthe Habitat (1), before 0016: its referent Hélène saw
+    the cases her organisation reported (R-…1, by its correspondent) and those she was put on
+    (R-…2, a brigade's); not the brigade's other case (R-…3) nor Montjoie's (R-…4). After the
+    upgrade she sees the same, the workers every case, and the landlord's sites and reserved
+    homes are its own."""
+    engine = make_engine(database_url)
+    use_keys([TEST_KEY])
+    organisations = {1: "landlord", 2: "gendarmerie", 3: "association"}
+    # member id → (role, organisation)
+    members = {1: ("correspondent", 1), 2: ("landlord_referent", 1), 3: ("gendarmerie", 2),
+               4: ("worker", 3)}  # fmt: skip
+    # case number → (reporting member, landlord referent on it)
+    reports = {1: (1, "NULL"), 2: (3, "2"), 3: (3, "NULL"), 4: (4, "NULL")}
+    try:
+        command.upgrade(alembic_config(engine), "0014")
+        with engine.begin() as connection:
+            for number, kind in organisations.items():
+                connection.execute(text(
+                    f"INSERT INTO organisation (id, name, kind, created_at) VALUES ({number},"
+                    f" 'O{number}', '{kind}', '2026-01-01 00:00:00+00:00')"
+                ))  # fmt: skip
+            for number, (role, organisation) in members.items():
+                connection.execute(text(
+                    "INSERT INTO member (id, telegram_id, display_name, role, organisation_id,"
+                    f" active, created_at) VALUES ({number}, {number}, 'x', '{role}',"
+                    f" {organisation}, true, '2026-01-01 00:00:00+00:00')"
+                ))  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO site (id, name, commune, sector, qpv, active)"
+                " VALUES (1, 'Les Glonnières', 'Le Mans', 'Sud', true, true)"
+            ))  # fmt: skip
+            connection.execute(text(
+                "INSERT INTO reserved_home (id, label, commune, size, qpv, kind)"
+                " VALUES (1, 'Les Tilleuls', 'Le Mans', 'T3', false, 'addiction')"
+            ))  # fmt: skip
+            for number, (source, referent) in reports.items():
+                connection.execute(text(
+                    "INSERT INTO referral_case (reference, submission_key, kind, urgent, status,"
+                    " qpv, consent, answers, source_member_id, source_organisation_id,"
+                    " source_kind, imported, landlord_referent_id, created_at,"
+                    " status_changed_at, beneficiary_consent) VALUES"
+                    f" ('R-2026-000{number}', 'k{number}', 'violence', false, 'diagnostic',"
+                    f" 'no', 'yes', 'x', {source}, {members[source][1]}, 'other', false,"
+                    f" {referent}, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00',"
+                    " false)"
+                ))  # fmt: skip
+        upgrade(engine)
+        # The rows hold no encrypted values: read who sees what with the rule's own SQL.
+        helene = Member(id=2, role=Role.LANDLORD_REFERENT, organisation_id=1)
+        ines = Member(id=4, role=Role.WORKER, organisation_id=3)
+        with session_scope(engine) as session:
+            seen = {
+                name: sorted(session.exec(select(Case.reference).where(visible_to(who))))
+                for name, who in (("Hélène", helene), ("Inès", ines))
+            }
+        assert seen == {
+            "Hélène": ["R-2026-0001", "R-2026-0002"],
+            "Inès": ["R-2026-0001", "R-2026-0002", "R-2026-0003", "R-2026-0004"],
+        }
+        with engine.connect() as connection:
+            owners = {
+                table: connection.execute(text(f"SELECT landlord_id FROM {table}")).all()
+                for table in ("site", "reserved_home")
+            }
+        assert owners == {"site": [(1,)], "reserved_home": [(1,)]}
     finally:
         engine.dispose()

@@ -5,7 +5,7 @@ with a private chat the bot has already answered in (so they can tap buttons); a
 each interesting status, one reported by the gendarmerie that the landlord's referent may
 not see; coming and past appointments, a free and an occupied reserved home, a supported
 person who agreed to reminders (with one pending), an open invitation link for the person
-of another case, and an unused staff invitation.
+of another case, and an unused staff invitation; a second landlord, with nobody in it.
 
 The cases, appointments and homes are set up through the storage functions (only setup:
 the tests act on them through the bot). Only the people's first `/start` goes through the
@@ -57,6 +57,7 @@ STRANGER, DEACTIVATED = "stranger", "deactivated"
 ACTORS: tuple[str, ...] = (*ROLE_ACTORS, STRANGER, DEACTIVATED)
 
 LANDLORD = "Sarthe Habitat"
+OTHER_LANDLORD = "Podeliha"
 ASSOCIATION = "Montjoie"
 GENDARMERIE = "Gendarmerie de Mamers"
 SIAO = "SIAO de la Sarthe"
@@ -164,8 +165,15 @@ class World:
         return case
 
 
-def enroll(engine: Engine, role: Role, telegram_id: int, name: str) -> Member:
-    organisation, kind = _ORGANISATIONS[role]
+def enroll(
+    engine: Engine,
+    role: Role,
+    telegram_id: int,
+    name: str,
+    organisation: tuple[str, OrganisationKind] | None = None,
+) -> Member:
+    """A member of `role`, in the organisation usual for it unless `organisation` is given."""
+    organisation, kind = organisation or _ORGANISATIONS[role]
     organisation_id = ensure_organisation(engine, organisation, kind).id
     invitation = create_invitation(
         engine, role=role, organisation_id=organisation_id, ttl=timedelta(days=7)
@@ -215,6 +223,8 @@ async def build_world(relais: RelaisUnderTest) -> World:
     colleague = enroll(engine, Role.WORKER, relais.fake.add_user("Paul").id, "Paul")
     leaving = enroll(engine, Role.CORRESPONDENT, relais.fake.add_user("Léa").id, "Léa")
     worker, reporter = members["worker"], members["correspondent"]
+    # A second landlord, with nobody yet: admins and workers are offered the choice of one.
+    ensure_organisation(engine, OTHER_LANDLORD, OrganisationKind.LANDLORD)
 
     def addiction(to: CaseStatus) -> Case:
         return walk(relais, report(engine, reporter, ADDICTION_ANSWERS, now), worker, to)
