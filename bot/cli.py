@@ -466,10 +466,10 @@ async def _flyer(settings: Settings, arguments: argparse.Namespace) -> int:
     link = create_deep_linked_url(username, token)
     compile_catalogs()
     pdf = render_flyer(organisation=arguments.org, role=role, link=link, language=arguments.lang)
-    partial = output.with_name(output.name + ".partial")
     try:
         if output.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        partial = output.resolve().with_name(output.name + ".partial")
         partial.write_bytes(pdf)
     except OSError as error:
         print(f"Cannot write {output}: {error.strerror}. No link was created.", file=sys.stderr)

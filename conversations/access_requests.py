@@ -90,6 +90,9 @@ async def ask(update: Update, context: RelaisContext) -> None:
         day_start=_day_start(context, now),
         limit=context.settings.access_requests_per_link_per_day,
     )
+    if opening is Opening.UNKNOWN:  # forged: the same answer as any stale button
+        await refuse_button(update, context)
+        return
     await query.answer()
     if opening is not Opening.OPEN or request is None:
         await replace_text(query, _answer(opening, context))
