@@ -355,7 +355,7 @@ def test_an_old_sha256_trail_is_verified_as_it_was_then_keyed_once(
     old = a_database_of_the_sha256_days(database_url)
     assert verify_audit(database_url, tmp_path) == (
         1,
-        "FAILED schema: at 0008, this Relais needs 0014 (python -m bot migrate)",
+        "FAILED schema: at 0008, this Relais needs 0015 (python -m bot migrate)",
     )
     migrate(database_url, tmp_path)
     code, line = verify_audit(database_url, tmp_path)

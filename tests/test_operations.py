@@ -109,12 +109,12 @@ async def test_check_says_what_is_fine_and_what_is_not(
     assert not (tmp_path / "relais.sqlite3").exists(), "check creates nothing"
 
     code, out, _err = await run_bot_async("migrate", cwd=tmp_path, **environment)
-    assert (code, out.strip()) == (0, "The database's schema is at 0014.")
+    assert (code, out.strip()) == (0, "The database's schema is at 0015.")
     code, out, _err = await run_bot_async("check", cwd=tmp_path, **environment)
     assert code == 0, out
     assert out.splitlines() == [
         "ok     database: sqlite reachable",
-        "ok     schema: at 0014",
+        "ok     schema: at 0015",
         "ok     encryption key: reads the database",
         "ok     Bot API: reachable, the bot is @relais_test_bot",
     ]
@@ -200,7 +200,7 @@ def test_a_database_newer_than_the_code_is_refused_in_one_line(tmp_path: Path) -
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     last = result.stderr.strip().splitlines()[-1]
-    assert last.startswith("The database's schema (0099) is newer than this Relais knows (0014)")
+    assert last.startswith("The database's schema (0099) is newer than this Relais knows (0015)")
 
 
 async def test_a_backup_taken_while_the_bot_writes_is_whole_and_readable(
