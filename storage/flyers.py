@@ -191,7 +191,7 @@ def request_access(
                 flyer_id=flyer.id,
                 telegram_id=telegram_id,
                 display_name=display_name[:120],
-                language=(language or None) and language[:16],
+                language=language[:16] if language else None,
                 created_at=now,
             )
             session.add(request)
