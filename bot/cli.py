@@ -348,6 +348,10 @@ def _playground(port: int) -> int:
     from playground.session import serve  # the offline tooling loads only when asked for
 
     configure_logging()
+    # A trainer looks for the page's address: the fresh schema's migrations and the
+    # scheduler's every run would bury it (production keeps them).
+    for chatty in ("alembic", "apscheduler"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         asyncio.run(serve(port))
     except KeyboardInterrupt:
@@ -464,8 +468,15 @@ async def _flyer(settings: Settings, arguments: argparse.Namespace) -> int:
     engine = prepare_database(settings)
     token = new_token()
     link = create_deep_linked_url(username, token)
+    now, ttl = utcnow(), timedelta(days=arguments.days or settings.flyer_ttl_days)
     compile_catalogs()
-    pdf = render_flyer(organisation=arguments.org, role=role, link=link, language=arguments.lang)
+    pdf = render_flyer(
+        organisation=arguments.org,
+        role=role,
+        link=link,
+        language=arguments.lang,
+        valid_until=(now + ttl).astimezone(settings.zone).date(),
+    )
     try:
         if output.is_dir():
             raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
@@ -476,14 +487,8 @@ async def _flyer(settings: Settings, arguments: argparse.Namespace) -> int:
         return EXIT_UNREACHABLE
     try:
         organisation = ensure_organisation(engine, arguments.org, _kind(arguments, role))
-        days = arguments.days or settings.flyer_ttl_days
         flyer = create_flyer(
-            engine,
-            token,
-            role=role,
-            organisation_id=organisation.id,
-            ttl=timedelta(days=days),
-            now=utcnow(),
+            engine, token, role=role, organisation_id=organisation.id, ttl=ttl, now=now
         )
         partial.replace(output)
     finally:

@@ -5,6 +5,8 @@ and ends here: the link is made and its PDF sent. /flyers lists the open links w
 they brought, each with « Révoquer » (asked again before it is done).
 """
 
+import asyncio
+
 from telegram import InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 from telegram.helpers import create_deep_linked_url
@@ -34,14 +36,23 @@ async def send_flyer(
     link = create_deep_linked_url(context.bot.username, token)
     # An older database's longer name is cut: the caption must stay within Telegram's 1024.
     name = cut(organisation.name, ORGANISATION_NAME_MAX)
-    pdf = render_flyer(organisation=name, role=role, link=link, language=current_language())
+    now, ttl = context.relais.now(), context.settings.flyer_ttl
+    # A few hundred milliseconds of layout: not on the loop every other update waits on.
+    pdf = await asyncio.to_thread(
+        render_flyer,
+        organisation=name,
+        role=role,
+        link=link,
+        language=current_language(),
+        valid_until=(now + ttl).astimezone(context.settings.zone).date(),
+    )
     flyer = create_flyer(
         context.engine,
         token,
         role=role,
         organisation_id=organisation_id,
-        ttl=context.settings.flyer_ttl,
-        now=context.relais.now(),
+        ttl=ttl,
+        now=now,
         created_by_id=context.known_member.id,
     )
     caption = _(
