@@ -24,6 +24,7 @@ from conversations import (
     case_input,
     cases,
     commission,
+    directory,
     erase,
     fallback,
     figures,
@@ -71,6 +72,7 @@ FLOWS = (
     review_pack,
     journal,
     figures,
+    directory,
     leaving,
     subject_rights,
     reminders,
@@ -105,6 +107,8 @@ def build_application(
 ) -> RelaisApplication:
     """The bot; `requests` (for getUpdates, for the rest) replace HTTP to the Bot API (the
     benchmarks' Bot API in the same process)."""
+    # The coordination's files first: a wrong one is one line, before any database work.
+    programme = load_programme(settings.programme_file, settings.partners_file)
     compile_catalogs()
     engine = engine or prepare_database(settings)
     builder = (
@@ -136,7 +140,7 @@ def build_application(
     assert isinstance(application, RelaisApplication)
     application.settings = settings
     application.engine = engine
-    application.programme = load_programme(settings.programme_file)
+    application.programme = programme
     if settings.sites_file is not None:
         sync_sites(engine, read_sites_file(settings.sites_file))
     _register(application)

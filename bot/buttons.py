@@ -33,9 +33,11 @@ from bot.permissions import (
     FIGURE_READERS,
     INVITABLE_ROLES,
     REPORTERS,
+    STAFF,
     WORKERS,
 )
 from bot.settings import SUPPORTED_LANGUAGES
+from domain.partners import Situation
 from domain.periods import Span
 from domain.referral import QUESTIONS
 from domain.vocabulary import (
@@ -235,6 +237,14 @@ class MoveReason(Button, shape="cs:r:{case}:{target}:{reason}", roles=CASE_TEAM)
     case: Id
     target: Status
     reason: Index
+
+
+class ReasonsPage(Button, shape="cs:rp:{case}:{target}:{page}", roles=CASE_TEAM):
+    """Another page of a move's reasons (the partners file's redirections can be many)."""
+
+    case: Id
+    target: Status
+    page: Page
 
 
 class Reopen(Button, shape="cs:o:{case}", roles=CASE_TEAM):
@@ -457,6 +467,29 @@ class ExportFigures(Button, shape="fg:x:{span}:{format}", roles=FIGURE_READERS):
 
     span: Annotated[Span, OneOf(Span)]
     format: Annotated[str, OneOf(("xlsx", "csv"))]
+
+
+# ------------------------------------------------------------------ /annuaire
+
+
+class DirectoryStart(Button, shape="an:start", roles=STAFF):
+    """Back to the situations."""
+
+
+class DirectoryCommunes(Button, shape="an:c:{situation}:{page}", roles=STAFF):
+    """A situation chosen: a page of the communes to pick from."""
+
+    situation: Annotated[Situation, OneOf(Situation)]
+    page: Page
+
+
+class DirectoryServices(Button, shape="an:r:{situation}:{commune}:{page}", roles=STAFF):
+    """Who to call: the `commune`-th commune of the directory's list (0: none in particular,
+    the whole département's services), a page of them."""
+
+    situation: Annotated[Situation, OneOf(Situation)]
+    commune: Annotated[int, Integer(0, 9999)]
+    page: Page
 
 
 # ------------------------------------------------------------------ the supported person

@@ -33,6 +33,7 @@ from bot.settings import (
 from bot.spreadsheets import workbook
 from conversations.reminders import dispatch_due
 from domain.figures import COUNTED_STEPS, Selection
+from domain.partners import PartnersError
 from domain.periods import days
 from domain.programme import ProgrammeError, load_programme
 from domain.vocabulary import CaseKind, CaseStatus, OrganisationKind, Role, SourceKind
@@ -111,6 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         SettingsError,
         SitesFileError,
         ProgrammeError,
+        PartnersError,
         EncryptionKeyError,
         SchemaTooNew,
         BackupError,
@@ -288,7 +290,7 @@ def _report(settings: Settings, arguments: argparse.Namespace) -> int:
         print("A spreadsheet is written to a file: add -o FILE.xlsx.", file=sys.stderr)
         return EXIT_CONFIG
     engine = prepare_database(settings)
-    programme = load_programme(settings.programme_file)
+    programme = load_programme(settings.programme_file, settings.partners_file)
     period = days(arguments.first, arguments.last, settings.zone)
     selection = Selection(
         kind=CaseKind(arguments.kind) if arguments.kind else None,
@@ -378,7 +380,7 @@ def _run(settings: Settings, *, webhook: bool) -> int:
 
 def _import_history(settings: Settings, path: Path, *, dry_run: bool) -> int:
     """Every bad row on stderr and nothing imported, or every case imported at once."""
-    programme = load_programme(settings.programme_file)
+    programme = load_programme(settings.programme_file, settings.partners_file)
     now = utcnow()
     reading = read_history_file(
         path,

@@ -4,6 +4,7 @@ import re
 
 from bot.i18n import N_, _
 from domain.access import TakeOverReason
+from domain.partners import Situation
 from domain.vocabulary import (
     AppointmentKind,
     CaseKind,
@@ -114,6 +115,22 @@ def reason_label(reason: str) -> str:
 
 def phase_label(phase: str) -> str:
     return _(_PHASES[phase])
+
+
+_SITUATIONS = {
+    Situation.ADDICTION: N_("Addictions"),
+    Situation.VIOLENCE: N_("Violences intrafamiliales"),
+    Situation.SHELTER: N_("Hébergement, mise à l'abri"),
+    Situation.MENTAL_HEALTH: N_("Santé mentale, handicap"),
+    Situation.VICTIM_SUPPORT: N_("Aide aux victimes, droits"),
+    Situation.BUDGET: N_("Budget, dettes, protection"),
+    Situation.TENANCY: N_("Logement, bail, impayés"),
+}
+
+
+def situation_label(situation: Situation) -> str:
+    """A situation of the directory (/annuaire)."""
+    return _(_SITUATIONS[situation])
 
 
 _APPOINTMENT_KINDS = {

@@ -83,6 +83,10 @@ ERASE_PERSON = Command(
 DEACTIVATE = Command(
     "desactiver", "deactivate", N_("Fermer l'accès d'une personne qui part"), ADMINS
 )
+# Every member but the supported person: a beneficiary's chat may be read by the person they
+# flee (DOMAIN.md), and a list of violence services in it would say so; their worker gives
+# them the numbers, and the supported person's messages stay neutral.
+DIRECTORY = Command("annuaire", "directory", N_("Qui appeler, pour quelle situation"), STAFF)
 STOP = Command("arreter", "stop", N_("Ne plus recevoir de messages"), BENEFICIARIES)
 ERASE = Command("effacer", "erase", N_("Effacer cette conversation"), BENEFICIARIES)
 
@@ -97,6 +101,7 @@ COMMANDS: tuple[Command, ...] = (
     HOMES,
     FIGURES,
     REVIEW,
+    DIRECTORY,
     LANGUAGE,
     CANCEL,
     INVITE,

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from domain.partners import DEFAULT_FILE as DEFAULT_PARTNERS_FILE
 from domain.programme import DEFAULT_FILE as DEFAULT_PROGRAMME_FILE
 
 SUPPORTED_LANGUAGES = ("fr", "en")
@@ -41,7 +42,8 @@ class Settings(BaseSettings):
     dispatch_stuck_seconds: int = Field(default=300, ge=1)
     alert_chat_id: int | None = None
     sites_file: Path | None = None
-    programme_file: Path = DEFAULT_PROGRAMME_FILE  # phase durations, redirection services
+    programme_file: Path = DEFAULT_PROGRAMME_FILE  # phase durations, reminder times, retention
+    partners_file: Path = DEFAULT_PARTNERS_FILE  # /annuaire and the redirection services
     escalation_minutes: int = Field(default=240, ge=1)
     urgent_escalation_minutes: int = Field(default=30, ge=1)
     draft_reminder_hours: int = Field(default=24, ge=1)
@@ -79,7 +81,7 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (example: Europe/Paris)") from error
         return value
 
-    @field_validator("sites_file", "programme_file")
+    @field_validator("sites_file", "programme_file", "partners_file")
     @classmethod
     def _readable_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_file():

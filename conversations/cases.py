@@ -25,6 +25,7 @@ from bot.buttons import (
     HandTo,
     MoveReason,
     NotesPage,
+    ReasonsPage,
     ReferentsPage,
     Reopen,
     ShowNotes,
@@ -37,6 +38,7 @@ from bot.i18n import N_, _, ngettext
 from bot.labels import reason_label, status_label, take_over_label
 from bot.limits import button_text
 from conversations.case_card import card_keyboard, card_text, notes_pages
+from conversations.common import PAGE as REASONS_PAGE
 from conversations.common import (
     page_of,
     page_rows,
@@ -46,6 +48,7 @@ from conversations.common import (
     replace_text,
     tell,
 )
+from conversations.directory import tell_redirected
 from domain.access import Act, TakeOverReason
 from domain.programme import Programme
 from domain.statuses import IllegalTransition, Move, reason_choices
@@ -241,14 +244,40 @@ async def ask_move(update: Update, context: RelaisContext) -> None:
         )
         await _confirm(update, case, asked.target, question)
         return
-    rows = [
-        [MoveReason(case=case.id, target=target, reason=index).button(reason_label(choice))]
-        for index, choice in enumerate(choices)
-    ]
-    rows.append([CaseCard(case.id).button(_("Annuler"))])
     await update.effective_chat.send_message(
-        _reason_question(case, target), reply_markup=InlineKeyboardMarkup(rows)
+        _reason_question(case, target), reply_markup=_reasons(case, target, choices, 0)
     )
+
+
+async def turn_reasons(update: Update, context: RelaisContext) -> None:
+    """« Suivants › » under a move's reasons: the same question, the next ones."""
+    asked = ReasonsPage.read(update)
+    case = await load_case(update, context, asked.case, asked.target)
+    if case is None:
+        return
+    choices = reason_choices(asked.target, context.relais.programme.redirection_services) or []
+    await update.callback_query.answer()
+    await replace_buttons(update.callback_query, _reasons(case, asked.target, choices, asked.page))
+
+
+def _reasons(
+    case: Case, target: CaseStatus, choices: list[str], page: int
+) -> InlineKeyboardMarkup:
+    """A page of a move's reasons (the redirections come from the partners file: they may be
+    more than a screen holds), each button naming its reason by its place in the whole list."""
+    shown, page = page_of(choices, page)
+    first = page * REASONS_PAGE
+    rows = [
+        [
+            MoveReason(case=case.id, target=target, reason=first + n).button(
+                button_text(reason_label(choice))
+            )
+        ]
+        for n, choice in enumerate(shown)
+    ]
+    rows += page_rows(page, len(choices), lambda other: ReasonsPage(case.id, target, other))
+    rows.append([CaseCard(case.id).button(_("Annuler"))])
+    return InlineKeyboardMarkup(rows)
 
 
 def _reason_question(case: Case, target: CaseStatus) -> str:
@@ -458,7 +487,7 @@ async def _tell_taken_over(
 async def apply_move(update: Update, context: RelaisContext, case: Case, move: Move) -> None:
     """Move the case along its path (domain.statuses decides), then show its card."""
     relais = context.relais
-    await attempt(
+    moved = await attempt(
         update,
         context,
         case,
@@ -472,6 +501,8 @@ async def apply_move(update: Update, context: RelaisContext, case: Case, move: M
             relais.planner,
         ),
     )
+    if moved is not None and move.target is CaseStatus.REDIRECTED:
+        await tell_redirected(relais, moved, context.known_member)
 
 
 async def attempt(
@@ -518,6 +549,7 @@ def handlers() -> list[BaseHandler]:
         CallbackQueryHandler(on_list_button, pattern=CaseList.pattern),
         CallbackQueryHandler(on_status_filter, pattern=StatusFilter.pattern),
         CallbackQueryHandler(show_card, pattern=CaseCard.pattern),
+        CallbackQueryHandler(turn_reasons, pattern=ReasonsPage.pattern),
         CallbackQueryHandler(show_notes, pattern=ShowNotes.pattern),
         CallbackQueryHandler(show_notes, pattern=NotesPage.pattern),
         CallbackQueryHandler(ask_move, pattern=AskMove.pattern),

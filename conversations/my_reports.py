@@ -6,6 +6,7 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot import permissions
 from bot.context import RelaisContext
 from bot.i18n import _, format_date
+from bot.labels import reason_label
 from domain.vocabulary import CaseStatus
 from storage.cases import cases_reported_by
 from storage.models import Case
@@ -14,9 +15,12 @@ LISTED = 20
 
 
 def plain_status(case: Case) -> str:
-    """What a referrer may know: where the case stands, never what was decided about the person."""
+    """What a referrer may know: where the case stands, never what was decided about the
+    person — but for the service a redirected case went to, whom they may now call."""
     if case.status is CaseStatus.CLOSED:
         return _("clos")
+    if case.status is CaseStatus.REDIRECTED and case.redirected_to is not None:
+        return _("orienté vers : {service}").format(service=reason_label(case.redirected_to))
     if case.assigned_worker_id is None:
         return _("reçu, en attente de prise en charge")
     return _("pris en charge par Montjoie")

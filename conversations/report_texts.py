@@ -126,14 +126,21 @@ def short_name(key: str) -> str:
     return _(SHORT_NAMES[key])
 
 
-def emergency_numbers() -> str:
+def emergency_lines() -> str:
+    """The emergency numbers, then the listening lines (DOMAIN.md): the report form in
+    danger, and /annuaire for violence."""
     return _(
         "En cas de danger immédiat, appelez tout de suite :\n"
         "• 17 — Police / Gendarmerie\n"
         "• 112 — Urgences (depuis tout téléphone)\n"
         "• 114 — par SMS, si la personne ne peut pas parler\n"
-        "Écoute et conseils : 3919 — Violences Femmes Info (gratuit, anonyme), 116 006 — France Victimes.\n"
-        "Le signalement continue en version courte et sera marqué URGENT."
+        "Écoute et conseils : 3919 — Violences Femmes Info (gratuit, anonyme), 116 006 — France Victimes."
+    )
+
+
+def emergency_numbers() -> str:
+    return "\n".join(
+        (emergency_lines(), _("Le signalement continue en version courte et sera marqué URGENT."))
     )
 
 

@@ -1,7 +1,9 @@
-"""The programme's configurable values: phase durations, redirection services, reminder
-times, retention periods and what the figures measure against.
+"""The programme's configurable values: phase durations, reminder times, retention periods
+and what the figures measure against — and its partners (domain.partners), whose file also
+gives the commission's redirection services.
 
-Read from `programme.toml` (or the file named by PROGRAMME_FILE), checked once at start.
+Read from `programme.toml` (or the file named by PROGRAMME_FILE) and `partners.toml` (or
+PARTNERS_FILE), checked once at start.
 """
 
 import tomllib
@@ -11,6 +13,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from domain.figures import FigureRules
+from domain.partners import DEFAULT_FILE as DEFAULT_PARTNERS_FILE
+from domain.partners import Partners, load_partners
 from domain.reminders import ReminderRules
 from domain.retention import RetentionRules
 from domain.statuses import Outcome
@@ -41,10 +45,15 @@ class Phase:
 @dataclass(frozen=True)
 class Programme:
     phases: dict[CaseKind, tuple[Phase, ...]]
-    redirection_services: tuple[str, ...]
+    partners: Partners
     reminders: ReminderRules = field(default_factory=ReminderRules)
     retention: RetentionRules = field(default_factory=RetentionRules)
     figures: FigureRules = field(default_factory=FigureRules)
+
+    @property
+    def redirection_services(self) -> tuple[str, ...]:
+        """The services a commission can redirect a case to: the partners file's."""
+        return self.partners.redirection_services
 
     def phase(self, kind: CaseKind, key: str) -> Phase:
         return next(phase for phase in self.phases[kind] if phase.key == key)
@@ -58,22 +67,28 @@ class Programme:
         return order[position + 1] if position + 1 < len(order) else None
 
 
-def load_programme(path: Path = DEFAULT_FILE) -> Programme:
+def load_programme(
+    path: Path = DEFAULT_FILE, partners_path: Path = DEFAULT_PARTNERS_FILE
+) -> Programme:
     with path.open("rb") as handle:
         data = tomllib.load(handle)
+    if "redirection" in data:
+        # Refused rather than ignored: a list edited here would silently change nothing.
+        raise ProgrammeError(
+            f"{path}: [redirection] has moved to the partners file (PARTNERS_FILE, "
+            "domain/partners.toml): remove it here and give each service "
+            'redirection = "…" there'
+        )
     try:
         phases = {
             kind: tuple(_phase(data["phases"][kind.value], key) for key in keys)
             for kind, keys in PHASE_ORDER.items()
         }
-        services = tuple(str(service) for service in data["redirection"]["services"])
     except KeyError as missing:
         raise ProgrammeError(f"{path}: {missing} is missing") from None
-    if not services:
-        raise ProgrammeError(f"{path}: redirection.services is empty")
     return Programme(
         phases,
-        services,
+        load_partners(partners_path),
         _rules(ReminderRules, "reminders", data, path),
         _rules(RetentionRules, "retention", data, path),
         _rules(FigureRules, "figures", data, path),

@@ -166,6 +166,7 @@ CASE_TEAM = frozenset({"admin", "worker", "landlord_referent"})
 ADMIN = frozenset({"admin"})
 WORKER = frozenset({"worker"})
 BENEFICIARY = frozenset({"beneficiary"})
+STAFF = EVERY_MEMBER - BENEFICIARY
 HOLDER_OR_ADMIN = frozenset({"admin", "worker"})  # the case's worker, or the coordination
 SEE_THE_LANDLORDS_CASES = CASE_TEAM
 SEE_THE_GENDARMERIES_CASE = frozenset({"admin", "worker"})
@@ -225,6 +226,9 @@ COMMAND_USERS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("flyer", "flyers"), ADMIN),
     **dict.fromkeys(("exporter", "export", "anonymiser", "anonymise"), ADMIN),
     **dict.fromkeys(("arreter", "stop", "effacer", "erase"), BENEFICIARY),
+    # Who to call: every member but the supported person, whose chat the person they flee
+    # may read (DOMAIN.md).
+    **dict.fromkeys(("annuaire", "directory"), STAFF),
 }
 # Run last (the_persons_buttons): they stop the supported person's messages, erase the chat.
 PERSONS_COMMANDS = ("arreter", "stop", "effacer", "erase")
@@ -307,6 +311,13 @@ def case_buttons() -> list[Action]:
             expected=HOLDER_OR_ADMIN,
             sees=SEE_THE_GENDARMERIES_CASE,
             missing=lambda w: f"cs:y:{MISSING_ID}:commission",
+        ),
+        action(
+            "cs:rp (another page of the commission's redirections)",
+            press(lambda w: f"cs:rp:{w.cases['commission']}:redirected:0"),
+            effect=Effect.ANSWER,
+            expected=CASE_TEAM,
+            missing=lambda w: f"cs:rp:{MISSING_ID}:redirected:0",
         ),
         action(
             "cs:r (the commission accepts, medium intensity)",
@@ -503,6 +514,13 @@ def case_buttons() -> list[Action]:
             "cs:h (a page of the homes)", press("cs:h:1"), effect=Effect.ANSWER, expected=CASE_TEAM
         ),
         action("fg:p (a period's figures and chart)", press("fg:p:this_year"), expected=CASE_TEAM),
+        action("an:start (the directory's situations)", press("an:start"), expected=STAFF),
+        action("an:c (the communes, for violence)", press("an:c:violence:0"), expected=STAFF),
+        action(
+            "an:r (whom to call for addiction, anywhere)",
+            press("an:r:addiction:0:0"),
+            expected=STAFF,
+        ),
         action(
             "fg:x (the period's spreadsheet)", press("fg:x:since_start:xlsx"), expected=CASE_TEAM
         ),

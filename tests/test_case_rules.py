@@ -34,9 +34,6 @@ orientation = { min_months = 1, max_months = 1 }
 emmenagement = { min_months = 1, max_months = 2 }
 suivi = { min_months = 2, max_months = 5 }
 soutien_psychologique = { min_months = 3, max_months = 3 }
-
-[redirection]
-services = ["CCAS", "Maison des solidarités"]
 """
 
 
@@ -83,13 +80,12 @@ def test_the_shipped_programme_gives_the_phases_in_days_and_the_redirection_serv
     assert load_programme(DEFAULT_FILE) == programme
 
 
-def test_another_programme_file_changes_the_durations_and_the_services(tmp_path: Path) -> None:
+def test_another_programme_file_changes_the_durations(tmp_path: Path) -> None:
     programme = load_programme(programme_file(tmp_path, CUSTOM_PROGRAMME))
 
     assert programme.phase(CaseKind.ADDICTION, "urgence") == Phase("urgence", 60, 120)
     assert programme.phase(CaseKind.ADDICTION, "orientation") == Phase("orientation", 30, 30)
     assert programme.phase(CaseKind.VIOLENCE, "suivi") == Phase("suivi", 60, 150)
-    assert programme.redirection_services == ("CCAS", "Maison des solidarités")
 
 
 @pytest.mark.parametrize(
@@ -112,12 +108,6 @@ def test_another_programme_file_changes_the_durations_and_the_services(tmp_path:
             "urgence = { min_months = 0, max_months = 4 }",
             "phase urgence: min_months and max_months must be 0 < min ≤ max",
         ),
-        (
-            'services = ["CCAS", "Maison des solidarités"]',
-            "services = []",
-            "redirection.services is empty",
-        ),
-        ("[redirection]", "[redirections]", "'redirection' is missing"),
     ],
 )
 def test_an_impossible_programme_file_is_refused_at_start(
@@ -128,6 +118,20 @@ def test_an_impossible_programme_file_is_refused_at_start(
 
     with pytest.raises(ProgrammeError, match=complaint):
         load_programme(path)
+
+
+def test_a_programme_file_that_still_lists_the_redirections_is_refused_with_where_they_went(
+    tmp_path: Path,
+) -> None:
+    old = CUSTOM_PROGRAMME + '\n[redirection]\nservices = ["CCAS", "Maison des solidarités"]\n'
+    path = programme_file(tmp_path, old)
+
+    with pytest.raises(ProgrammeError) as refused:
+        load_programme(path)
+    assert str(refused.value) == (
+        f"{path}: [redirection] has moved to the partners file (PARTNERS_FILE, "
+        'domain/partners.toml): remove it here and give each service redirection = "…" there'
+    )
 
 
 @pytest.mark.parametrize(

@@ -83,6 +83,7 @@ async def test_the_first_admin_invites_a_correspondent_who_switches_to_english_a
             "help",
             "report",
             "my_reports",
+            "directory",
             "language",
             "cancel",
         ]

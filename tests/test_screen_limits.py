@@ -9,7 +9,7 @@ the error handler, nothing Telegram would refuse is ever sent, long lists are pa
 « Toutes les notes » shows every note whole.
 """
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -737,3 +737,95 @@ def test_lines_that_do_not_fit_are_counted_in_a_last_line() -> None:
     assert text.startswith("Titre\n• ligne 0 ")
     assert text.endswith("… et 10 autres"), text[-40:]
     assert fit_lines("Titre", ["a", "b"], lambda left: "jamais") == "Titre\na\nb"
+
+
+# ------------------------------------------------------------------ the partners file
+
+
+def fitting(seed: str, size: int) -> str:
+    """`longest(seed, size)` cut to `size` UTF-16 code units (what the partners file takes)."""
+    text = longest(seed, size)
+    while units(text) > size or text.endswith(" "):
+        text = text[:-1]
+    return text
+
+
+def partner_entries(commune: str) -> str:
+    """Twelve violence services at their longest in `commune`, each a redirection of its
+    own, and MANY other services, each in a commune of its own."""
+    entries = [
+        f'''
+[[partner]]
+name = "{fitting(f"Service {n:02d}", 80)}"
+does = "{fitting("Écoute", 300)}"
+situations = ["violence", "addiction"]
+communes = ["{commune}"]
+phone = "+33 2 43 00 00 00 01"
+hours = "{fitting("du lundi au vendredi", 100)}"
+redirection = "{fitting(f"Redirection {n:02d}", 80)}"
+'''
+        for n in range(12)
+    ]
+    entries += [
+        f'''
+[[partner]]
+name = "Autre {n:03d}"
+does = "Aides."
+situations = ["budget"]
+communes = ["{fitting(f"Commune {n:03d}", 80)}"]
+phone = "02 43 00 00 00"
+hours = "lun."
+'''
+        for n in range(MANY)
+    ]
+    return "".join(entries)
+
+
+@pytest.fixture
+async def territory(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
+    partners = tmp_path / "partners.toml"
+    partners.write_text(partner_entries(fitting("Saint-Léonard", 80)), encoding="utf-8")
+    relais = RelaisUnderTest(
+        fake_api,
+        bot_settings(fake_api, f"sqlite:///{tmp_path / 'relais.sqlite3'}", partners_file=partners),
+    )
+    await relais.start()
+    yield relais
+    await relais.stop()
+
+
+async def test_the_directory_and_the_redirections_open_with_every_partner_at_its_longest(
+    territory: RelaisUnderTest,
+) -> None:
+    engine = territory.app.engine
+    correspondent = await person(territory, "Karim", Role.CORRESPONDENT)
+    worker = await person(territory, "Inès", Role.WORKER)
+    commune = fitting("Saint-Léonard", 80)
+    with watching(territory.fake) as watch:
+        await correspondent.send("/annuaire")
+        await correspondent.tap("Violences intrafamiliales")
+        communes, _texts = await every_page(correspondent, "an:r:")
+        assert len(communes) == MANY + 1 + 11, "every commune ten a page, and « Autre commune »"
+        await tap_data(correspondent, keyboard_of(correspondent), "an:r:violence:106:0")
+        assert correspondent.last_text.startswith("Violences intrafamiliales — " + commune)
+        _data, pages_seen = await every_page(correspondent, "an:c:")
+        assert len(pages_seen) == 3, "twelve services, five a page"
+        assert all("3919" in text for text in pages_seen)
+
+        case = report(
+            engine, member_of(territory, correspondent), ADDICTION_ANSWERS, territory.app.now()
+        )
+        case = walk(
+            territory,
+            get_case(engine, case.id),
+            member_of(territory, worker),
+            CaseStatus.COMMISSION,
+        )
+        await open_card(worker, case)
+        await worker.tap("→ réorienté")
+        reasons, _texts = await every_page(worker, "cs:r:")
+        assert len(reasons) == 12
+        await tap_data(worker, keyboard_of(worker), reasons[-1])
+        await worker.send(longest("Orientée", 2000))
+        assert fitting("Redirection 11", 80) in worker.last_text
+    assert_all_fit(watch)
