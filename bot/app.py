@@ -17,6 +17,7 @@ from bot.pacing import PacedRateLimiter
 from bot.settings import Settings, require_encryption_keys
 from bot.update_log import JsonLines
 from conversations import (
+    access_requests,
     alerts,
     appointments,
     beneficiary,
@@ -27,6 +28,7 @@ from conversations import (
     erase,
     fallback,
     figures,
+    flyers,
     help_command,
     homes,
     invite,
@@ -57,6 +59,8 @@ FLOWS = (
     beneficiary,
     erase,
     invite,
+    flyers,
+    access_requests,
     report,
     my_reports,
     alerts,
@@ -78,6 +82,7 @@ FLOWS = (
 SWEEPS = (
     (report_drafts.sweep_drafts, "drafts", 300),
     (erase.sweep_deletions, "auto_delete", 300),
+    (access_requests.sweep_requests, "access_requests", 3600),
     (reminders.dispatch, "reminders", 15),
     (reminders.plan_periodic, "periodic_reminders", 3600),
     (retention.apply_retention, "retention", 24 * 3600),

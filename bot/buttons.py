@@ -4,7 +4,8 @@ This is the buttons' half of the permission table (bot.permissions holds the com
 bot.access lets a tap through only when its data is one of these buttons, whole and within
 its bounds, and the member's role is among the button's roles. Only the new-case alert's
 two buttons act in a group chat; only the consent question of a supported person's
-invitation can be answered by someone who is not a member yet.
+invitation and the question of a flyer's link can be answered by someone who is not a
+member yet.
 
 What a member may do with the one case a button names is decided again by its flow
 (domain.access): a role here is the first gate, not the last.
@@ -60,6 +61,8 @@ Question = Annotated[str, OneOf(QUESTIONS)]
 AnswerValue = Annotated[str, Matching(r"[a-z0-9_]{1,20}", "x" * 20)]
 # An invitation token as storage.invitations makes it (URL-safe base64).
 Token = Annotated[str, Matching(r"[A-Za-z0-9_-]{16,44}", "t" * 44)]
+# A flyer's token as storage.flyers makes it.
+FlyerToken = Annotated[str, Matching(r"f_[A-Za-z0-9_-]{32}", "f_" + "t" * 32)]
 Minutes = Annotated[int, Integer(0, 1440)]  # minutes after local midnight
 Hours = Annotated[int, Integer(0, 99)]
 Month = Annotated[date, Dated("%Y-%m")]
@@ -102,6 +105,45 @@ class InviteBack(Button, shape="inv:back", roles=ADMINS):
 
 class InviteCancel(Button, shape="inv:cancel", roles=ADMINS):
     pass
+
+
+# ------------------------------------------------------------------ flyers (admins)
+
+
+class FlyersPage(Button, shape="fy:l:{page}", roles=ADMINS):
+    """A page of /flyers (also « ← Retour » from a revocation's question)."""
+
+    page: Page
+
+
+class AskRevokeFlyer(Button, shape="fy:r:{flyer}", roles=ADMINS):
+    flyer: Id
+
+
+class RevokeFlyer(Button, shape="fy:R:{flyer}", roles=ADMINS):
+    flyer: Id
+
+
+class AcceptAccess(Button, shape="ar:y:{request}", roles=ADMINS):
+    """« Accepter » under an access request sent to the admins."""
+
+    request: Id
+
+
+class RefuseAccess(Button, shape="ar:n:{request}", roles=ADMINS):
+    request: Id
+
+
+# A flyer's link opened by someone not yet a member: what is kept, then « Demander l'accès »
+# or « Non merci ». A member who taps an old copy is told they have access already.
+
+
+class AskAccess(Button, shape="ar:ask:{token}", roles=EVERYONE, for_strangers=True):
+    token: FlyerToken
+
+
+class NoAccess(Button, shape="ar:no:{token}", roles=EVERYONE, for_strangers=True):
+    token: FlyerToken
 
 
 # ------------------------------------------------------------------ /signaler (reporters)
@@ -556,7 +598,7 @@ def allowed(data: str | None, role: Role, *, private: bool = True) -> bool:
 
 
 def stranger_may(data: str | None) -> bool:
-    """Is this the one button someone not yet a member may tap (a consent answer)?"""
+    """Is this a button someone not yet a member may tap (a consent or access question)?"""
     button = find(data)
     return button is not None and button.for_strangers
 

@@ -2,11 +2,13 @@
 
 import argparse
 import asyncio
+import errno
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy.exc import DatabaseError, DBAPIError, InterfaceError, OperationalError
@@ -16,9 +18,10 @@ from telegram.helpers import create_deep_linked_url
 from tqdm import tqdm
 
 from bot.app import build_application, configure_logging, prepare_database
+from bot.flyer import render_flyer
 from bot.i18n import compile_catalogs
 from bot.operations import BackupError, backup, health, rekey_audit, verify_audit
-from bot.permissions import usual_organisation_kind
+from bot.permissions import FLYER_ROLES, usual_organisation_kind
 from bot.report import FORMATS, annual_review, figures_csv, parse_day
 from bot.settings import (
     SUPPORTED_LANGUAGES,
@@ -37,6 +40,7 @@ from domain.vocabulary import CaseKind, CaseStatus, OrganisationKind, Role, Sour
 from storage.crypto import EncryptionKeyError, new_key, rotate
 from storage.database import SchemaTooNew, schema_revision
 from storage.figures import STEPS, read_period
+from storage.flyers import create_flyer, new_token
 from storage.history import HistoryFileError, import_history, read_history_file
 from storage.invitations import create_invitation
 from storage.members import ORGANISATION_NAME_MAX, ensure_organisation, landlords
@@ -49,6 +53,7 @@ EXIT_CONFIG = 2
 EXIT_UNREACHABLE = 1
 DISPATCH_PAUSE_SECONDS = 5
 DETAIL_MAX = 200  # characters of an error's own words on the line that reports it
+FLYER_DAYS_MAX = 3660  # ten years: as FLYER_TTL_DAYS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -77,6 +82,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0 if audit.ok else 1
         if arguments.command == "invite":
             return asyncio.run(_invite(settings, arguments))
+        if arguments.command == "flyer":
+            return asyncio.run(_flyer(settings, arguments))
         if arguments.command == "check":
             checks = asyncio.run(health(settings))
             print("\n".join(str(check) for check in checks))
@@ -214,12 +221,44 @@ def _parser() -> argparse.ArgumentParser:
         type=_organisation_name,
         help='organisation name, e.g. "Sarthe Habitat"',
     )
-    invite.add_argument(
+    _organisation_kind(invite)
+    _flyer_parser(commands)
+    return parser
+
+
+def _organisation_kind(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
         "--org-kind",
         choices=[kind.value for kind in OrganisationKind],
         help="kind of a new organisation (default: the usual one for the role)",
     )
-    return parser
+
+
+def _flyer_parser(commands: argparse._SubParsersAction) -> None:
+    flyer = commands.add_parser(
+        "flyer", help="write a printable flyer whose link lets partners ask for access"
+    )
+    flyer.add_argument("--role", required=True, choices=[role.value for role in FLYER_ROLES])
+    flyer.add_argument(
+        "--org",
+        required=True,
+        type=_organisation_name,
+        help='organisation name, e.g. "Brigade de Sablé-sur-Sarthe"',
+    )
+    _organisation_kind(flyer)
+    flyer.add_argument("-o", "--output", required=True, type=Path, help="the PDF file to write")
+    flyer.add_argument("--lang", default=SUPPORTED_LANGUAGES[0], choices=SUPPORTED_LANGUAGES)
+    flyer.add_argument(
+        "--days",
+        type=_flyer_days,
+        help="how long its link opens requests (default FLYER_TTL_DAYS)",
+    )
+
+
+def _flyer_days(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= FLYER_DAYS_MAX:
+        raise argparse.ArgumentTypeError(f"a whole number of days from 1 to {FLYER_DAYS_MAX}")
+    return int(text)
 
 
 def _report_parser(commands: argparse._SubParsersAction) -> None:
@@ -401,16 +440,17 @@ async def _bot_username(settings: Settings) -> str:
         return bot.username
 
 
+def _kind(arguments: argparse.Namespace, role: Role) -> OrganisationKind:
+    if arguments.org_kind:
+        return OrganisationKind(arguments.org_kind)
+    return usual_organisation_kind(role)
+
+
 async def _invite(settings: Settings, arguments: argparse.Namespace) -> int:
     settings.require_token()  # no token at all: refused before anything is created
     role = Role(arguments.role)
-    kind = (
-        OrganisationKind(arguments.org_kind)
-        if arguments.org_kind
-        else usual_organisation_kind(role)
-    )
     engine = prepare_database(settings)
-    organisation = ensure_organisation(engine, arguments.org, kind)
+    organisation = ensure_organisation(engine, arguments.org, _kind(arguments, role))
     invitation = create_invitation(
         engine, role=role, organisation_id=organisation.id, ttl=settings.invite_ttl
     )
@@ -432,4 +472,49 @@ async def _invite(settings: Settings, arguments: argparse.Namespace) -> int:
         return _bot_api_exit_status(error)
     print(create_deep_linked_url(username, invitation.token))
     print(invitation.token)
+    return 0
+
+
+async def _flyer(settings: Settings, arguments: argparse.Namespace) -> int:
+    """The PDF is written beside its place first, the link made next, then the PDF put in
+    place: a path that cannot be written leaves no link, a link no flyer."""
+    settings.require_token()
+    role, output = Role(arguments.role), arguments.output
+    # The link names the bot: without the Bot API there is no flyer to print (main says why).
+    username = await _bot_username(settings)
+    engine = prepare_database(settings)
+    token = new_token()
+    link = create_deep_linked_url(username, token)
+    now, ttl = utcnow(), timedelta(days=arguments.days or settings.flyer_ttl_days)
+    compile_catalogs()
+    pdf = render_flyer(
+        organisation=arguments.org,
+        role=role,
+        link=link,
+        language=arguments.lang,
+        valid_until=(now + ttl).astimezone(settings.zone).date(),
+    )
+    try:
+        if output.is_dir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+        partial = output.resolve().with_name(output.name + ".partial")
+        partial.write_bytes(pdf)
+    except OSError as error:
+        print(f"Cannot write {output}: {error.strerror}. No link was created.", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    try:
+        organisation = ensure_organisation(engine, arguments.org, _kind(arguments, role))
+        flyer = create_flyer(
+            engine, token, role=role, organisation_id=organisation.id, ttl=ttl, now=now
+        )
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
+    until = flyer.expires_at.astimezone(settings.zone)
+    print(
+        f"Flyer written to {output}: its link opens access requests until "
+        f"{until:%Y-%m-%d} ({settings.timezone}).",
+        file=sys.stderr,
+    )
+    print(link)
     return 0

@@ -39,6 +39,8 @@ HELP = Command("aide", "help", N_("Ce que vous pouvez faire ici"), EVERYONE)
 LANGUAGE = Command("langue", "language", N_("Changer de langue"), EVERYONE)
 CANCEL = Command("annuler", "cancel", N_("Abandonner l'action en cours"), EVERYONE)
 INVITE = Command("inviter", "invite", N_("Inviter une personne dans Relais"), ADMINS)
+FLYER = Command("flyer", "flyer", N_("Un flyer à imprimer, pour demander l'accès"), ADMINS)
+FLYERS = Command("flyers", "flyers", N_("Les liens des flyers, à révoquer"), ADMINS)
 REPORT = Command("signaler", "report", N_("Signaler une situation"), REPORTERS)
 CASES = Command("dossiers", "cases", N_("Les dossiers que vous suivez"), CASE_TEAM)
 APPOINTMENTS = Command(
@@ -104,6 +106,8 @@ COMMANDS: tuple[Command, ...] = (
     LANGUAGE,
     CANCEL,
     INVITE,
+    FLYER,
+    FLYERS,
     JOURNAL,
     DEACTIVATE,
     EXPORT,
@@ -122,6 +126,10 @@ INVITABLE_ROLES: tuple[Role, ...] = (
     Role.LANDLORD_REFERENT,
     Role.ADMIN,
 )
+
+# The roles a flyer's link can give: the partners who report. Coordination and case roles
+# stay by one-time invitation, for one known person.
+FLYER_ROLES: tuple[Role, ...] = (Role.CORRESPONDENT, Role.GENDARMERIE, Role.SIAO)
 
 _USUAL_ORGANISATION = {
     Role.ADMIN: OrganisationKind.LANDLORD,

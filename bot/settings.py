@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # the benchmarks of the bot's own speed).
     bot_messages_per_second: int = Field(default=28, ge=0, le=30)
     invites_per_admin_per_hour: int = Field(default=10, ge=1)
+    # A flyer's link: how long it opens access requests, how many a day it may bring.
+    flyer_ttl_days: int = Field(default=183, ge=1, le=3660)
+    access_requests_per_link_per_day: int = Field(default=20, ge=1)
     log_format: Literal["text", "json"] = "text"
     # The audit trail's daily checkpoints, outside the database (storage.audit); by default
     # beside the SQLite file (see audit_checkpoints).
@@ -161,6 +164,10 @@ class Settings(BaseSettings):
     @property
     def invite_ttl(self) -> timedelta:
         return timedelta(days=self.invite_ttl_days)
+
+    @property
+    def flyer_ttl(self) -> timedelta:
+        return timedelta(days=self.flyer_ttl_days)
 
     @property
     def escalation_delay(self) -> timedelta:

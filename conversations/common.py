@@ -6,6 +6,7 @@ import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
+from sqlalchemy import Engine
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import BaseHandler, ConversationHandler
@@ -16,9 +17,11 @@ from bot.access import record_refusal
 from bot.callback_data import Button
 from bot.context import RelaisApplication, RelaisContext
 from bot.i18n import _, current_language, language_of, use_language
+from bot.labels import role_label
+from bot.limits import cut
 from domain.vocabulary import Role
 from storage.cases import case_by_reference
-from storage.members import active_members
+from storage.members import ORGANISATION_NAME_MAX, active_members, get_organisation
 from storage.models import Case, Member
 
 logger = logging.getLogger(__name__)
@@ -86,6 +89,19 @@ async def tell_admins(application: RelaisApplication, text: Callable[[], str], w
     """Write to every active admin, `text()` being made in each one's language."""
     for admin in active_members(application.engine, Role.ADMIN):
         await tell(application, admin, text, what)
+
+
+def welcome_text(engine: Engine, member: Member) -> str:
+    """A newly enrolled member's welcome (by invitation, or an accepted access request)."""
+    organisation = get_organisation(engine, member.organisation_id)
+    return _(
+        "Bienvenue dans Relais, {name} ! Vous êtes inscrit·e en tant que {role} ({organisation}). /aide liste ce que vous pouvez faire."
+    ).format(
+        name=member.display_name,
+        role=role_label(member.role),
+        # An organisation named on the command line before its length was checked: cut.
+        organisation=cut(organisation.name, ORGANISATION_NAME_MAX) if organisation else "",
+    )
 
 
 async def refuse_button(update: Update, context: RelaisContext) -> None:

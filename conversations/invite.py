@@ -1,9 +1,11 @@
-"""/inviter: an admin creates a one-time invitation link in two taps.
+"""/inviter and /flyer: an admin chooses a role, then an organisation, in two taps.
 
-Step 1 the role, step 2 the organisation (an existing one, or a new one typed in); the link
-is then shown once, to be passed on by a safe channel. An admin creates at most
-INVITES_PER_ADMIN_PER_HOUR links an hour, checked when /inviter starts and again at the
-moment the link would be made.
+Step 1 the role, step 2 the organisation (an existing one, or a new one typed in). For
+/inviter a one-time invitation link is then shown once, to be passed on by a safe channel;
+for /flyer a flyer's link is made and its printable PDF sent (conversations.flyers). The
+two share these steps and their buttons; the draft says which one is under way.
+An admin creates at most INVITES_PER_ADMIN_PER_HOUR invitations an hour, checked when
+/inviter starts and again at the moment the link would be made.
 """
 
 from datetime import datetime, timedelta
@@ -32,6 +34,7 @@ from bot.context import RelaisContext
 from bot.i18n import _, format_datetime, ngettext
 from bot.labels import role_label
 from bot.limits import button_text, cut
+from conversations import flyers
 from conversations.common import (
     expect_buttons,
     page_of,
@@ -56,23 +59,42 @@ from storage.members import (
 ROLE, ORGANISATION, ORGANISATION_NAME = "role", "organisation", "organisation_name"
 DRAFT = "invite"
 LIMIT_WINDOW = timedelta(hours=1)
+# What the two steps lead to (the draft's "purpose"; a draft saved before flyers has none).
+INVITATION, FLYER = "invitation", "flyer"
+ROLES = {INVITATION: permissions.INVITABLE_ROLES, FLYER: permissions.FLYER_ROLES}
 
 
 async def begin(update: Update, context: RelaisContext) -> str | int:
     if await _limit_reached(update, context):
         return ConversationHandler.END
-    context.user_data[DRAFT] = {}
-    await update.effective_message.reply_text(_role_question(), reply_markup=_role_keyboard())
+    return await _ask_role(update, context, INVITATION)
+
+
+async def begin_flyer(update: Update, context: RelaisContext) -> str:
+    return await _ask_role(update, context, FLYER)
+
+
+async def _ask_role(update: Update, context: RelaisContext, purpose: str) -> str:
+    context.user_data[DRAFT] = {"purpose": purpose}
+    await update.effective_message.reply_text(
+        _role_question(purpose), reply_markup=_role_keyboard(purpose)
+    )
     return ROLE
+
+
+def _purpose(context: RelaisContext) -> str:
+    return context.user_data.get(DRAFT, {}).get("purpose", INVITATION)
 
 
 async def choose_role(update: Update, context: RelaisContext) -> str:
     query = update.callback_query
-    role = InviteRole.read(update).role
-    context.user_data[DRAFT] = {"role": role.value}
+    role, purpose = InviteRole.read(update).role, _purpose(context)
+    if role not in ROLES[purpose]:  # an /inviter button under /flyer's question
+        return await _stale(update, context, ROLE)
+    context.user_data[DRAFT] = {"purpose": purpose, "role": role.value}
     await query.answer()
     await replace_text(
-        query, _organisation_question(role), reply_markup=_organisation_keyboard(context)
+        query, _organisation_question(role, purpose), reply_markup=_organisation_keyboard(context)
     )
     return ORGANISATION
 
@@ -114,7 +136,7 @@ async def type_organisation_name(update: Update, context: RelaisContext) -> str 
             _name_retry(), reply_markup=_back_cancel_keyboard()
         )
         return ORGANISATION_NAME
-    if await _limit_reached(update, context):
+    if _purpose(context) == INVITATION and await _limit_reached(update, context):
         return ConversationHandler.END
     organisation = ensure_organisation(
         context.engine, name, permissions.usual_organisation_kind(Role(role))
@@ -123,9 +145,12 @@ async def type_organisation_name(update: Update, context: RelaisContext) -> str 
 
 
 async def back_to_role(update: Update, context: RelaisContext) -> str:
-    context.user_data[DRAFT] = {}
+    purpose = _purpose(context)
+    context.user_data[DRAFT] = {"purpose": purpose}
     await update.callback_query.answer()
-    await replace_text(update.callback_query, _role_question(), reply_markup=_role_keyboard())
+    await replace_text(
+        update.callback_query, _role_question(purpose), reply_markup=_role_keyboard(purpose)
+    )
     return ROLE
 
 
@@ -136,15 +161,19 @@ async def back_to_organisation(update: Update, context: RelaisContext) -> str:
     await update.callback_query.answer()
     await replace_text(
         update.callback_query,
-        _organisation_question(Role(role)),
+        _organisation_question(Role(role), _purpose(context)),
         reply_markup=_organisation_keyboard(context),
     )
     return ORGANISATION
 
 
 async def cancel(update: Update, context: RelaisContext) -> int:
+    text = (
+        _("Flyer abandonné : aucun lien n'a été créé.")
+        if _purpose(context) == FLYER
+        else _("Invitation abandonnée : aucun lien n'a été créé.")
+    )
     context.user_data.pop(DRAFT, None)
-    text = _("Invitation abandonnée : aucun lien n'a été créé.")
     if update.callback_query is not None:
         await update.callback_query.answer()
         await replace_text(update.callback_query, text)
@@ -193,6 +222,10 @@ def _limit_text(limit: int, oldest_counted: datetime, context: RelaisContext) ->
 
 
 async def _finish(update: Update, context: RelaisContext, organisation_id: int) -> int:
+    if _purpose(context) == FLYER:
+        role = Role(context.user_data.pop(DRAFT)["role"])
+        await flyers.send_flyer(update, context, role, organisation_id)
+        return ConversationHandler.END
     if await _limit_reached(update, context):
         return ConversationHandler.END
     role = Role(context.user_data.pop(DRAFT)["role"])
@@ -220,14 +253,20 @@ async def _finish(update: Update, context: RelaisContext, organisation_id: int) 
     return ConversationHandler.END
 
 
-def _role_question() -> str:
+def _role_question(purpose: str) -> str:
+    if purpose == FLYER:
+        return _(
+            "Créer un flyer — étape 1/2\nQuel rôle auront les personnes dont vous accepterez la demande d'accès ?"
+        )
     return _("Inviter une personne — étape 1/2\nQuel sera son rôle ?")
 
 
-def _organisation_question(role: Role) -> str:
-    return _("Inviter une personne — étape 2/2\nRôle : {role}\nDe quelle organisation ?").format(
-        role=role_label(role)
-    )
+def _organisation_question(role: Role, purpose: str) -> str:
+    if purpose == FLYER:
+        text = _("Créer un flyer — étape 2/2\nRôle : {role}\nPour quelle organisation ?")
+    else:
+        text = _("Inviter une personne — étape 2/2\nRôle : {role}\nDe quelle organisation ?")
+    return text.format(role=role_label(role))
 
 
 def _name_question() -> str:
@@ -246,8 +285,8 @@ def _cancel_button() -> InlineKeyboardButton:
     return InviteCancel().button(_("Annuler"))
 
 
-def _role_keyboard() -> InlineKeyboardMarkup:
-    rows = [[InviteRole(role).button(role_label(role))] for role in permissions.INVITABLE_ROLES]
+def _role_keyboard(purpose: str) -> InlineKeyboardMarkup:
+    rows = [[InviteRole(role).button(role_label(role))] for role in ROLES[purpose]]
     return InlineKeyboardMarkup([*rows, [_cancel_button()]])
 
 
@@ -269,7 +308,10 @@ def handlers() -> list[BaseHandler]:
     return [
         persistent_flow(
             "invite",
-            entry_points=[CommandHandler(list(permissions.INVITE.names), begin)],
+            entry_points=[
+                CommandHandler(list(permissions.INVITE.names), begin),
+                CommandHandler(list(permissions.FLYER.names), begin_flyer),
+            ],
             states={
                 ROLE: [
                     CallbackQueryHandler(choose_role, pattern=InviteRole.pattern),

@@ -1,4 +1,5 @@
-"""/start: opening an invitation link enrolls a person; otherwise a greeting by role."""
+"""/start: opening an invitation link enrolls a person, a flyer's link offers to ask for
+access (conversations.access_requests); otherwise a greeting by role."""
 
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
@@ -6,11 +7,11 @@ from telegram.ext import BaseHandler, CommandHandler
 from bot.context import RelaisContext
 from bot.i18n import _
 from bot.labels import role_label
-from bot.limits import cut
 from bot.menus import publish_member_commands
-from conversations import beneficiary
+from conversations import access_requests, beneficiary
+from conversations.common import welcome_text
 from storage.invitations import Redemption, redeem_invitation
-from storage.members import ORGANISATION_NAME_MAX, get_organisation, note_app_language
+from storage.members import note_app_language
 from storage.models import Member
 
 
@@ -20,10 +21,12 @@ async def start(update: Update, context: RelaisContext) -> None:
     assert user is not None
     if await beneficiary.open_link(update, context):
         return  # a beneficiary, or a beneficiary's link: consent comes first
+    token = context.args[0] if context.args else ""
+    if await access_requests.open_link(update, context, token):
+        return
     if context.member is not None:
         await message.reply_text(_greeting(context.member, context))
         return
-    token = context.args[0] if context.args else ""
     outcome, member = redeem_invitation(
         context.engine, token, telegram_id=user.id, display_name=user.full_name
     )
@@ -31,7 +34,7 @@ async def start(update: Update, context: RelaisContext) -> None:
         context.member = member
         note_app_language(context.engine, member, user.language_code)
         await publish_member_commands(context.bot, member, context.settings)
-        await message.reply_text(_welcome(member, context))
+        await message.reply_text(welcome_text(context.engine, member))
         return
     await message.reply_text(_REFUSALS[outcome]())
 
@@ -40,18 +43,6 @@ def _greeting(member: Member, context: RelaisContext) -> str:
     return _(
         "Bonjour {name} ! Vous êtes connecté·e à Relais en tant que {role}. /aide liste ce que vous pouvez faire."
     ).format(name=member.display_name, role=role_label(member.role))
-
-
-def _welcome(member: Member, context: RelaisContext) -> str:
-    organisation = get_organisation(context.engine, member.organisation_id)
-    return _(
-        "Bienvenue dans Relais, {name} ! Vous êtes inscrit·e en tant que {role} ({organisation}). /aide liste ce que vous pouvez faire."
-    ).format(
-        name=member.display_name,
-        role=role_label(member.role),
-        # An organisation named on the command line before its length was checked: cut.
-        organisation=cut(organisation.name, ORGANISATION_NAME_MAX) if organisation else "",
-    )
 
 
 _REFUSALS = {

@@ -14,6 +14,7 @@ class RetentionRules:
     unfinished_report_days: int = 7
     sent_reminder_days: int = 30
     audit_days: int = 365
+    access_request_days: int = 7
 
     def __post_init__(self) -> None:
         for name, days in vars(self).items():
@@ -29,6 +30,7 @@ class Cutoffs:
     unfinished_report: datetime
     sent_reminder: datetime
     audit: datetime
+    access_request: datetime  # access requests made before it, still unanswered, go
 
 
 def cutoffs(now: datetime, rules: RetentionRules) -> Cutoffs:
@@ -37,4 +39,5 @@ def cutoffs(now: datetime, rules: RetentionRules) -> Cutoffs:
         unfinished_report=now - timedelta(days=rules.unfinished_report_days),
         sent_reminder=now - timedelta(days=rules.sent_reminder_days),
         audit=now - timedelta(days=rules.audit_days),
+        access_request=now - timedelta(days=rules.access_request_days),
     )

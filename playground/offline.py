@@ -18,7 +18,7 @@ from telegram.ext import Job
 from bot.app import Requests, build_application
 from bot.context import RelaisApplication
 from bot.settings import Settings
-from conversations import erase, reminders, report_drafts
+from conversations import access_requests, erase, reminders, report_drafts
 from storage.reminders import next_pending_due
 from storage.types import utcnow
 
@@ -67,6 +67,7 @@ NEXT_WORK: dict[Callable, Callable[[RelaisApplication], datetime | None]] = {
     reminders.dispatch: lambda application: next_pending_due(application.engine),
     report_drafts.sweep_drafts: report_drafts.next_work,
     erase.sweep_deletions: erase.next_work,
+    access_requests.sweep_requests: access_requests.next_work,
 }
 
 

@@ -67,6 +67,53 @@ class Invitation(SQLModel, table=True):
     case_id: int | None = Field(default=None, foreign_key="referral_case.id")
 
 
+class FlyerLink(SQLModel, table=True):
+    """A flyer's link: anyone who has it may ask for access with its role and organisation."""
+
+    __tablename__ = "flyer_link"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Only a SHA-256 of the token is kept, as for invitations.
+    token_hash: str = Field(max_length=64, unique=True)
+    role: Role = Field(sa_type=enum_type(Role))
+    organisation_id: int = Field(foreign_key="organisation.id")
+    created_by_id: int | None = Field(default=None, foreign_key="member.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Counts for /flyers: the requests themselves go once answered (storage.flyers).
+    requests: int = 0
+    enrolled: int = 0
+
+
+class AccessRequest(SQLModel, table=True):
+    """Someone who opened a flyer's link and asked for access: kept until an admin answers,
+    or the programme's [retention] access_request_days at most."""
+
+    __tablename__ = "access_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    flyer_id: int = Field(foreign_key="flyer_link.id", index=True)
+    # One pending request per person.
+    telegram_id: int = Field(sa_type=sa.BigInteger, unique=True)
+    display_name: str = Field(sa_type=EncryptedText)
+    # The Telegram app's language: the answer is written in it.
+    language: str | None = Field(default=None, max_length=16)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class AccessRequestMessage(SQLModel, table=True):
+    """A request as sent to one admin, so that every copy can be edited once answered."""
+
+    __tablename__ = "access_request_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="access_request.id", index=True)
+    chat_id: int = Field(sa_type=sa.BigInteger)
+    message_id: int = Field(sa_type=sa.BigInteger)
+    language: str = Field(max_length=8)
+
+
 class ConversationState(SQLModel, table=True):
     """A persistent ConversationHandler's state for one chat/user key (see storage.persistence)."""
 
@@ -356,6 +403,7 @@ def encrypted_fields() -> dict[type[SQLModel], list[str]]:
     """Every encrypted column, by table: what `python -m bot rotate-key` re-encrypts."""
     return {
         Member: ["display_name"],
+        AccessRequest: ["display_name"],
         ReportDraft: ["answers"],
         Case: ["answers"],
         CaseEvent: ["reason", "note"],

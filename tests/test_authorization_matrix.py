@@ -203,6 +203,8 @@ TO_THE_SITES = (
 )
 TO_THE_REVIEW = (*TO_SAFE_TIMES, press("rep:safe_times:+evening"), press("rep:safe_times:ok"))
 UNKNOWN_TOKEN = "Zm9yZ2VkLXRva2VuLW5vdC1pbi10aGUtZGF0YWJhc2U"
+UNKNOWN_FLYER = "f_" + "Zm9yZ2VkLWZseWVyLW5vdC1pbi10aGUx"  # a flyer token no link has
+A_FLYER = (say("/flyer"), press("inv:role:gendarmerie"))
 
 
 def action(name: str, *steps: Step, effect: Effect = Effect.REPLY, **options) -> Action:
@@ -222,6 +224,7 @@ COMMAND_USERS: dict[str, frozenset[str]] = {
     **dict.fromkeys(("revue", "review"), frozenset({"admin", "worker", "landlord_referent"})),
     **dict.fromkeys(("rdv", "appointments"), frozenset({"worker", "landlord_referent"})),
     **dict.fromkeys(("inviter", "invite", "journal", "desactiver", "deactivate"), ADMIN),
+    **dict.fromkeys(("flyer", "flyers"), ADMIN),
     **dict.fromkeys(("exporter", "export", "anonymiser", "anonymise"), ADMIN),
     **dict.fromkeys(("arreter", "stop", "effacer", "erase"), BENEFICIARY),
     # Who to call: every member but the supported person, whose chat the person they flee
@@ -231,7 +234,7 @@ COMMAND_USERS: dict[str, frozenset[str]] = {
 # Run last (the_persons_buttons): they stop the supported person's messages, erase the chat.
 PERSONS_COMMANDS = ("arreter", "stop", "effacer", "erase")
 # Commands that open a flow: left with /annuler afterwards.
-FLOW_COMMANDS = ("signaler", "report", "inviter", "invite")
+FLOW_COMMANDS = ("signaler", "report", "inviter", "invite", "flyer")
 
 
 def commands() -> list[Action]:
@@ -774,6 +777,45 @@ def home_and_invitation_buttons() -> list[Action]:
         action("inv:back", *INVITE_A_WORKER, press("inv:back"), expected=ADMIN, cleanup=True),
         action("inv:cancel", say("/inviter"), press("inv:cancel"), expected=ADMIN),
         action(
+            "inv:org (a flyer's link is made, its PDF sent)",
+            *A_FLYER,
+            press(lambda w: f"inv:org:{w.organisation_id}"),
+            effect=Effect.DB,
+            table="flyer_link",
+            expected=ADMIN,
+        ),
+        action("fy:l (a page of /flyers)", press("fy:l:0"), effect=Effect.ANSWER, expected=ADMIN),
+        action(
+            "fy:r (revoke a flyer's link? asked)",
+            press(lambda w: f"fy:r:{w.revocable_flyer_id}"),
+            expected=ADMIN,
+            missing=lambda w: f"fy:r:{MISSING_ID}",
+        ),
+        action(
+            "fy:R (a flyer's link revoked)",
+            press(lambda w: f"fy:R:{w.revocable_flyer_id}"),
+            effect=Effect.DB,
+            table="flyer_link",
+            expected=ADMIN,
+            missing=lambda w: f"fy:R:{MISSING_ID}",
+        ),
+        action(
+            "ar:y (an access request accepted: the person enrolled)",
+            press(lambda w: f"ar:y:{w.access_requests['accept']}"),
+            effect=Effect.DB,
+            table="member",
+            expected=ADMIN,
+            missing=lambda w: f"ar:y:{MISSING_ID}",
+        ),
+        action(
+            "ar:n (an access request refused)",
+            press(lambda w: f"ar:n:{w.access_requests['refuse']}"),
+            effect=Effect.DB,
+            table="access_request",
+            expected=ADMIN,
+            missing=lambda w: f"ar:n:{MISSING_ID}",
+        ),
+        action(
             "er:ok (a closed case's person erased)",
             press(lambda w: f"er:ok:{w.cases['erasable']}"),
             effect=Effect.DB,
@@ -924,6 +966,27 @@ def the_persons_buttons() -> list[Action]:
         *(
             action(f"/{name}", say(f"/{name}"), expected=COMMAND_USERS[name])
             for name in PERSONS_COMMANDS
+        ),
+        action(
+            "/start <a flyer's link>",
+            say(lambda w: f"/start {w.flyer_token}"),
+            expected=EVERY_MEMBER | {STRANGER},
+        ),
+        action(
+            "ar:no (no thanks to a flyer's question)",
+            press(lambda w: f"ar:no:{w.flyer_token}"),
+            expected=EVERY_MEMBER | {STRANGER},
+        ),
+        action(
+            "ar:ask (a stranger asks for access through a flyer)",
+            press(lambda w: f"ar:ask:{w.flyer_token}"),
+            effect=Effect.DB,
+            table="access_request",
+            expected=frozenset({STRANGER}),
+            # A member is told they have access already: nothing changes.
+            sees=EVERY_MEMBER,
+            missing=lambda w: f"ar:ask:{UNKNOWN_FLYER}",
+            fresh_stranger=True,
         ),
         action(
             "/start <a staff invitation>",
@@ -1273,6 +1336,10 @@ FORGED: tuple[Forged, ...] = (
         "someone else's reminder", "beneficiary", lambda w: f"rm:yes:{_someone_elses_reminder(w)}"
     ),
     Forged("a consent answer without its token", STRANGER, lambda w: "bf:ok:"),
+    Forged("an access request without its flyer's token", STRANGER, lambda w: "ar:ask:"),
+    Forged(
+        "an invitation's token in a flyer's button", STRANGER, lambda w: f"ar:ask:{w.staff_token}"
+    ),
     Forged(
         "a consent answer with a 5,000-character token", STRANGER, lambda w: "bf:ok:" + "A" * 5000
     ),

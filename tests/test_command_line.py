@@ -1,5 +1,6 @@
 """`python -m bot` as a person runs it on a server: clear words, no traceback."""
 
+import asyncio
 import http.server
 import json
 import os
@@ -10,11 +11,15 @@ import subprocess
 import sys
 import threading
 import urllib.request
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import text
 
 from bot.settings import load_settings
+from playground.fakebotapi import FakeBotAPI
 from storage.database import make_engine, upgrade
 from tests.databases import TEST_KEY
 
@@ -258,3 +263,108 @@ def test_a_wrong_bot_api_address_is_reported_without_the_token(tmp_path: Path) -
         f"The Bot API at {address} cannot be reached (NetworkError: Internal Server Error (500)."
     )
     assert "No such page: /bot<token>/getMe" in line
+
+
+# ------------------------------------------------------------------ python -m bot flyer
+
+FLYER = ("flyer", "--org", "Brigade de Sablé-sur-Sarthe", "--role", "gendarmerie")
+
+
+async def run_bot_beside(
+    fake: FakeBotAPI, *arguments: str, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """`run_bot` against the fake Bot API, which answers from this test's event loop."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    env |= {
+        "PYTHONPATH": str(ROOT), "TELEGRAM_BOT_TOKEN": fake.token, "ENCRYPTION_KEYS": TEST_KEY,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "DATABASE_URL": f"sqlite:///{cwd / 'relais.sqlite3'}",
+    }  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *arguments, cwd=cwd, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=PATIENCE_SECONDS)
+    assert process.returncode is not None
+    return subprocess.CompletedProcess(
+        arguments, process.returncode, stdout.decode(), stderr.decode()
+    )
+
+
+FLYER_ROWS = text(
+    "SELECT f.role, o.name, o.kind, f.created_at, f.expires_at FROM flyer_link f"
+    " JOIN organisation o ON o.id = f.organisation_id"
+)
+
+
+def flyer_rows(database: Path) -> list[tuple]:
+    if not database.exists():
+        return []
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as connection:
+            return [tuple(row) for row in connection.execute(FLYER_ROWS)]
+    finally:
+        engine.dispose()
+
+
+async def test_flyer_writes_the_printable_page_and_prints_its_link(
+    fake_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    result = await run_bot_beside(
+        fake_api, *FLYER, "-o", "flyer.pdf", "--days", "30", cwd=tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    [link] = result.stdout.splitlines()
+    assert link.startswith(f"https://t.me/{fake_api.bot_username}?start=f_")
+    assert len(link.rsplit("?start=", 1)[1]) <= 64
+    assert (tmp_path / "flyer.pdf").read_bytes().startswith(b"%PDF")
+    assert [name for name in os.listdir(tmp_path) if "flyer" in name] == ["flyer.pdf"]
+    [(role, name, kind, created, expires)] = flyer_rows(tmp_path / "relais.sqlite3")
+    assert (role, name, kind) == ("gendarmerie", "Brigade de Sablé-sur-Sarthe", "gendarmerie")
+    assert parse_utc(expires) - parse_utc(created) == timedelta(days=30)
+    until = (parse_utc(expires)).astimezone(ZoneInfo("Europe/Paris"))
+    assert result.stderr.strip().splitlines() == [
+        f"Flyer written to flyer.pdf: its link opens access requests until {until:%Y-%m-%d} "
+        "(Europe/Paris)."
+    ]
+
+
+def parse_utc(value: object) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+
+
+async def test_a_flyer_that_cannot_be_written_leaves_no_link(
+    fake_api: FakeBotAPI, tmp_path: Path
+) -> None:
+    for place, why in (
+        ("missing/flyer.pdf", "No such file or directory"),
+        (".", "Is a directory"),
+    ):
+        result = await run_bot_beside(fake_api, *FLYER, "-o", place, cwd=tmp_path)
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines() == [
+            f"Cannot write {place}: {why}. No link was created."
+        ]
+        assert result.stdout == ""
+    assert flyer_rows(tmp_path / "relais.sqlite3") == []
+
+
+def test_a_flyer_for_a_role_no_flyer_gives_is_refused_before_anything(tmp_path: Path) -> None:
+    result = run_bot("flyer", "--org", "Sarthe Habitat", "--role", "admin", "-o", "flyer.pdf",
+                     cwd=tmp_path, TELEGRAM_BOT_TOKEN="1:x", ENCRYPTION_KEYS=TEST_KEY)  # fmt: skip
+    assert result.returncode == 2
+    assert "argument --role: invalid choice: 'admin'" in result.stderr.strip().splitlines()[-1]
+    assert not (tmp_path / "flyer.pdf").exists()
+
+
+def test_a_flyer_without_the_bot_api_is_one_line_and_leaves_no_link(tmp_path: Path) -> None:
+    address = f"http://{nowhere()}/bot"
+    result = run_bot(*FLYER, "-o", "flyer.pdf", cwd=tmp_path, TELEGRAM_BOT_TOKEN="1:x",
+                     TELEGRAM_API_BASE_URL=address, ENCRYPTION_KEYS=TEST_KEY,
+                     DATABASE_URL=f"sqlite:///{tmp_path / 'relais.sqlite3'}")  # fmt: skip
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"The Bot API at {address} cannot be reached (NetworkError: ")
+    assert (result.stdout, (tmp_path / "flyer.pdf").exists()) == ("", False)
+    assert flyer_rows(tmp_path / "relais.sqlite3") == []

@@ -273,7 +273,11 @@ def test_the_audit_trail_keeps_twelve_months_and_stays_verifiable(engine: Engine
 
 def test_the_retention_periods_come_from_the_programme_file(tmp_path: Path) -> None:
     assert load_programme().retention == RetentionRules(
-        closed_case_days=730, unfinished_report_days=7, sent_reminder_days=30, audit_days=365
+        closed_case_days=730,
+        unfinished_report_days=7,
+        sent_reminder_days=30,
+        audit_days=365,
+        access_request_days=7,
     )
     text = DEFAULT_FILE.read_text(encoding="utf-8")
     changed = tmp_path / "programme.toml"

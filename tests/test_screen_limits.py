@@ -35,6 +35,7 @@ from storage.case_flow import move_case
 from storage.cases import get_case, take_case
 from storage.database import session_scope
 from storage.drafts import save_draft, start_draft
+from storage.flyers import create_flyer, new_token
 from storage.homes import add_home
 from storage.members import ensure_organisation
 from storage.models import Case, CaseNote, Member, Organisation, Reminder
@@ -542,6 +543,7 @@ async def test_every_screen_opens_with_every_field_at_its_longest(
         assert len(colleagues) == MANY, "every other worker"
         await tap_data(admin, keyboard_of(admin), colleagues[-1])
         assert admin.last_text.startswith("Accès à Relais fermé pour"), "60 cases handed over"
+        await _flyers(relais, admin)
 
         # What nobody asked for: the day's digest and the quarterly review notice.
         await _send_notices(relais, member_of(relais, worker), tomorrow)
@@ -556,6 +558,35 @@ async def test_every_screen_opens_with_every_field_at_its_longest(
         assert content.count("\n  Dernier événement : ") == opened
         await _the_supported_person(relais, worker, case)
     assert_all_fit(watch)
+
+
+async def _flyers(relais: RelaisUnderTest, admin: Person) -> None:
+    """A flyer for the longest organisation, a partner with the longest Telegram name asks
+    and is accepted; /flyers pages many links."""
+    await admin.send("/flyer")
+    await admin.tap("gendarmerie")
+    await admin.tap("Autre organisation…")
+    await admin.send(longest("Brigade de Sablé-sur-Sarthe", 120))
+    flyer = admin.bot_messages()[-1]
+    assert (flyer.kind, flyer.photo[:4]) == ("document", b"%PDF")
+    user = relais.fake.add_user(first_name=longest("Adjudant", 64), last_name=longest("M.", 64))
+    morel = Person(relais, user)
+    await morel.send(f"/start {flyer.text.rsplit('?start=', 1)[1]}")
+    await morel.tap("Demander l'accès")
+    await admin.tap("Accepter", find(admin, "Demande d'accès :").message_id)
+    assert morel.last_text.startswith(f"Bienvenue dans Relais, {longest('Adjudant', 64)}")
+    engine, now = relais.app.engine, relais.app.now()
+    for n in range(MANY):
+        brigade = ensure_organisation(
+            engine, longest(f"Brigade {n:03d}", 120), OrganisationKind.GENDARMERIE
+        )
+        create_flyer(engine, new_token(), role=Role.SIAO, organisation_id=brigade.id,
+                     ttl=timedelta(days=183), now=now)  # fmt: skip
+    await admin.send("/flyers")
+    flyers, _texts = await every_page(admin, "fy:r:")
+    assert len(flyers) == MANY + 1
+    await tap_data(admin, keyboard_of(admin), flyers[-1])
+    assert admin.last_text.startswith("Révoquer le lien du flyer gendarmerie, Brigade de Sablé")
 
 
 def _tomorrow(relais: RelaisUnderTest) -> datetime:

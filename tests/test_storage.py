@@ -21,10 +21,12 @@ from storage.database import (
     session_scope,
     upgrade,
 )
+from storage.flyers import Opening, answer_request, create_flyer, new_token, request_access
 from storage.invitations import Redemption, create_invitation, redeem_invitation
 from storage.members import ensure_organisation, find_member, set_language
 from storage.models import Case, Member, Reminder
 from storage.persistence import DatabasePersistence
+from storage.types import utcnow
 from tests.databases import TEST_KEY
 
 WEEK = timedelta(days=7)
@@ -404,5 +406,112 @@ def test_the_upgrade_to_several_landlords_keeps_what_each_person_saw(database_ur
                 for table in ("site", "reserved_home")
             }
         assert owners == {"site": [(1,)], "reserved_home": [(1,)]}
+    finally:
+        engine.dispose()
+
+
+def _flyer_and_request(engine: Engine) -> tuple[str, int]:
+    """A gendarmerie flyer's token, and a request made through it."""
+    now = datetime.now(UTC)
+    token = new_token()
+    create_flyer(
+        engine,
+        token,
+        role=Role.GENDARMERIE,
+        organisation_id=ensure_organisation(engine, "Brigade", OrganisationKind.GENDARMERIE).id,
+        ttl=timedelta(days=183),
+        now=now,
+    )
+    opening, request = request_access(
+        engine, token, telegram_id=5_000_000_007, display_name="Morel", language="fr",
+        now=now, day_start=now - timedelta(hours=1), limit=20,
+    )  # fmt: skip
+    assert opening is Opening.OPEN
+    assert request is not None
+    return token, request.id
+
+
+def test_only_a_hash_of_a_flyers_token_is_stored(engine: Engine) -> None:
+    token, _request = _flyer_and_request(engine)
+    with engine.connect() as connection:
+        [stored] = connection.execute(text("SELECT token_hash FROM flyer_link")).scalars()
+    assert token not in stored
+    assert len(token) <= 64, "a deep link's start parameter"
+
+
+def test_two_admins_answering_one_access_request_at_once_enroll_once(engine: Engine) -> None:
+    _token, request_id = _flyer_and_request(engine)
+    landlord = _organisation_id(engine)
+    with session_scope(engine) as session:
+        people = [
+            Member(
+                telegram_id=telegram_id,
+                display_name="A",
+                role=Role.ADMIN,
+                organisation_id=landlord,
+            )
+            for telegram_id in (61, 62)
+        ]
+        session.add_all(people)
+    start = threading.Barrier(2)
+    answers = []
+
+    def accept(admin: Member) -> None:
+        start.wait()
+        answers.append(answer_request(engine, request_id, admin.id, accept=True, now=utcnow()))
+
+    threads = [threading.Thread(target=accept, args=(admin,)) for admin in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(answer is None for answer in answers) == [False, True]
+    with session_scope(engine) as session:
+        assert (
+            len(session.exec(select(Member).where(Member.telegram_id == 5_000_000_007)).all()) == 1
+        )
+    with engine.connect() as connection:
+        accepted = connection.execute(
+            text("SELECT COUNT(*) FROM audit_entry WHERE action = 'access.accepted'")
+        ).scalar_one()
+        assert accepted == 1
+        assert connection.execute(text("SELECT COUNT(*) FROM access_request")).scalar_one() == 0
+
+
+def test_the_upgrade_to_0015_adds_the_flyers_tables_and_keeps_what_was_there(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        command.upgrade(alembic_config(engine), "0014")
+        with engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO organisation (name, kind, created_at)"
+                " VALUES ('O', 'other', '2026-01-01 00:00:00+00:00')"
+            ))  # fmt: skip
+        before = set(inspect(engine).get_table_names())
+        upgrade(engine)
+        engine.dispose()
+        assert set(inspect(engine).get_table_names()) - before == {
+            "flyer_link",
+            "access_request",
+            "access_request_message",
+        }
+        _flyer_and_request(engine)
+        with engine.connect() as connection:
+            assert connection.execute(
+                text("SELECT name FROM organisation ORDER BY id")
+            ).scalars().all() == [
+                "O",
+                "Brigade",
+            ]
+        with engine.begin() as connection:
+            connection.execute(text("DELETE FROM audit_entry"))
+            connection.execute(text("DELETE FROM access_request"))
+            connection.execute(text("DELETE FROM flyer_link"))
+        command.downgrade(alembic_config(engine), "0014")
+        engine.dispose()
+        assert set(inspect(engine).get_table_names()) == before
     finally:
         engine.dispose()

@@ -5,7 +5,8 @@ with a private chat the bot has already answered in (so they can tap buttons); a
 each interesting status, one reported by the gendarmerie that the landlord's referent may
 not see; coming and past appointments, a free and an occupied reserved home, a supported
 person who agreed to reminders (with one pending), an open invitation link for the person
-of another case, and an unused staff invitation; a second landlord, with nobody in it.
+of another case, an unused staff invitation, two flyers' links (one to revoke), two
+access requests waiting for an admin's answer, and a second landlord with nobody in it.
 
 The cases, appointments and homes are set up through the storage functions (only setup:
 the tests act on them through the bot). Only the people's first `/start` goes through the
@@ -35,6 +36,7 @@ from storage.beneficiaries import give_consent, invite
 from storage.case_flow import move_case, put_on_case
 from storage.cases import get_case, take_case
 from storage.database import session_scope
+from storage.flyers import Opening, create_flyer, new_token, request_access
 from storage.homes import add_home, assign_home
 from storage.invitations import create_invitation, redeem_invitation
 from storage.members import ensure_organisation, get_member
@@ -149,6 +151,9 @@ class World:
     organisation_id: int  # an organisation an admin can invite someone into
     beneficiary_token: str  # an open invitation for the person of the case "invitable"
     staff_token: str  # an unused staff invitation (a correspondent's)
+    flyer_token: str  # a flyer's link open to requests
+    revocable_flyer_id: int  # another flyer's link, for an admin to revoke
+    access_requests: dict[str, int]  # waiting: one to accept, one to refuse
     coming: datetime  # a free time two days from now, 10:00 local
 
     @property
@@ -352,6 +357,28 @@ async def build_world(relais: RelaisUnderTest) -> World:
         ttl=timedelta(days=7),
     )
 
+    flyer_token, revocable = new_token(), new_token()
+    flyers = {
+        token: create_flyer(
+            engine,
+            token,
+            role=Role.GENDARMERIE,
+            organisation_id=members["gendarmerie"].organisation_id,
+            ttl=timedelta(days=183),
+            now=now,
+        )
+        for token in (flyer_token, revocable)
+    }
+    access_requests = {}
+    for key in ("accept", "refuse"):
+        opening, request = request_access(
+            engine, revocable, telegram_id=relais.fake.add_user(key).id, display_name=key,
+            language="fr", now=now, day_start=now, limit=20,
+        )  # fmt: skip
+        assert opening is Opening.OPEN
+        assert request is not None
+        access_requests[key] = request.id
+
     # Everyone opens their chat; the bot answers each (a greeting, or a refusal).
     last = 0
     for actor in ACTORS:
@@ -375,6 +402,9 @@ async def build_world(relais: RelaisUnderTest) -> World:
         organisation_id=reporter.organisation_id,
         beneficiary_token=beneficiary_link.token,
         staff_token=staff.token,
+        flyer_token=flyer_token,
+        revocable_flyer_id=flyers[revocable].id,
+        access_requests=access_requests,
         coming=coming,
     )
 

@@ -1,7 +1,7 @@
 """several landlords: sites, reserved homes and cases belong to a landlord organisation
 
 Revision ID: 0016
-Revises: 0014
+Revises: 0015
 Create Date: 2026-12-01 20:00:00
 
 A database of one landlord upgrades unchanged: its sites and reserved homes go to its one
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0016'
-down_revision: str | None = '0014'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
