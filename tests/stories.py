@@ -96,3 +96,20 @@ async def report_a_violence_victim_in_danger(gendarme: Person, consent: str = "O
     await gendarme.tap(consent)
     await gendarme.tap("Seulement par moi")
     await gendarme.tap("Envoyer")
+
+
+BRIGADE = "Brigade de Sablé-sur-Sarthe"
+
+
+async def new_flyer(admin: Person, organisation: str = BRIGADE) -> str:
+    """/flyer through its two steps, a new organisation typed; the link's start payload."""
+    await admin.send("/flyer")
+    await admin.tap("gendarmerie")
+    await admin.tap("Autre organisation…")
+    await admin.send(organisation)
+    document = admin.bot_messages()[-1]
+    assert document.kind == "document"
+    assert document.photo.startswith(b"%PDF")
+    link = document.text.rsplit("\n", 1)[1]
+    assert link.startswith(f"https://t.me/{admin.fake.bot_username}?start=f_")
+    return link.rsplit("?start=", 1)[1]

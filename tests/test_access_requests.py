@@ -13,9 +13,8 @@ from domain.vocabulary import Role
 from playground.fakebotapi import FakeBotAPI
 from storage.types import utcnow
 from tests.harness import Person, RelaisUnderTest, settings_for
-from tests.stories import member, table_rows
+from tests.stories import BRIGADE, member, new_flyer, table_rows
 
-BRIGADE = "Brigade de Sablé-sur-Sarthe"
 DISCLOSURE = (
     "Bonjour ! Ce lien permet de demander l'accès à Relais, l'outil du programme "
     "d'accompagnement de Sarthe Habitat et de Montjoie, en tant que gendarmerie "
@@ -31,20 +30,6 @@ SENT = (
     "dans 7 jours au plus ; sans réponse d'ici là, elle sera supprimée."
 )
 REQUEST = "Demande d'accès : {name}, gendarmerie, Brigade de Sablé-sur-Sarthe"
-
-
-async def new_flyer(admin: Person, organisation: str = BRIGADE) -> str:
-    """/flyer through its two steps, a new organisation typed; the link's start payload."""
-    await admin.send("/flyer")
-    await admin.tap("gendarmerie")
-    await admin.tap("Autre organisation…")
-    await admin.send(organisation)
-    document = admin.bot_messages()[-1]
-    assert document.kind == "document"
-    assert document.photo.startswith(b"%PDF")
-    link = document.text.rsplit("\n", 1)[1]
-    assert link.startswith(f"https://t.me/{admin.fake.bot_username}?start=f_")
-    return link.rsplit("?start=", 1)[1]
 
 
 def rows(relais: RelaisUnderTest, query: str, **values: object) -> list[tuple]:

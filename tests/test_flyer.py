@@ -20,9 +20,10 @@ from PIL import Image
 from bot.flyer import render_flyer
 from bot.i18n import compile_catalogs
 from domain.vocabulary import Role
+from tests.harness import RelaisUnderTest
+from tests.stories import BRIGADE, member, new_flyer
 
 LINK = "https://t.me/RelaisSartheBot?start=f_Xq3vPz0kT9wLm2bR7yNc4hJd8sFa1uEe6gVo5iKtQ-_"
-BRIGADE = "Brigade de Sablé-sur-Sarthe"
 # What every flyer must carry, in either language (the issue: 17, 112, 114 by SMS; 3919,
 # 116 006).
 NUMBERS = ("17", "112", "114", "3919", "116 006")
@@ -122,3 +123,20 @@ def test_the_longest_organisation_name_still_fits_one_page_with_a_readable_code(
 
     assert pages(pdf) == 1
     assert qr_codes_of(pdf, tmp_path) == [LINK]
+
+
+async def test_the_flyer_an_admin_gets_in_the_chat_scans_to_the_access_request_it_opens(
+    relais: RelaisUnderTest, tmp_path: Path
+) -> None:
+    nadia = await member(relais, "Nadia", Role.ADMIN)
+    token = await new_flyer(nadia)
+    pdf = tmp_path / "from-the-chat.pdf"
+    pdf.write_bytes(nadia.bot_messages()[-1].photo)
+
+    [scanned] = qr_codes_of(pdf, tmp_path)
+    assert scanned == f"https://t.me/{relais.fake.bot_username}?start={token}"
+    assert scanned in text_of(pdf).replace("\n", "")
+
+    morel = relais.person("Adjudant Morel")
+    await morel.send(f"/start {scanned.rsplit('?start=', 1)[1]}")
+    assert morel.buttons() == ["Demander l'accès", "Non merci"]
