@@ -387,6 +387,21 @@ def test_the_upgrade_to_several_landlords_keeps_what_each_person_saw(database_ur
                     f" {referent}, '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00',"
                     " false)"
                 ))  # fmt: skip
+                # Every case has its timeline: batch mode's copy of the case table must not
+                # trip over the rows pointing at it (SQLite's foreign keys).
+                connection.execute(text(
+                    "INSERT INTO case_event (case_id, at, kind, to_status) SELECT id,"
+                    f" '2026-01-01 00:00:00+00:00', 'created', 'received' FROM referral_case"
+                    f" WHERE reference = 'R-2026-000{number}'"
+                ))  # fmt: skip
+            # The correspondent's report names the landlord's residence, and is housed.
+            connection.execute(text(
+                "UPDATE referral_case SET site_id = 1 WHERE reference = 'R-2026-0001'"
+            ))  # fmt: skip
+            connection.execute(text(
+                "UPDATE reserved_home SET case_id = (SELECT id FROM referral_case"
+                " WHERE reference = 'R-2026-0001')"
+            ))  # fmt: skip
         upgrade(engine)
         # The rows hold no encrypted values: read who sees what with the rule's own SQL.
         helene = Member(id=2, role=Role.LANDLORD_REFERENT, organisation_id=1)
