@@ -1,13 +1,16 @@
 """The landlords' residences, from a CSV file the coordination keeps (SITES_FILE).
 
 Columns: name, commune, sector, qpv (yes/no), landlord (the landlord organisation's name,
-created if new). A file without the landlord column (from before several landlords) is
-the one landlord's: it is read only while the database has exactly one landlord
-organisation. The file is read at every start: a site added there appears in the form; a
-site removed is kept for old cases but no longer offered.
+created if new). A file without the landlord column (from before several landlords) is the
+one landlord's while the database has one. Once it has several (a correspondent invited into
+a new organisation makes one), such a file still starts the bot, with a warning: each site
+stays whose it was, and a new one is nobody's (offered to every correspondent) until the file
+says whose. The file is read at every start: a site added there appears in the form; a site
+removed is kept for old cases but no longer offered.
 """
 
 import csv
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,8 @@ from storage.access import reader
 from storage.database import session_scope
 from storage.members import ORGANISATION_NAME_MAX, ensure_organisation, landlords
 from storage.models import Member, Site
+
+log = logging.getLogger(__name__)
 
 COLUMNS = ("name", "commune", "sector", "qpv", "landlord")
 # The columns of a file of one landlord, from before several landlords.
@@ -87,16 +92,20 @@ def load_sites(engine: Engine, path: Path) -> None:
     landlords it names are created if new; a file without the column is the only one's)."""
     lines = read_sites_file(path)
     named = {line.landlord for line in lines if line.landlord is not None}
+    ids: dict[str | None, int | None] = {}
+    kept: dict[str, int | None] = {}
     if any(line.landlord is None for line in lines):  # one landlord's file, from before
         known = landlords(engine)
+        ids[None] = known[0].id if len(known) == 1 else None
         if len(known) > 1:
-            raise SitesFileError(
-                f"{path}: there are {len(known)} landlords: add the landlord column "
-                f"({','.join(COLUMNS)}) to say whose each site is"
+            log.warning(
+                "%s has no landlord column but there are %d landlords: each site stays whose "
+                "it was; add the column (%s) to say whose each is",
+                path,
+                len(known),
+                ",".join(COLUMNS),
             )
-        ids = {None: known[0].id if known else None}
-    else:
-        ids = {}
+            kept = {site.name: site.landlord_id for site in _every_site(engine)}
     for name in sorted(named):
         organisation = ensure_organisation(engine, name, OrganisationKind.LANDLORD)
         if organisation.kind is not OrganisationKind.LANDLORD:
@@ -104,10 +113,15 @@ def load_sites(engine: Engine, path: Path) -> None:
         ids[name] = organisation.id
     sites = [
         Site(name=line.name, commune=line.commune, sector=line.sector, qpv=line.qpv,
-             landlord_id=ids[line.landlord])
+             landlord_id=kept.get(line.name, ids[line.landlord]))
         for line in lines
     ]  # fmt: skip
     sync_sites(engine, sites)
+
+
+def _every_site(engine: Engine) -> list[Site]:
+    with session_scope(engine) as session:
+        return list(session.exec(select(Site)))
 
 
 def sync_sites(engine: Engine, sites: list[Site]) -> None:

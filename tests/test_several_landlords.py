@@ -303,20 +303,23 @@ def test_a_sites_file_without_the_landlord_column_is_the_only_landlord_s(
     ]
 
 
-def test_a_sites_file_without_the_landlord_column_is_refused_once_there_are_two_landlords(
-    engine: Engine, tmp_path: Path
+def test_once_there_are_two_landlords_a_file_without_the_column_keeps_each_site_whose_it_was(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    """A correspondent invited into a new organisation makes a second landlord: the next
+    start must not fail on the old file; its sites stay whose they were, a new one is
+    nobody's, and the log says to add the column."""
     load_sites(engine, sites_file(tmp_path, SITES))
-    path = sites_file(tmp_path, ONE_LANDLORD_SITES)
+    sarthe_habitat = ensure_organisation(engine, SH, OrganisationKind.LANDLORD).id
+    path = sites_file(tmp_path, ONE_LANDLORD_SITES + "La Gare,Mamers,Nord,no\n")
 
-    with pytest.raises(SitesFileError) as refused:
-        load_sites(engine, path)
+    load_sites(engine, path)
 
-    assert str(refused.value) == (
-        f"{path}: there are 2 landlords: add the landlord column "
-        "(name,commune,sector,qpv,landlord) to say whose each site is"
-    )
-    assert len(active_sites(engine)) == 3, "the sites stay as they were"
+    assert [(site.name, site.landlord_id) for site in active_sites(engine)] == [
+        ("La Gare", None),
+        ("Les Glonnières", sarthe_habitat),
+    ]
+    assert f"{path} has no landlord column but there are 2 landlords" in caplog.text
 
 
 def test_a_sites_file_naming_an_organisation_that_is_no_landlord_is_refused(
