@@ -221,6 +221,12 @@ async def _decide(
         await refuse_button(update, context)
         return
     request, application = answer.request, context.relais
+    if answer.already_member:  # invited meanwhile: already welcomed, nothing more to tell them
+        await update.callback_query.answer(
+            _("{name} avait déjà accès à Relais.").format(name=request.display_name)
+        )
+        await _edit_copies(application, request, lambda: _already_text(request))
+        return
     if accept:
         await update.callback_query.answer(
             _("{name} a maintenant accès à Relais.").format(name=request.display_name)
@@ -304,6 +310,12 @@ def _request_keyboard(request: PendingRequest) -> InlineKeyboardMarkup:
 def _accepted_text(request: PendingRequest, admin: Member) -> str:
     return _("{request}\n\nAcceptée par {admin}.").format(
         request=_request_text(request), admin=admin.display_name
+    )
+
+
+def _already_text(request: PendingRequest) -> str:
+    return _("{request}\n\nCette personne a déjà accès à Relais.").format(
+        request=_request_text(request)
     )
 
 

@@ -229,6 +229,8 @@ def note_request_messages(
 class Answer:
     request: PendingRequest
     member: Member | None  # the person enrolled; None when refused or already a member
+    # They became a member meanwhile (an invitation): nothing to enroll, nothing to tell them.
+    already_member: bool = False
 
 
 def answer_request(
@@ -247,7 +249,8 @@ def answer_request(
         if not _take(session, request_id):
             return None
         member = None
-        if accept and _member(session, row.telegram_id) is None:
+        already_member = _member(session, row.telegram_id) is not None
+        if accept and not already_member:
             member = Member(
                 telegram_id=row.telegram_id,
                 display_name=request.display_name,
@@ -264,7 +267,7 @@ def answer_request(
             session.flush()
         action = ACCEPTED if accept else REFUSED
         record(session, action, now, member_id=admin_id, detail=f"flyer={link.id}")
-        return Answer(request, member)
+        return Answer(request, member, already_member)
 
 
 def expire_requests(engine: Engine, made_before: datetime, now: datetime) -> list[PendingRequest]:

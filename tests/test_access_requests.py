@@ -9,11 +9,11 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import text
 
-from domain.vocabulary import Role
+from domain.vocabulary import OrganisationKind, Role
 from playground.fakebotapi import FakeBotAPI
 from storage.types import utcnow
 from tests.harness import Person, RelaisUnderTest, settings_for
-from tests.stories import BRIGADE, member, new_flyer, table_rows
+from tests.stories import BRIGADE, enroll, member, new_flyer, table_rows
 
 DISCLOSURE = (
     "Bonjour ! Ce lien permet de demander l'accès à Relais, l'outil du programme "
@@ -180,6 +180,29 @@ async def test_a_refused_request_is_answered_politely_and_nothing_about_the_pers
     await sophie.tap_data(f"ar:y:{request_id}", sophie.bot_messages()[-1].message_id)
     assert sophie.alerts[-1] == "Ce bouton n'est plus valable."
     assert traces_of(relais, dupont) == NO_TRACE
+
+
+@pytest.mark.parametrize("answer", ["Accepter", "Refuser"])
+async def test_a_person_invited_while_their_request_waits_is_neither_enrolled_twice_nor_refused(
+    relais: RelaisUnderTest, answer: str
+) -> None:
+    nadia = await member(relais, "Nadia", Role.ADMIN)
+    token = await new_flyer(nadia)
+    morel = relais.person("Adjudant Morel")
+    await morel.send(f"/start {token}")
+    await morel.tap("Demander l'accès")
+    await enroll(relais, morel, Role.GENDARMERIE, BRIGADE, OrganisationKind.GENDARMERIE)
+    welcomed = morel.last_text
+
+    await nadia.tap(answer)
+
+    assert nadia.alerts[-1] == "Adjudant Morel avait déjà accès à Relais."
+    assert nadia.bot_messages()[-1].text == (
+        REQUEST.format(name="Adjudant Morel") + "\n\nCette personne a déjà accès à Relais."
+    )
+    assert morel.last_text == welcomed, "nothing more is said to them"
+    assert rows(relais, "SELECT COUNT(*) FROM member WHERE telegram_id = :t", t=morel.id) == [(1,)]
+    assert table_rows(relais, "access_request") == 0
 
 
 async def test_a_revoked_or_expired_flyer_says_so_and_keeps_nothing(
