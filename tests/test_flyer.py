@@ -18,8 +18,8 @@ import zxingcpp
 from PIL import Image
 
 from bot.flyer import render_flyer
-from bot.permissions import FLYER_ROLES
 from bot.i18n import compile_catalogs
+from bot.permissions import FLYER_ROLES
 from domain.vocabulary import Role
 from tests.harness import RelaisUnderTest
 from tests.stories import BRIGADE, member, new_flyer
