@@ -214,19 +214,22 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--dry-run", action="store_true", help="check every row, import nothing")
     _report_parser(commands)
     invite = commands.add_parser("invite", help="print a one-time invitation link")
-    invite.add_argument("--role", required=True, choices=[role.value for role in Role])
-    invite.add_argument(
-        "--org",
-        required=True,
-        type=_organisation_name,
-        help='organisation name, e.g. "Sarthe Habitat"',
-    )
-    _organisation_kind(invite)
+    _role_and_organisation(invite, tuple(Role), example="Sarthe Habitat")
     _flyer_parser(commands)
     return parser
 
 
-def _organisation_kind(command: argparse.ArgumentParser) -> None:
+def _role_and_organisation(
+    command: argparse.ArgumentParser, roles: Sequence[Role], *, example: str
+) -> None:
+    """The role a link gives and the organisation it enrolls into (`invite`, `flyer`)."""
+    command.add_argument("--role", required=True, choices=[role.value for role in roles])
+    command.add_argument(
+        "--org",
+        required=True,
+        type=_organisation_name,
+        help=f'organisation name, e.g. "{example}"',
+    )
     command.add_argument(
         "--org-kind",
         choices=[kind.value for kind in OrganisationKind],
@@ -238,14 +241,7 @@ def _flyer_parser(commands: argparse._SubParsersAction) -> None:
     flyer = commands.add_parser(
         "flyer", help="write a printable flyer whose link lets partners ask for access"
     )
-    flyer.add_argument("--role", required=True, choices=[role.value for role in FLYER_ROLES])
-    flyer.add_argument(
-        "--org",
-        required=True,
-        type=_organisation_name,
-        help='organisation name, e.g. "Brigade de Sablé-sur-Sarthe"',
-    )
-    _organisation_kind(flyer)
+    _role_and_organisation(flyer, FLYER_ROLES, example="Brigade de Sablé-sur-Sarthe")
     flyer.add_argument("-o", "--output", required=True, type=Path, help="the PDF file to write")
     flyer.add_argument("--lang", default=SUPPORTED_LANGUAGES[0], choices=SUPPORTED_LANGUAGES)
     flyer.add_argument(

@@ -3,6 +3,7 @@ commission redirects to the partners file's services, and the person who reporte
 told which service took it over."""
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -73,13 +74,15 @@ EMERGENCY_LINES = (
 )
 
 
-@pytest.fixture
-async def territory(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
-    """Relais with the landlord's two residences (Le Mans, Sablé-sur-Sarthe) and the
-    partners above."""
+@asynccontextmanager
+async def relais_with(
+    fake_api: FakeBotAPI, tmp_path: Path, partners_toml: str
+) -> AsyncIterator[RelaisUnderTest]:
+    """Relais with the landlord's two residences (Le Mans, Sablé-sur-Sarthe) and these
+    partners."""
     sites, partners = tmp_path / "sites.csv", tmp_path / "partners.toml"
     sites.write_text(SITES, encoding="utf-8")
-    partners.write_text(PARTNERS, encoding="utf-8")
+    partners.write_text(partners_toml, encoding="utf-8")
     settings = settings_for(
         fake_api,
         f"sqlite:///{tmp_path / 'relais.sqlite3'}",
@@ -88,8 +91,17 @@ async def territory(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Relai
     )
     relais = RelaisUnderTest(fake_api, settings)
     await relais.start()
-    yield relais
-    await relais.stop()
+    try:
+        yield relais
+    finally:
+        await relais.stop()
+
+
+@pytest.fixture
+async def territory(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
+    """The two residences and the partners above."""
+    async with relais_with(fake_api, tmp_path, PARTNERS) as relais:
+        yield relais
 
 
 async def test_a_correspondent_finds_the_addiction_services_of_le_mans_and_not_sables(
@@ -263,19 +275,8 @@ redirection = "Service {n:03d}"
 async def crowded(fake_api: FakeBotAPI, tmp_path: Path) -> AsyncIterator[RelaisUnderTest]:
     """Relais with the two residences and 23 partners in 23 communes, each a redirection
     of its own."""
-    sites, partners = tmp_path / "sites.csv", tmp_path / "partners.toml"
-    sites.write_text(SITES, encoding="utf-8")
-    partners.write_text(many_partners(23), encoding="utf-8")
-    settings = settings_for(
-        fake_api,
-        f"sqlite:///{tmp_path / 'relais.sqlite3'}",
-        sites_file=sites,
-        partners_file=partners,
-    )
-    relais = RelaisUnderTest(fake_api, settings)
-    await relais.start()
-    yield relais
-    await relais.stop()
+    async with relais_with(fake_api, tmp_path, many_partners(23)) as relais:
+        yield relais
 
 
 async def test_more_communes_than_a_screen_holds_are_paged_and_each_leads_to_its_own(
