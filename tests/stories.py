@@ -62,13 +62,18 @@ def cases(relais: RelaisUnderTest) -> list[Case]:
         return list(session.exec(select(Case).order_by(Case.id)))
 
 
-async def answer_addiction_report(correspondent: Person) -> None:
+async def start_addiction_report(correspondent: Person) -> None:
+    """The form up to its residence question."""
     await correspondent.send("/signaler")
     await correspondent.tap(ADDICTION)
     await correspondent.tap("Non")
     await correspondent.send("M. D.")
     await correspondent.tap("1")
     await correspondent.tap("0")
+
+
+async def answer_addiction_report(correspondent: Person) -> None:
+    await start_addiction_report(correspondent)
     await correspondent.tap("Les Glonnières")
     await correspondent.tap("Oui")
     await correspondent.send("06 12 34 56 78")

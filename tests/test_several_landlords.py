@@ -24,7 +24,14 @@ from storage.models import Case, Member
 from storage.sites import SitesFileError, active_sites, load_sites
 from tests.databases import TEST_KEY
 from tests.harness import Person, RelaisUnderTest, settings_for
-from tests.stories import ADDICTION, VIOLENCE, VIOLENCE_ANSWERS, cases, enroll
+from tests.stories import (
+    ADDICTION,
+    VIOLENCE,
+    VIOLENCE_ANSWERS,
+    cases,
+    enroll,
+    start_addiction_report,
+)
 from tests.test_case_follow_up import move, open_card
 from tests.test_case_ownership import IN_SUPPORT, walk
 from tests.test_command_line import run_bot
@@ -64,16 +71,6 @@ async def person(
     someone = relais.person(name)
     await enroll(relais, someone, role, org, kind)
     return someone
-
-
-async def start_addiction_report(correspondent: Person) -> None:
-    """The form up to its residence question."""
-    await correspondent.send("/signaler")
-    await correspondent.tap(ADDICTION)
-    await correspondent.tap("Non")
-    await correspondent.send("M. D.")
-    await correspondent.tap("1")
-    await correspondent.tap("0")
 
 
 async def report_from(correspondent: Person, site: str) -> str:
