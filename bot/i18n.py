@@ -6,6 +6,7 @@ ContextVar, as aiogram's i18n middleware does, so handlers just call `_()`. Mess
 someone else (an alert to a worker) are written inside `use_language(their_language)`.
 """
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -110,8 +111,12 @@ def compile_catalogs(locales: Path = LOCALES_DIR) -> list[str]:
             continue
         with po_path.open("rb") as po_file:
             catalog = read_po(po_file, locale=language, domain=DOMAIN)
-        with mo_path.open("wb") as mo_file:
+        # Written aside, then renamed: a bot, its dispatcher and a command started together
+        # each compile, and none may read another's half-written file.
+        partial = mo_path.with_name(f"{mo_path.name}.{os.getpid()}.partial")
+        with partial.open("wb") as mo_file:
             write_mo(mo_file, catalog)
+        partial.replace(mo_path)
         compiled.append(language)
     _translations.cache_clear()
     return compiled

@@ -13,6 +13,7 @@ import threading
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import IO
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -101,12 +102,14 @@ def test_the_playground_command_serves_the_page_without_a_token_and_stops_on_ctr
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
+    # Its log, and (PYTHONFAULTHANDLER, on SIGABRT) where each thread is should it not stop.
+    log = (tmp_path / "playground.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "playground", "--port", str(port)],
         cwd=tmp_path,
-        env=env | {"PYTHONPATH": str(ROOT)},
+        env=env | {"PYTHONPATH": str(ROOT), "PYTHONFAULTHANDLER": "1"},
         stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
+        stderr=log,
         text=True,
     )
     try:
@@ -124,7 +127,21 @@ def test_the_playground_command_serves_the_page_without_a_token_and_stops_on_ctr
         assert (tmp_path / "data" / "playground.sqlite3").exists(), "a database of its own"
     finally:
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=PATIENCE_SECONDS) == 0
+        assert stopped(process, log) == 0
+
+
+def stopped(process: subprocess.Popen[str], log: IO[str]) -> int:
+    """The exit code of a process told to stop; failing, the end of its log says where it was."""
+    try:
+        return process.wait(timeout=PATIENCE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)  # the fault handler writes every thread's stack
+        process.wait(timeout=PATIENCE_SECONDS)
+        log.close()
+        tail = Path(log.name).read_text(encoding="utf-8")[-6000:]
+        pytest.fail(f"still running {PATIENCE_SECONDS} s after Ctrl-C:\n{tail}")
+    finally:
+        log.close()
 
 
 def first_line(process: subprocess.Popen[str]) -> str:
