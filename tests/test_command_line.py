@@ -111,6 +111,9 @@ def test_the_playground_command_serves_the_page_without_a_token_and_stops_on_ctr
         stdout=subprocess.PIPE,
         stderr=log,
         text=True,
+        # Ctrl-C as a terminal gives it: tests run in the background of a script inherit
+        # SIGINT ignored, and so would the playground.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         # Ready once it prints its address (the demo world is built by then), however long
