@@ -358,12 +358,12 @@ def test_starting_a_new_report_replaces_the_members_unfinished_draft_only(
     engine: Engine, referrer: Member
 ) -> None:
     gendarme = enrolled(engine, Role.GENDARMERIE, 1002)
-    gendarmes_draft = start_draft(engine, gendarme.id, "kind")
-    abandoned = start_draft(engine, referrer.id, "kind")
+    gendarmes_draft = start_draft(engine, gendarme.id, "kind", now=T0)
+    abandoned = start_draft(engine, referrer.id, "kind", now=T0)
     abandoned.answers = {"kind": "violence"}
     save_draft(engine, abandoned, T0)
 
-    fresh = start_draft(engine, referrer.id, "kind")
+    fresh = start_draft(engine, referrer.id, "kind", now=T0)
 
     found = find_draft(engine, referrer.id)
     assert found is not None
