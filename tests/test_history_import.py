@@ -483,6 +483,8 @@ async def test_an_admin_opens_an_imported_case_and_nobody_is_reminded_of_it(
     await open_card(ines, "H-")
     assert ines.last_text == card
     assert no_buttons(ines), "nobody takes an imported case"
+    # A week before the first review the programme's file lists, whatever today is.
+    relais.app.clock = lambda: datetime(2027, 1, 8, 9, 0, tzinfo=UTC)
     await nadia.send("/revue")
     assert nadia.last_text.startswith("Revue trimestrielle du ")
     assert open_row["reference"] not in nadia.last_text, "no work to review in the history"
