@@ -8,8 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from domain.access import (
+    Reader,
+    fits_landlord,
+    landlord_at_intake,
+    landlord_of_reader,
+    offers_site,
+)
 from domain.programme import DEFAULT_FILE, Phase, ProgrammeError, load_programme
-from domain.vocabulary import CaseKind
+from domain.vocabulary import CaseKind, Role
 from domain.when import (
     WhenError,
     WhenProblem,
@@ -317,3 +324,38 @@ def test_the_day_clocks_go_forward_offers_22_half_hours_that_all_exist() -> None
     assert len(slots) == 22
     assert all(slot.tzinfo is PARIS and exists(slot) for slot in slots)
     assert all(slot.utcoffset() == timedelta(hours=2) for slot in slots)
+
+
+# Landlords (organisations 10 and 11; the others are no landlord)
+
+
+def test_a_report_belongs_to_its_residences_landlord_else_to_the_reporters_else_to_none() -> None:
+    assert landlord_at_intake(10, 11) == 10
+    assert landlord_at_intake(None, 11) == 11
+    assert landlord_at_intake(None, None) is None
+
+
+def test_a_case_of_one_landlord_takes_its_homes_and_referents_and_those_of_no_landlord() -> None:
+    assert fits_landlord(10, 10)
+    assert not fits_landlord(10, 11)
+    assert fits_landlord(10, None)
+
+
+def test_a_case_of_no_landlord_yet_takes_any_landlords_home_or_referent() -> None:
+    assert fits_landlord(None, 11)
+
+
+def test_a_correspondent_reports_only_from_their_landlords_residences_a_worker_from_any() -> None:
+    correspondent = Reader(7, Role.CORRESPONDENT, 10)
+    worker = Reader(1, Role.WORKER, 20)
+
+    assert offers_site(correspondent, 10)
+    assert not offers_site(correspondent, 11)
+    assert offers_site(correspondent, None)
+    assert offers_site(worker, 11)
+
+
+def test_a_landlord_referent_keeps_to_their_landlord_and_an_admin_of_a_landlord_sees_all() -> None:
+    assert landlord_of_reader(Reader(3, Role.LANDLORD_REFERENT, 10)) == 10
+    assert landlord_of_reader(Reader(6, Role.ADMIN, 10)) is None
+    assert landlord_of_reader(Reader(1, Role.WORKER, 20)) is None

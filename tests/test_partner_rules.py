@@ -144,6 +144,19 @@ PREFIX = "partners.toml, partner 1 (CCAS du Mans)"
         ('redirection = "CCAS"', "",
          'partners.toml: no partner takes redirections (give the commission\'s ones redirection = "…")'),
         ('phone = "02 43 00 00 05"', 'phone = "02 43 00 00 05', "partners.toml: not a TOML file"),
+        ('name = "CCAS du Mans"', "", "partners.toml, partner 1: name is missing"),
+        ('phone = "02 43 00 00 05"\nhours = "lun.–ven."', "", f"{PREFIX}: phone, hours is missing"),
+        ('hours = "lun.–ven."', 'horaires = "lun.–ven."\ntel = "115"',
+         f"{PREFIX}: unknown field horaires, tel (communes, does, hours, name, phone, "
+         "redirection, situations)"),
+        ('communes = ["Le Mans"]', 'communes = ["Le Mans", ""]',
+         f"{PREFIX}: commune is a text, not empty"),
+        ('situations = ["budget", "shelter"]', 'situations = "budget"',
+         f"{PREFIX}: situations is a list"),
+        ('redirection = "CCAS"', 'redirection = "CCAS"\n[settings]',
+         "partners.toml: only [[partner]] entries, not ['settings']"),
+        (ENTRY, "", "partners.toml: no [[partner]] entry"),
+        (ENTRY, 'partner = ["CCAS du Mans"]', "partners.toml, partner 1: not a [[partner]] table"),
     ],
 )  # fmt: skip
 def test_a_partners_file_with_a_wrong_entry_is_refused_naming_the_file_and_the_entry(
@@ -164,6 +177,35 @@ def test_a_partner_named_twice_is_refused(tmp_path: Path) -> None:
         str(refused.value)
         == f"{tmp_path}/partners.toml: each partner once, but twice: CCAS du Mans"
     )
+
+
+def test_each_partner_named_twice_is_named_in_the_refusal(tmp_path: Path) -> None:
+    twice = (ENTRY + WHOLE_DEPARTEMENT) * 2
+
+    with pytest.raises(PartnersError) as refused:
+        load_partners(partners_file(tmp_path, twice))
+    assert str(refused.value) == (
+        f"{tmp_path}/partners.toml: each partner once, but twice: "
+        "CCAS de Sablé, CCAS du Mans, Maison des solidarités"
+    )
+
+
+def test_a_text_of_exactly_its_longest_length_is_accepted_an_emoji_counting_two(
+    tmp_path: Path,
+) -> None:
+    longest = ENTRY.replace("CCAS du Mans", "N" * 80).replace("Aides d'urgence.", "🏠" * 150)
+
+    partner = load_partners(partners_file(tmp_path, longest)).partners[0]
+    assert (partner.name, partner.does) == ("N" * 80, "🏠" * 150)
+
+
+def test_the_commission_is_offered_100_redirection_services_at_most(tmp_path: Path) -> None:
+    hundred = "".join(ENTRY.replace("CCAS", f"Service {n}") for n in range(1, 101))
+
+    assert len(load_partners(partners_file(tmp_path, hundred)).redirection_services) == 100
+    with pytest.raises(PartnersError) as refused:
+        load_partners(partners_file(tmp_path, hundred + ENTRY))
+    assert str(refused.value) == f"{tmp_path}/partners.toml: 100 redirection names at most"
 
 
 def test_the_bot_does_not_start_on_a_wrong_partners_file_and_says_why_in_one_line(
