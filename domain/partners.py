@@ -156,7 +156,8 @@ def _partner(entry: object, where: str) -> Partner:
     return Partner(
         situations=_situations(entry["situations"], where),
         communes=frozenset(
-            _text(c, "commune", where) for c in _list(entry.get("communes", []), "communes", where)
+            _text(c, "commune", where)
+            for c in _list(entry.get("communes", []), "communes", where, '["Le Mans"]')
         ),
         redirection=None if redirection is None else _text(redirection, "redirection", where),
         **texts,
@@ -172,15 +173,15 @@ def _text(value: object, key: str, where: str) -> str:
     return value.strip()
 
 
-def _list(value: object, key: str, where: str) -> Sequence[object]:
+def _list(value: object, key: str, where: str, example: str) -> Sequence[object]:
     if not isinstance(value, list):
-        raise PartnersError(f'{where}: {key} is a list, like ["Le Mans"]')
+        raise PartnersError(f"{where}: {key} is a list, like {example}")
     return value
 
 
 def _situations(value: object, where: str) -> frozenset[Situation]:
     known = ", ".join(Situation)
-    situations = _list(value, "situations", where)
+    situations = _list(value, "situations", where, '["addiction", "violence"]')
     if not situations:
         raise PartnersError(f"{where}: situations is empty (among {known})")
     try:

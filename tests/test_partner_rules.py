@@ -152,7 +152,7 @@ PREFIX = "partners.toml, partner 1 (CCAS du Mans)"
         ('communes = ["Le Mans"]', 'communes = ["Le Mans", ""]',
          f"{PREFIX}: commune is a text, not empty"),
         ('situations = ["budget", "shelter"]', 'situations = "budget"',
-         f"{PREFIX}: situations is a list"),
+         f'{PREFIX}: situations is a list, like ["addiction", "violence"]'),
         ('redirection = "CCAS"', 'redirection = "CCAS"\n[settings]',
          "partners.toml: only [[partner]] entries, not ['settings']"),
         (ENTRY, "", "partners.toml: no [[partner]] entry"),
