@@ -647,6 +647,17 @@ async def test_a_second_bot_instance_terminates_the_first_poll(fake: FakeBotAPI,
         await first
 
 
+async def test_a_short_poll_is_answered_at_once_even_if_another_poll_follows_it(
+    fake: FakeBotAPI,
+) -> None:
+    """PTB's last getUpdates at shutdown (timeout 0) must not be "terminated by" the long poll
+    it cancelled, should that one reach the server after it."""
+    short = asyncio.create_task(fake.respond(fake.token, "getUpdates", {"timeout": 0}))
+    await asyncio.sleep(0)  # the short poll is being answered...
+    await fake.respond(fake.token, "getUpdates", {"offset": 1})  # ...when another one comes
+    assert (await short).status == 200
+
+
 async def test_webhook_blocks_get_updates(fake: FakeBotAPI, bot: Bot, alice: User) -> None:
     fake.send_text(alice, "en attente")
     with pytest.raises(BadRequest, match="Bad webhook: an https url must be provided"):

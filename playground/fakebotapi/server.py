@@ -166,6 +166,8 @@ class FakeBotAPI(TelegramWorld):
         limit = params.get("limit")
         timeout = params.get("timeout")
         seconds = float(timeout) if isinstance(timeout, int | float) else 0.0
+        if seconds <= 0:  # short polling answers at once: no later request can supersede it
+            return Reply.ok([])
 
         def ready() -> bool:
             superseded = self.poll_generation != generation
