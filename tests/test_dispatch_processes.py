@@ -133,11 +133,13 @@ async def test_a_dispatcher_killed_mid_send_loses_nothing_and_repeats_at_most_on
             "sendMessage", "timeout", times=10_000, delay=0.03
         )  # a slow Telegram
         crashing = await start_dispatcher(fake_api, url)
-        await fake_api.wait_for(
-            lambda: sent_messages(fake_api, chats) >= 40, 60, "40 messages sent"
-        )
-        crashing.send_signal(signal.SIGKILL)
-        await crashing.wait()
+        try:
+            await fake_api.wait_for(
+                lambda: sent_messages(fake_api, chats) >= 40, 60, "40 messages sent"
+            )
+        finally:  # killed even when the wait fails: no dispatcher outlives its test
+            crashing.send_signal(signal.SIGKILL)
+            await crashing.wait()
         assert set(statuses(engine)) > {ReminderStatus.SENT}, "killed in the middle"
 
         await asyncio.sleep(
